@@ -1,0 +1,91 @@
+# vigil build. `make run` installs what is missing, builds and starts vigil;
+# `make test` builds with ASan+UBSan and runs every suite.
+#
+# Sources are discovered: every src/**/*.c except src/cli/main.c goes into
+# libvigil.a; every tests/unit/test_*.c becomes one cmocka binary; every
+# tests/fuzz/fuzz_*.c becomes one corpus-replay binary (and a libFuzzer binary
+# with `make fuzz`).
+
+CC      ?= gcc
+PKGS    := libzstd libxxhash zlib libsodium libpcre2-8 libcjson yaml-0.1
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+           -Wstrict-prototypes -Wwrite-strings -Wpointer-arith -Wcast-align \
+           -Wundef -Wvla -Wnull-dereference -Wimplicit-fallthrough
+BASE    := -std=c11 -D_GNU_SOURCE -Isrc -g $(WARN)
+LIBS    := -lzstd -lxxhash -lz -lsodium -lpcre2-8 -lcjson -lyaml -lpthread -lm
+
+REL_CFLAGS := $(BASE) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+              -fstack-clash-protection -fcf-protection
+REL_LDFLAGS := -pie -Wl,-z,relro,-z,now
+DBG_CFLAGS := $(BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=all
+DBG_LDFLAGS := -fsanitize=address,undefined
+
+SRCS      := $(shell find src -name '*.c' ! -path src/cli/main.c | sort)
+HDRS      := $(shell find src -name '*.h')
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+REL_OBJS := $(SRCS:%.c=build/rel/%.o)
+DBG_OBJS := $(SRCS:%.c=build/dbg/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/dbg/tests/%)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/dbg/fuzz/%)
+
+.PHONY: all run test deps unit fuzz-replay e2e fuzz bench clean
+
+all: build/vigil
+
+deps:
+	@scripts/deps.sh
+
+build/rel/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -c $< -o $@
+build/dbg/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(DBG_CFLAGS) -c $< -o $@
+
+build/rel/libvigil.a: $(REL_OBJS)
+	ar rcs $@ $^
+build/dbg/libvigil.a: $(DBG_OBJS)
+	ar rcs $@ $^
+
+build/vigil: build/rel/src/cli/main.o build/rel/libvigil.a
+	$(CC) $(REL_LDFLAGS) -o $@ $^ $(LIBS)
+build/dbg/vigil: build/dbg/src/cli/main.o build/dbg/libvigil.a
+	$(CC) $(DBG_LDFLAGS) -o $@ $^ $(LIBS)
+
+build/dbg/tests/%: tests/unit/%.c build/dbg/libvigil.a tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(DBG_CFLAGS) -Itests/unit $(DBG_LDFLAGS) -o $@ $< build/dbg/libvigil.a $(LIBS) -lcmocka
+
+build/dbg/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c build/dbg/libvigil.a
+	@mkdir -p $(dir $@)
+	$(CC) $(DBG_CFLAGS) $(DBG_LDFLAGS) -o $@ $< tests/fuzz/replay.c build/dbg/libvigil.a $(LIBS)
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+
+fuzz-replay: $(FUZZ_BINS)
+	@scripts/run-fuzz-replay.sh $(FUZZ_BINS)
+
+e2e: build/dbg/vigil build/vigil
+	@scripts/run-e2e.sh
+
+test: deps
+	@$(MAKE) --no-print-directory build/vigil build/dbg/vigil $(UNIT_BINS) $(FUZZ_BINS)
+	@scripts/test-all.sh "$(UNIT_BINS)" "$(FUZZ_BINS)"
+
+# libFuzzer builds for real fuzzing sessions: build/fuzz/fuzz_X corpus_dir
+fuzz:
+	@scripts/build-fuzzers.sh $(FUZZ_SRCS)
+
+run: deps
+	@$(MAKE) --no-print-directory build/vigil
+	@scripts/run.sh
+
+bench: build/vigil
+	@bench/run-all.sh
+
+clean:
+	rm -rf build

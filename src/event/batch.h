@@ -1,0 +1,127 @@
+/*
+ * batch.h — a batch of parsed events, the unit that travels from the
+ * parsers to the store.
+ *
+ * An event is a time (ns since the epoch, UTC), a group ("vpcflow",
+ * "cloudtrail", "syslog/web-1" ...), the raw message and a list of typed
+ * fields. Parsers build events with the vg_ev_* calls:
+ *
+ *     uint32_t g = vg_batch_group(b, "vpcflow", 7);
+ *     uint32_t f = vg_batch_field(b, "dstport", 7);    // cache ids per file
+ *     vg_ev_begin(b, g, t_ns, line, len);
+ *     vg_ev_int(b, f, 22);
+ *     vg_ev_end(b);
+ *
+ * Ownership: the batch copies every string and raw message it is given, so
+ * callers may reuse their buffers at once. Pointers read back through
+ * vg_batch_event stay valid until vg_batch_clear or vg_batch_free.
+ *
+ * Rules kept by the batch, so that parsers need not:
+ *  - a field set twice in one event keeps the last value;
+ *  - at most VG_MAX_FIELDS fields per event: further ones are dropped and
+ *    the event gets `_parse_error` (its raw message still has everything);
+ *  - a raw message longer than VG_MAX_RAW is cut there and the event gets
+ *    `_parse_error`.
+ *
+ * A raw template (vg_ev_rawtmpl) tells the store that the raw message is
+ * exactly the event's fields named in the template, printed in that order
+ * and separated by single spaces, with `-` for an absent field. The store
+ * verifies that claim per event and then keeps only the fields — this is
+ * how a VPC flow record costs a few bytes instead of a hundred.
+ *
+ * Not thread-safe; one batch per thread.
+ */
+#ifndef VG_BATCH_H
+#define VG_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/mem.h"
+#include "util/strtab.h"
+
+#define VG_MAX_FIELDS 1000
+#define VG_MAX_RAW (1u << 20)
+#define VG_MAX_NAME 256
+
+typedef enum vg_type {
+	VG_T_STR = 1,
+	VG_T_INT = 2,
+	VG_T_DBL = 3,
+	VG_T_IP = 4,
+} vg_type;
+
+typedef struct vg_field {
+	uint32_t fid;      /* id in the batch's field table */
+	uint32_t len;      /* string length (VG_T_STR) */
+	uint8_t type;      /* vg_type */
+	union {
+		int64_t i;
+		double d;
+		const char *s;      /* NUL-terminated, len bytes */
+		const uint8_t *ip;  /* 16 bytes */
+	} v;
+} vg_field;
+
+typedef struct vg_event {
+	int64_t t;
+	uint32_t group;    /* id in the batch's group table */
+	uint32_t rawtmpl;  /* id + 1 in the template table, or 0 */
+	const char *raw;
+	uint32_t rawlen;
+	uint32_t nfields;
+	uint32_t first;    /* index of the first field in the batch */
+} vg_event;
+
+typedef struct vg_batch {
+	vg_event *ev;
+	size_t nev, capev;
+	vg_field *f;
+	size_t nf, capf;
+	vg_strtab fields, groups, tmpls;
+	vg_arena arena;
+	uint32_t *seen;     /* fid -> event number + 1 that last set it */
+	uint32_t *seenpos;  /* fid -> field index within that event */
+	size_t capseen;
+	int open;           /* an event is being built */
+	int overflow;       /* this event hit VG_MAX_FIELDS */
+	uint32_t perr_fid;  /* id of "_parse_error" */
+	uint64_t nparse_errors;
+} vg_batch;
+
+void vg_batch_init(vg_batch *b);
+void vg_batch_clear(vg_batch *b);   /* drop events, keep id tables */
+void vg_batch_free(vg_batch *b);
+
+uint32_t vg_batch_field(vg_batch *b, const char *name, size_t n);
+uint32_t vg_batch_group(vg_batch *b, const char *name, size_t n);
+uint32_t vg_batch_tmpl(vg_batch *b, const char *tmpl, size_t n);
+
+void vg_ev_begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t rawlen);
+void vg_ev_settime(vg_batch *b, int64_t t);
+void vg_ev_setgroup(vg_batch *b, uint32_t group);
+void vg_ev_rawtmpl(vg_batch *b, uint32_t tmpl);
+void vg_ev_str(vg_batch *b, uint32_t fid, const char *s, size_t n);
+void vg_ev_int(vg_batch *b, uint32_t fid, int64_t v);
+void vg_ev_dbl(vg_batch *b, uint32_t fid, double v);
+void vg_ev_ip(vg_batch *b, uint32_t fid, const uint8_t ip[16]);
+/* Mark the event unparsed: sets `_parse_error` to msg and counts it. */
+void vg_ev_parse_error(vg_batch *b, const char *msg);
+void vg_ev_end(vg_batch *b);
+/* Drop the event being built (a parser that changes its mind). */
+void vg_ev_abort(vg_batch *b);
+
+static inline size_t vg_batch_count(const vg_batch *b) { return b->nev; }
+static inline const vg_field *vg_event_fields(const vg_batch *b, const vg_event *e)
+{
+	return b->f + e->first;
+}
+/* The value of field `name` in event i, or NULL. */
+const vg_field *vg_batch_get(const vg_batch *b, size_t i, const char *name);
+/* Approximate memory held by the events, for flush decisions. */
+static inline size_t vg_batch_bytes(const vg_batch *b)
+{
+	return b->arena.used_total + b->nf * sizeof(vg_field) + b->nev * sizeof(vg_event);
+}
+
+#endif

@@ -1,0 +1,47 @@
+#include "parse/parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const vg_format *const formats[] = {
+	&vg_fmt_vpcflow, &vg_fmt_cloudtrail, &vg_fmt_awsconfig, &vg_fmt_awscli,
+	&vg_fmt_syslog, &vg_fmt_json, &vg_fmt_logfmt, &vg_fmt_text,
+};
+
+const vg_format *vg_format_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+		if (strcmp(formats[i]->name, name) == 0)
+			return formats[i];
+	return NULL;
+}
+
+const vg_format *vg_format_detect(const char *buf, size_t len)
+{
+	const vg_format *best = &vg_fmt_text;
+	int best_score = 0;
+	for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+		int s = formats[i]->detect(buf, len);
+		if (s > best_score) {
+			best_score = s;
+			best = formats[i];
+		}
+	}
+	return best;
+}
+
+void vg_parse_ctx_reset(vg_parse_ctx *ctx)
+{
+	if (ctx->state && ctx->free_state)
+		ctx->free_state(ctx->state);
+	else
+		free(ctx->state);
+	ctx->state = NULL;
+	ctx->free_state = NULL;
+}
+
+uint32_t vg_parse_group(vg_parse_ctx *ctx, const char *dflt)
+{
+	const char *g = ctx->group ? ctx->group : dflt;
+	return vg_batch_group(ctx->out, g, strlen(g));
+}

@@ -1,0 +1,54 @@
+#include "util/ip.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+static const uint8_t v4prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+static int parse4(const char *s, size_t n, uint8_t out[4])
+{
+	size_t i = 0;
+	for (int part = 0; part < 4; part++) {
+		if (part > 0) {
+			if (i >= n || s[i] != '.')
+				return -1;
+			i++;
+		}
+		size_t start = i;
+		unsigned v = 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 3)
+			v = v * 10 + (unsigned)(s[i++] - '0');
+		if (i == start || v > 255 || (i - start > 1 && s[start] == '0'))
+			return -1;
+		out[part] = (uint8_t)v;
+	}
+	return i == n ? 0 : -1;
+}
+
+int vg_ip_parse(const char *s, size_t n, uint8_t out[16])
+{
+	if (n == 0 || n > 45)
+		return -1;
+	if (memchr(s, ':', n) == NULL) {
+		memcpy(out, v4prefix, 12);
+		return parse4(s, n, out + 12);
+	}
+	char tmp[46];
+	memcpy(tmp, s, n);
+	tmp[n] = 0;
+	return inet_pton(AF_INET6, tmp, out) == 1 ? 0 : -1;
+}
+
+int vg_ip_is4(const uint8_t ip[16])
+{
+	return memcmp(ip, v4prefix, 12) == 0;
+}
+
+size_t vg_ip_format(const uint8_t ip[16], char *out)
+{
+	if (vg_ip_is4(ip))
+		inet_ntop(AF_INET, ip + 12, out, 46);
+	else
+		inet_ntop(AF_INET6, ip, out, 46);
+	return strlen(out);
+}

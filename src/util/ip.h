@@ -1,0 +1,26 @@
+/*
+ * ip.h — IP addresses as 16 bytes.
+ *
+ * Every address is kept as 16 bytes in network order; IPv4 addresses are
+ * IPv4-mapped (::ffff:a.b.c.d), so one comparison and one CIDR test serve
+ * both families.
+ */
+#ifndef VG_IP_H
+#define VG_IP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parse a dotted-quad IPv4 or an IPv6 address from exactly n bytes.
+ * Strict: `255.090.254.5` (a leading zero) is not an address. Returns 0 or
+ * -1. */
+int vg_ip_parse(const char *s, size_t n, uint8_t out[16]);
+
+/* 1 if the 16-byte address is IPv4-mapped. */
+int vg_ip_is4(const uint8_t ip[16]);
+
+/* Canonical text of an address (inet_ntop form) into out (>= 46 bytes);
+ * returns its length. */
+size_t vg_ip_format(const uint8_t ip[16], char *out);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * timeutil.h — event times.
+ *
+ * vigil keeps every time as int64 nanoseconds since the Unix epoch, UTC.
+ * These helpers convert between that and civil dates without touching the
+ * process's time zone (no mktime/localtime: parsing must be reentrant and
+ * independent of the machine's TZ setting).
+ */
+#ifndef VG_TIMEUTIL_H
+#define VG_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VG_NS_PER_SEC INT64_C(1000000000)
+#define VG_NS_PER_DAY (INT64_C(86400) * VG_NS_PER_SEC)
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (month 1..12). */
+int64_t vg_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* The inverse of vg_days_from_civil. */
+void vg_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+/* Parse an ISO-8601 / RFC 3339 timestamp: `YYYY-MM-DD`, optionally followed
+ * by `T` or a space and `hh:mm[:ss[.frac]]`, optionally followed by `Z` or
+ * `±hh[:]mm`. No zone means UTC. Returns the number of bytes consumed (> 0)
+ * and stores the time in *ns, or 0 if s does not start with such a time. */
+size_t vg_parse_iso8601(const char *s, size_t n, int64_t *ns);
+
+/* Format ns as `YYYY-MM-DDThh:mm:ss.fffZ` (millisecond precision, or
+ * nanosecond precision when `full` is set) into out (>= 40 bytes).
+ * Returns the length written. */
+size_t vg_format_iso8601(int64_t ns, char *out, int full);
+
+/* Day number (days since epoch) of a time, rounding toward -infinity. */
+static inline int64_t vg_day_of(int64_t ns)
+{
+	int64_t d = ns / VG_NS_PER_DAY;
+	if (ns % VG_NS_PER_DAY < 0)
+		d--;
+	return d;
+}
+
+/* Current wall-clock time in ns. */
+int64_t vg_now_ns(void);
+/* Monotonic clock in ns, for measuring durations. */
+int64_t vg_mono_ns(void);
+
+/* Month number 1..12 from a three-letter English abbreviation ("Jan"), or 0. */
+unsigned vg_month_from_abbr(const char *s);
+
+#endif

@@ -1,0 +1,82 @@
+#include "testutil.h"
+
+#include "event/batch.h"
+
+static void test_build_and_read(void **st)
+{
+	(void)st;
+	vg_batch b;
+	vg_batch_init(&b);
+	uint32_t g = vg_batch_group(&b, "vpcflow", 7);
+	uint32_t port = vg_batch_field(&b, "dstport", 7);
+	uint32_t act = vg_batch_field(&b, "action", 6);
+	vg_ev_begin(&b, g, 42, "line one", 8);
+	vg_ev_int(&b, port, 22);
+	vg_ev_str(&b, act, "REJECT", 6);
+	vg_ev_int(&b, port, 23); /* a repeated field keeps the last value */
+	vg_ev_end(&b);
+	assert_int_equal(vg_batch_count(&b), 1);
+	assert_int_equal(b.ev[0].nfields, 2);
+	const vg_field *f = vg_batch_get(&b, 0, "dstport");
+	assert_non_null(f);
+	assert_int_equal(f->v.i, 23);
+	f = vg_batch_get(&b, 0, "action");
+	assert_string_equal(f->v.s, "REJECT");
+	assert_null(vg_batch_get(&b, 0, "srcaddr"));
+	assert_memory_equal(b.ev[0].raw, "line one", 8);
+	vg_batch_free(&b);
+}
+
+static void test_field_limit(void **st)
+{
+	(void)st;
+	vg_batch b;
+	vg_batch_init(&b);
+	vg_ev_begin(&b, 0, 1, "x", 1);
+	for (int i = 0; i < VG_MAX_FIELDS + 50; i++) {
+		char name[32];
+		int n = snprintf(name, sizeof name, "f%d", i);
+		vg_ev_int(&b, vg_batch_field(&b, name, (size_t)n), i);
+	}
+	vg_ev_end(&b);
+	assert_int_equal(b.ev[0].nfields, VG_MAX_FIELDS);
+	const vg_field *pe = vg_batch_get(&b, 0, "_parse_error");
+	assert_non_null(pe);
+	assert_non_null(strstr(pe->v.s, "1000 fields"));
+	assert_int_equal(b.nparse_errors, 1);
+	vg_batch_free(&b);
+}
+
+static void test_clear_and_abort(void **st)
+{
+	(void)st;
+	vg_batch b;
+	vg_batch_init(&b);
+	uint32_t a = vg_batch_field(&b, "a", 1);
+	vg_ev_begin(&b, 0, 1, "x", 1);
+	vg_ev_int(&b, a, 1);
+	vg_ev_abort(&b);
+	vg_ev_begin(&b, 0, 2, "y", 1);
+	vg_ev_int(&b, a, 2);
+	vg_ev_end(&b);
+	assert_int_equal(vg_batch_count(&b), 1);
+	assert_int_equal(b.ev[0].nfields, 1);
+	assert_int_equal(vg_batch_get(&b, 0, "a")->v.i, 2);
+	vg_batch_clear(&b);
+	assert_int_equal(vg_batch_count(&b), 0);
+	vg_ev_begin(&b, 0, 3, "z", 1);
+	vg_ev_int(&b, a, 3);
+	vg_ev_end(&b);
+	assert_int_equal(b.ev[0].nfields, 1);
+	vg_batch_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build_and_read),
+		cmocka_unit_test(test_field_limit),
+		cmocka_unit_test(test_clear_and_abort),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
