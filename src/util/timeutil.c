@@ -1,5 +1,7 @@
 #include "util/timeutil.h"
 
+#include "util/err.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -148,4 +150,151 @@ unsigned vg_month_from_abbr(const char *s)
 		if (memcmp(s, names + 3 * i, 3) == 0)
 			return i + 1;
 	return 0;
+}
+
+/* Seconds of a unit name, or 0; months (-1), quarters (-3), years (-12) are
+ * calendar units and handled apart. */
+static int64_t unit_secs(const char *u, size_t n)
+{
+	static const struct {
+		const char *name;
+		int64_t secs;
+	} units[] = {
+		{"s", 1}, {"sec", 1}, {"secs", 1}, {"second", 1}, {"seconds", 1},
+		{"m", 60}, {"min", 60}, {"mins", 60}, {"minute", 60}, {"minutes", 60},
+		{"h", 3600}, {"hr", 3600}, {"hrs", 3600}, {"hour", 3600}, {"hours", 3600},
+		{"d", 86400}, {"day", 86400}, {"days", 86400},
+		{"w", 604800}, {"week", 604800}, {"weeks", 604800},
+		{"mon", -1}, {"month", -1}, {"months", -1},
+		{"q", -3}, {"qtr", -3}, {"quarter", -3}, {"quarters", -3},
+		{"y", -12}, {"yr", -12}, {"year", -12}, {"years", -12},
+	};
+	for (size_t k = 0; k < sizeof units / sizeof *units; k++)
+		if (strlen(units[k].name) == n && memcmp(units[k].name, u, n) == 0)
+			return units[k].secs;
+	return 0;
+}
+
+static int64_t add_months(int64_t ns, int64_t months)
+{
+	int64_t days = vg_day_of(ns), rem = ns - days * VG_NS_PER_DAY, y;
+	unsigned m, d;
+	vg_civil_from_days(days, &y, &m, &d);
+	int64_t mm = y * 12 + (m - 1) + months;
+	y = mm >= 0 ? mm / 12 : -((-mm + 11) / 12);
+	m = (unsigned)(mm - y * 12) + 1;
+	unsigned last = mdays[m - 1];
+	if (m == 2 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		last = 28;
+	if (d > last)
+		d = last;
+	return vg_days_from_civil(y, m, d) * VG_NS_PER_DAY + rem;
+}
+
+static int snap(int64_t *t, const char *u, size_t n)
+{
+	int wday = 0;
+	if (n >= 2 && u[0] == 'w' && u[n - 1] >= '0' && u[n - 1] <= '7' &&
+	    unit_secs(u, n - 1) == 604800) {
+		wday = (u[n - 1] - '0') % 7;
+		n--;
+	}
+	int64_t us = unit_secs(u, n);
+	if (us == 0)
+		return -1;
+	int64_t days = vg_day_of(*t);
+	int64_t y;
+	unsigned m, d;
+	vg_civil_from_days(days, &y, &m, &d);
+	if (us > 0 && us < 86400) {
+		int64_t step = us * VG_NS_PER_SEC;
+		*t = *t - (((*t % step) + step) % step);
+	} else if (us == 86400) {
+		*t = days * VG_NS_PER_DAY;
+	} else if (us == 604800) {
+		/* 1970-01-01 was a Thursday (4). */
+		int64_t dow = ((days + 4) % 7 + 7) % 7;
+		int64_t back = (dow - wday + 7) % 7;
+		*t = (days - back) * VG_NS_PER_DAY;
+	} else if (us == -1) {
+		*t = vg_days_from_civil(y, m, 1) * VG_NS_PER_DAY;
+	} else if (us == -3) {
+		*t = vg_days_from_civil(y, (m - 1) / 3 * 3 + 1, 1) * VG_NS_PER_DAY;
+	} else {
+		*t = vg_days_from_civil(y, 1, 1) * VG_NS_PER_DAY;
+	}
+	return 0;
+}
+
+int vg_parse_time(const char *s, int64_t now, int64_t *out, struct vg_err *err)
+{
+	size_t n = strlen(s);
+	int64_t t;
+	if (n == 0)
+		return vg_seterr(err, VG_EINVAL, -1, "empty time");
+	if (strcmp(s, "now") == 0) {
+		*out = now;
+		return 0;
+	}
+	if (vg_parse_iso8601(s, n, &t) == n) {
+		*out = t;
+		return 0;
+	}
+	/* Epoch seconds, with an optional fraction. */
+	size_t k = 0;
+	while (k < n && s[k] >= '0' && s[k] <= '9')
+		k++;
+	if (k > 0 && k <= 12 && (k == n || s[k] == '.')) {
+		int64_t secs = 0, frac = 0, scale = 100000000;
+		for (size_t j = 0; j < k; j++)
+			secs = secs * 10 + (s[j] - '0');
+		if (k < n) {
+			size_t j = k + 1;
+			if (j == n)
+				goto bad;
+			for (; j < n; j++) {
+				if (s[j] < '0' || s[j] > '9')
+					goto bad;
+				frac += (s[j] - '0') * scale;
+				scale /= 10;
+			}
+		}
+		*out = secs * VG_NS_PER_SEC + frac;
+		return 0;
+	}
+	/* Relative: [+-][N]unit, then optional @snap. */
+	t = now;
+	k = 0;
+	if (s[0] == '+' || s[0] == '-') {
+		int sign = s[0] == '-' ? -1 : 1;
+		k = 1;
+		int64_t num = 0;
+		size_t ds = k;
+		while (k < n && s[k] >= '0' && s[k] <= '9' && k - ds < 9)
+			num = num * 10 + (s[k++] - '0');
+		if (k == ds)
+			num = 1;
+		size_t us = k;
+		while (k < n && s[k] != '@')
+			k++;
+		int64_t secs = unit_secs(s + us, k - us);
+		if (secs == 0)
+			goto bad;
+		if (secs < 0)
+			t = add_months(t, sign * num * -secs);
+		else
+			t += sign * num * secs * VG_NS_PER_SEC;
+	}
+	if (k < n) {
+		if (s[k] != '@' || snap(&t, s + k + 1, n - k - 1) != 0)
+			goto bad;
+	} else if (k == 0) {
+		goto bad;
+	}
+	*out = t;
+	return 0;
+bad:
+	return vg_seterr(err, VG_EINVAL, -1,
+			 "cannot read time '%s': use ISO-8601 (2026-11-27T10:00:00Z), epoch seconds, "
+			 "or a relative time like -7d, -1h@h, @w1", s);
 }

@@ -49,3 +49,14 @@ int64_t vg_mono_ns(void);
 unsigned vg_month_from_abbr(const char *s);
 
 #endif
+
+/* Parse a time as users write it, relative to now (ns):
+ *   ISO-8601 (see vg_parse_iso8601); epoch seconds (`1700000000`, with an
+ *   optional fraction); `now`; Splunk-style relative times: an offset
+ *   `[+-]N<unit>` (s sec m min h hr d day w week mon month q y, N defaults to
+ *   1), optionally followed by a snap `@<unit>` that rounds down to the start
+ *   of that unit (`@w` is Sunday; `@w1`..`@w6` Monday..Saturday), or a snap
+ *   alone (`@d`). All in UTC.
+ * Returns 0, or VG_EINVAL with err saying what is wrong. */
+struct vg_err;
+int vg_parse_time(const char *s, int64_t now, int64_t *out, struct vg_err *err);

@@ -1,0 +1,209 @@
+/*
+ * cmd_store.c — `vigil ingest`, `vigil cat`, `vigil check`.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "event/value.h"
+#include "ingest/ingest.h"
+#include "store/scan.h"
+#include "store/store.h"
+#include "util/timeutil.h"
+
+static void print_ingest(const vg_ingest_report *r, vg_outfmt fmt)
+{
+	double secs = (double)r->elapsed_ns / 1e9;
+	if (fmt == VG_OUT_CSV) {
+		printf("path,format,events,parse_errors,skipped,bytes,failed\n");
+		for (size_t k = 0; k < r->nfiles; k++) {
+			const vg_ingest_file *f = &r->files[k];
+			printf("%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%d\n", f->path,
+			       f->format, f->events, f->parse_errors, f->skipped, f->bytes, f->failed);
+		}
+		return;
+	}
+	if (fmt == VG_OUT_JSON) {
+		vg_buf b = {0};
+		vg_buf_puts(&b, "{\"files\":[");
+		for (size_t k = 0; k < r->nfiles; k++) {
+			const vg_ingest_file *f = &r->files[k];
+			vg_buf_puts(&b, k ? ",{\"path\":" : "{\"path\":");
+			vg_json_str(&b, f->path, strlen(f->path));
+			vg_buf_printf(&b, ",\"format\":\"%s\",\"events\":%" PRIu64 ",\"parse_errors\":%" PRIu64
+					  ",\"skipped\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"failed\":%s}",
+				      f->format, f->events, f->parse_errors, f->skipped, f->bytes,
+				      f->failed ? "true" : "false");
+		}
+		vg_buf_printf(&b, "],\"events\":%" PRIu64 ",\"parse_errors\":%" PRIu64 ",\"skipped\":%" PRIu64
+				  ",\"bytes\":%" PRIu64 ",\"durable\":%" PRIu64 ",\"seconds\":%.3f}\n",
+			      r->events, r->parse_errors, r->skipped, r->bytes, r->durable, secs);
+		fwrite(b.p, 1, b.len, stdout);
+		vg_buf_free(&b);
+		return;
+	}
+	if (r->nfiles <= 50) {
+		for (size_t k = 0; k < r->nfiles; k++) {
+			const vg_ingest_file *f = &r->files[k];
+			printf("%-10s %10" PRIu64 " events %6" PRIu64 " parse errors  %s%s\n", f->format,
+			       f->events, f->parse_errors, f->path, f->failed ? "  (FAILED)" : "");
+		}
+	}
+	printf("stored %" PRIu64 " events (%" PRIu64 " with parse errors, %" PRIu64
+	       " documents skipped) from %zu inputs, %.1f MB in %.2f s: %.0f events/s\n",
+	       r->durable, r->parse_errors, r->skipped, r->nfiles, (double)r->bytes / 1e6, secs,
+	       secs > 0 ? (double)r->events / secs : 0.0);
+}
+
+int vg_cmd_ingest(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, 0, 'd'},   {"format", required_argument, 0, 'f'},
+		{"group", required_argument, 0, 'g'},  {"account", required_argument, 0, 'a'},
+		{"output", required_argument, 0, 'o'}, {"progress", no_argument, 0, 'p'},
+		{"seal", no_argument, 0, 's'},          {0, 0, 0, 0},
+	};
+	vg_ingest_opts io = {.errors = stderr};
+	const char *data = "./data";
+	vg_outfmt fmt = isatty(1) ? VG_OUT_TABLE : VG_OUT_TABLE;
+	int seal = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'f': io.format = optarg; break;
+		case 'g': io.group = optarg; break;
+		case 'a': io.account = optarg; break;
+		case 'p': io.progress = stderr; break;
+		case 's': seal = 1; break;
+		case 'o':
+			if (vg_cli_outfmt(optarg, &fmt))
+				return vg_cli_fail("ingest", VG_EINVAL, "--output takes table, json or csv");
+			break;
+		default: return VG_EXIT_USER;
+		}
+	}
+	if (optind >= argc)
+		return vg_cli_fail("ingest", VG_EINVAL, "no input: give files, directories or - (stdin)");
+	vg_store *st;
+	vg_err e = {0};
+	vg_store_opts so;
+	vg_store_defaults(&so);
+	if (vg_store_open(data, &so, &st, &e))
+		return vg_cli_err("ingest", &e);
+	vg_ingest_report rep;
+	int rc = vg_ingest(st, argv + optind, argc - optind, &io, &rep, &e);
+	vg_err e2 = {0};
+	int rc2 = (rc == 0 || rc == VG_EINVAL) && seal ? vg_store_seal(st, &e2) : 0;
+	int rc3 = vg_store_close(st, rc2 ? NULL : &e2);
+	print_ingest(&rep, fmt);
+	vg_ingest_report_free(&rep);
+	if (rc2 || rc3)
+		return vg_cli_err("ingest", &e2);
+	if (rc)
+		return vg_cli_err("ingest", &e);
+	return VG_EXIT_OK;
+}
+
+typedef struct cat_ctx {
+	vg_buf line;
+	uint64_t n;
+} cat_ctx;
+
+static int cat_row(void *ctx, const vg_scan_row *row)
+{
+	cat_ctx *c = ctx;
+	vg_buf_clear(&c->line);
+	vg_scan_row_json(row, &c->line);
+	vg_buf_putc(&c->line, '\n');
+	c->n++;
+	return fwrite(c->line.p, 1, c->line.len, stdout) == c->line.len ? 0 : VG_EIO;
+}
+
+int vg_cmd_cat(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, 0, 'd'}, {"group", required_argument, 0, 'g'},
+		{"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'},
+		{"output", required_argument, 0, 'o'}, {0, 0, 0, 0},
+	};
+	const char *data = "./data";
+	vg_scan_opts so = {.from = INT64_MIN, .to = INT64_MAX};
+	vg_err e = {0};
+	int64_t now = vg_now_ns();
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'g': so.group = optarg; break;
+		case 'f':
+			if (vg_parse_time(optarg, now, &so.from, &e))
+				return vg_cli_err("cat", &e);
+			break;
+		case 't':
+			if (vg_parse_time(optarg, now, &so.to, &e))
+				return vg_cli_err("cat", &e);
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") != 0)
+				return vg_cli_fail("cat", VG_EINVAL, "cat prints JSON lines only (--output json)");
+			break;
+		default: return VG_EXIT_USER;
+		}
+	}
+	if (optind < argc)
+		return vg_cli_fail("cat", VG_EINVAL, "unexpected argument '%s'", argv[optind]);
+	vg_store_opts o;
+	vg_store_defaults(&o);
+	o.readonly = 1;
+	vg_store *st;
+	if (vg_store_open(data, &o, &st, &e))
+		return vg_cli_err("cat", &e);
+	cat_ctx cc = {0};
+	int rc = vg_scan_ordered(st, &so, cat_row, &cc, &e);
+	vg_buf_free(&cc.line);
+	vg_store_close(st, NULL);
+	fflush(stdout);
+	if (rc == VG_EIO)
+		return VG_EXIT_FAIL;
+	if (rc)
+		return vg_cli_err("cat", &e);
+	return VG_EXIT_OK;
+}
+
+int vg_cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, 0, 'd'}, {"quiet", no_argument, 0, 'q'}, {0, 0, 0, 0},
+	};
+	const char *data = "./data";
+	int quiet = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'q': quiet = 1; break;
+		default: return VG_EXIT_USER;
+		}
+	}
+	vg_err e = {0};
+	FILE *rep = stdout;
+	if (quiet)
+		rep = fopen("/dev/null", "w");
+	int rc = vg_store_check(data, rep, &e);
+	if (quiet && rep)
+		fclose(rep);
+	if (rc) {
+		if (rc == VG_ENOTFOUND)
+			return vg_cli_err("check", &e);
+		vg_cli_err("check", &e);
+		return VG_EXIT_FAIL;
+	}
+	if (!quiet)
+		printf("the store verifies: every segment, the hash chain and the WAL\n");
+	return VG_EXIT_OK;
+}

@@ -1,0 +1,163 @@
+#include "store/bloom.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/strtab.h"
+
+/* Byte classes: 0 ordinary, 1 minor breaker, 2 major breaker. */
+static unsigned char cls[256];
+static int cls_ready;
+
+static void init_cls(void)
+{
+	const char *major = " \t\r\n\v\f\"'()[]{}<>,;=|&!?`";
+	const char *minor = "./:-@_\\#$%+*~";
+	for (const char *p = major; *p; p++)
+		cls[(unsigned char)*p] = 2;
+	for (const char *p = minor; *p; p++)
+		cls[(unsigned char)*p] = 1;
+	cls[0] = 2;
+	__atomic_store_n(&cls_ready, 1, __ATOMIC_RELEASE);
+}
+
+uint64_t vg_token_hash(const char *s, size_t n)
+{
+	char low[VG_TOKEN_MAX];
+	if (n > VG_TOKEN_MAX)
+		n = VG_TOKEN_MAX;
+	for (size_t k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)s[k];
+		low[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	return vg_hash(low, n);
+}
+
+void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void *ctx)
+{
+	if (!__atomic_load_n(&cls_ready, __ATOMIC_ACQUIRE))
+		init_cls();
+	size_t k = 0;
+	while (k < n) {
+		while (k < n && cls[(unsigned char)s[k]] == 2)
+			k++;
+		size_t start = k;
+		int has_minor = 0;
+		while (k < n && cls[(unsigned char)s[k]] != 2) {
+			has_minor |= cls[(unsigned char)s[k]];
+			k++;
+		}
+		if (k == start)
+			continue;
+		fn(vg_token_hash(s + start, k - start), ctx);
+		if (!has_minor)
+			continue;
+		size_t j = start;
+		while (j < k) {
+			while (j < k && cls[(unsigned char)s[j]] == 1)
+				j++;
+			size_t ss = j;
+			while (j < k && cls[(unsigned char)s[j]] == 0)
+				j++;
+			if (j > ss)
+				fn(vg_token_hash(s + ss, j - ss), ctx);
+		}
+	}
+}
+
+static void set_insert(vg_tokset *t, uint64_t h)
+{
+	size_t i = h & (t->nslots - 1);
+	while (t->slots[i]) {
+		if (t->slots[i] == h)
+			return;
+		i = (i + 1) & (t->nslots - 1);
+	}
+	t->slots[i] = h;
+	t->n++;
+}
+
+void vg_tokset_add(vg_tokset *t, uint64_t h)
+{
+	if (h == 0)
+		h = 1;
+	if ((t->n + 1) * 2 > t->nslots) {
+		size_t old = t->nslots;
+		uint64_t *os = t->slots;
+		t->nslots = old ? old * 2 : 1024;
+		t->slots = vg_xcalloc(t->nslots, sizeof *t->slots);
+		t->n = 0;
+		for (size_t k = 0; k < old; k++)
+			if (os[k])
+				set_insert(t, os[k]);
+		free(os);
+	}
+	set_insert(t, h);
+}
+
+static void add_cb(uint64_t h, void *ctx)
+{
+	vg_tokset_add(ctx, h);
+}
+
+void vg_tokset_add_text(vg_tokset *t, const char *s, size_t n)
+{
+	vg_tokens(s, n, add_cb, t);
+}
+
+void vg_tokset_clear(vg_tokset *t)
+{
+	if (t->slots)
+		memset(t->slots, 0, t->nslots * sizeof *t->slots);
+	t->n = 0;
+}
+
+void vg_tokset_free(vg_tokset *t)
+{
+	free(t->slots);
+	memset(t, 0, sizeof *t);
+}
+
+void vg_bloom_build(const vg_tokset *t, vg_buf *out)
+{
+	unsigned lg = 9;
+	while (lg < 25 && ((size_t)1 << lg) < t->n * 10)
+		lg++;
+	size_t nbytes = ((size_t)1 << lg) / 8;
+	vg_buf_putc(out, (uint8_t)lg);
+	vg_buf_reserve(out, nbytes);
+	uint8_t *bits = out->p + out->len;
+	memset(bits, 0, nbytes);
+	uint64_t mask = ((uint64_t)1 << lg) - 1;
+	for (size_t k = 0; k < t->nslots; k++) {
+		uint64_t h = t->slots[k];
+		if (!h)
+			continue;
+		uint64_t h1 = h, h2 = (h >> 32) | (h << 32);
+		for (int j = 0; j < 3; j++) {
+			uint64_t b = (h1 + (uint64_t)j * h2) & mask;
+			bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+		}
+	}
+	out->len += nbytes;
+}
+
+int vg_bloom_maybe(const uint8_t *p, size_t len, uint64_t h)
+{
+	if (len < 2)
+		return 1;
+	unsigned lg = p[0];
+	if (lg < 3 || lg > 30 || len - 1 != ((size_t)1 << lg) / 8)
+		return 1;
+	if (h == 0)
+		h = 1;
+	const uint8_t *bits = p + 1;
+	uint64_t mask = ((uint64_t)1 << lg) - 1;
+	uint64_t h1 = h, h2 = (h >> 32) | (h << 32);
+	for (int j = 0; j < 3; j++) {
+		uint64_t b = (h1 + (uint64_t)j * h2) & mask;
+		if (!(bits[b >> 3] & (1u << (b & 7))))
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,502 @@
+#include "store/colenc.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "util/ip.h"
+#include "util/strtab.h"
+
+#define MAX_CHUNK (256u << 20)   /* largest decoded chunk we accept */
+
+enum { F_ALL_PRESENT = 1, F_SINGLE_TYPE = 2 };
+enum { INT_FOR = 0, INT_DELTA = 1 };
+enum { IP_PLAIN4 = 0, IP_PLAIN16 = 1, IP_DICT4 = 2, IP_DICT16 = 3 };
+enum { STR_PLAIN = 0, STR_DICT = 1 };
+enum { CODEC_RAW = 0, CODEC_ZSTD = 1 };
+
+/* Per-thread scratch: encoders run in parallel sealing threads. */
+static __thread ZSTD_CCtx *tl_cctx;
+static __thread ZSTD_DCtx *tl_dctx;
+static __thread vg_strtab tl_dict;
+static __thread vg_buf tl_raw;
+
+static unsigned uvarint_len(uint64_t v)
+{
+	unsigned n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint64_t zz(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzz(uint64_t u)
+{
+	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static uint64_t abs64(int64_t v)
+{
+	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+/* INT values: pick FOR or DELTA by encoded size, both over the common
+ * divisor of the differences. */
+static void enc_ints(const int64_t *v, size_t n, vg_buf *b, vg_colstat *st)
+{
+	int64_t mn = v[0], mx = v[0];
+	for (size_t k = 1; k < n; k++) {
+		if (v[k] < mn)
+			mn = v[k];
+		if (v[k] > mx)
+			mx = v[k];
+	}
+	uint64_t gf = 0, gd = 0;
+	for (size_t k = 0; k < n; k++) {
+		gf = gcd64(gf, (uint64_t)v[k] - (uint64_t)mn);
+		if (k)
+			gd = gcd64(gd, abs64((int64_t)((uint64_t)v[k] - (uint64_t)v[k - 1])));
+	}
+	if (gf == 0)
+		gf = 1;
+	if (gd == 0)
+		gd = 1;
+	size_t sf = 0, sd = 0;
+	for (size_t k = 0; k < n; k++) {
+		sf += uvarint_len(((uint64_t)v[k] - (uint64_t)mn) / gf);
+		if (k)
+			sd += uvarint_len(zz((int64_t)((uint64_t)v[k] - (uint64_t)v[k - 1]) / (int64_t)gd));
+	}
+	if (gd > INT64_MAX)
+		sd = SIZE_MAX;
+	st->imin = mn;
+	st->imax = mx;
+	if (sf <= sd) {
+		vg_buf_putc(b, INT_FOR);
+		vg_buf_svarint(b, mn);
+		vg_buf_uvarint(b, gf);
+		for (size_t k = 0; k < n; k++)
+			vg_buf_uvarint(b, ((uint64_t)v[k] - (uint64_t)mn) / gf);
+	} else {
+		vg_buf_putc(b, INT_DELTA);
+		vg_buf_svarint(b, v[0]);
+		vg_buf_uvarint(b, gd);
+		for (size_t k = 1; k < n; k++)
+			vg_buf_uvarint(b, zz((int64_t)((uint64_t)v[k] - (uint64_t)v[k - 1]) / (int64_t)gd));
+	}
+}
+
+static void put_ids(vg_buf *b, const uint32_t *ids, size_t n, uint32_t ndict)
+{
+	unsigned w = ndict <= 256 ? 1 : ndict <= 65536 ? 2 : 4;
+	vg_buf_putc(b, (uint8_t)w);
+	vg_buf_reserve(b, n * w);
+	for (size_t k = 0; k < n; k++) {
+		uint32_t id = ids[k];
+		memcpy(b->p + b->len, &id, w); /* little-endian host */
+		b->len += w;
+	}
+}
+
+static void enc_ips(const vg_field *const *vals, size_t n, vg_buf *b, vg_colstat *st)
+{
+	int all4 = 1;
+	vg_strtab *d = &tl_dict;
+	vg_strtab_clear(d);
+	uint32_t *ids = vg_xmalloc(n * sizeof *ids);
+	for (size_t k = 0; k < n; k++) {
+		const uint8_t *ip = vals[k]->v.ip;
+		if (!vg_ip_is4(ip))
+			all4 = 0;
+		ids[k] = vg_strtab_intern(d, (const char *)ip, 16);
+	}
+	unsigned w = all4 ? 4 : 16;
+	size_t nd = d->n;
+	st->ndistinct = (uint32_t)nd;
+	size_t idw = nd <= 256 ? 1 : nd <= 65536 ? 2 : 4;
+	if (nd * w + n * idw < n * w) {
+		vg_buf_putc(b, all4 ? IP_DICT4 : IP_DICT16);
+		vg_buf_uvarint(b, nd);
+		for (size_t k = 0; k < nd; k++)
+			vg_buf_put(b, d->str[k] + 16 - w, w);
+		put_ids(b, ids, n, (uint32_t)nd);
+	} else {
+		vg_buf_putc(b, all4 ? IP_PLAIN4 : IP_PLAIN16);
+		for (size_t k = 0; k < n; k++)
+			vg_buf_put(b, vals[k]->v.ip + 16 - w, w);
+	}
+	free(ids);
+}
+
+static void enc_strs(const vg_field *const *vals, size_t n, vg_buf *b, vg_colstat *st)
+{
+	vg_strtab *d = &tl_dict;
+	vg_strtab_clear(d);
+	uint32_t *ids = vg_xmalloc(n * sizeof *ids);
+	size_t plain = 0;
+	for (size_t k = 0; k < n; k++) {
+		ids[k] = vg_strtab_intern(d, vals[k]->v.s, vals[k]->len);
+		plain += vals[k]->len + uvarint_len(vals[k]->len);
+	}
+	size_t nd = d->n, dict = 0;
+	for (size_t k = 0; k < nd; k++)
+		dict += d->lens[k] + uvarint_len(d->lens[k]);
+	dict += n * (nd <= 256 ? 1 : nd <= 65536 ? 2 : 4);
+	st->ndistinct = (uint32_t)nd;
+	if (dict < plain) {
+		vg_buf_putc(b, STR_DICT);
+		vg_buf_uvarint(b, nd);
+		for (size_t k = 0; k < nd; k++)
+			vg_buf_uvarint(b, d->lens[k]);
+		for (size_t k = 0; k < nd; k++)
+			vg_buf_put(b, d->str[k], d->lens[k]);
+		put_ids(b, ids, n, (uint32_t)nd);
+	} else {
+		vg_buf_putc(b, STR_PLAIN);
+		for (size_t k = 0; k < n; k++)
+			vg_buf_uvarint(b, vals[k]->len);
+		for (size_t k = 0; k < n; k++)
+			vg_buf_put(b, vals[k]->v.s, vals[k]->len);
+	}
+	free(ids);
+}
+
+/* Values of type t, in row order, gathered from the column. */
+static size_t gather(const vg_colin *in, uint8_t t, const vg_field **out)
+{
+	size_t m = 0;
+	for (uint32_t k = 0; k < in->n; k++)
+		if (in->vals[k]->type == t)
+			out[m++] = in->vals[k];
+	return m;
+}
+
+static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st)
+{
+	uint8_t types = 0;
+	for (uint32_t k = 0; k < in->n; k++)
+		types |= (uint8_t)(1u << in->vals[k]->type);
+	int all = in->n == in->nrows;
+	int single = (types & (types - 1)) == 0;
+	st->types = types;
+	st->npresent = in->n;
+	vg_buf_putc(b, (uint8_t)((all ? F_ALL_PRESENT : 0) | (single ? F_SINGLE_TYPE : 0)));
+	if (!all) {
+		size_t nb = (in->nrows + 7) / 8;
+		vg_buf_reserve(b, nb);
+		uint8_t *bm = b->p + b->len;
+		memset(bm, 0, nb);
+		for (uint32_t k = 0; k < in->n; k++) {
+			uint32_t r = in->rows[k];
+			bm[r >> 3] |= (uint8_t)(1u << (r & 7));
+		}
+		b->len += nb;
+	}
+	if (single) {
+		vg_buf_putc(b, (uint8_t)__builtin_ctz(types));
+	} else {
+		for (uint32_t k = 0; k < in->n; k++)
+			vg_buf_putc(b, in->vals[k]->type);
+	}
+	const vg_field **tv = vg_xmalloc((in->n ? in->n : 1) * sizeof *tv);
+	for (uint8_t t = VG_T_STR; t <= VG_T_IP; t++) {
+		if (!(types & (1u << t)))
+			continue;
+		size_t m = gather(in, t, tv);
+		vg_buf_uvarint(b, m);
+		if (t == VG_T_INT) {
+			int64_t *iv = vg_xmalloc(m * sizeof *iv);
+			for (size_t k = 0; k < m; k++)
+				iv[k] = tv[k]->v.i;
+			enc_ints(iv, m, b, st);
+			free(iv);
+		} else if (t == VG_T_DBL) {
+			for (size_t k = 0; k < m; k++)
+				vg_buf_put(b, &tv[k]->v.d, 8);
+		} else if (t == VG_T_IP) {
+			enc_ips(tv, m, b, st);
+		} else {
+			enc_strs(tv, m, b, st);
+		}
+	}
+	free(tv);
+}
+
+int vg_col_encode(const vg_colin *in, int zlevel, vg_buf *out, vg_colstat *st, vg_err *err)
+{
+	memset(st, 0, sizeof *st);
+	vg_buf *raw = &tl_raw;
+	vg_buf_clear(raw);
+	enc_payload(in, raw, st);
+	if (tl_cctx == NULL)
+		tl_cctx = ZSTD_createCCtx();
+	size_t bound = ZSTD_compressBound(raw->len);
+	vg_buf_reserve(out, bound + 16);
+	size_t hdr = out->len;
+	vg_buf_putc(out, CODEC_ZSTD);
+	vg_buf_uvarint(out, raw->len);
+	size_t z = ZSTD_compressCCtx(tl_cctx, out->p + out->len, bound, raw->p, raw->len, zlevel);
+	if (ZSTD_isError(z))
+		return vg_seterr(err, VG_EIO, -1, "zstd: %s", ZSTD_getErrorName(z));
+	if (z >= raw->len) {
+		/* Incompressible: store as it is. */
+		out->len = hdr;
+		vg_buf_putc(out, CODEC_RAW);
+		vg_buf_uvarint(out, raw->len);
+		vg_buf_put(out, raw->p, raw->len);
+	} else {
+		out->len += z;
+	}
+	return 0;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+#define BAD(msg) vg_seterr(err, VG_ECORRUPT, -1, "column chunk: %s", msg)
+
+static int get_ids(vg_cur *c, size_t n, uint32_t ndict, uint32_t *ids, vg_err *err)
+{
+	uint8_t w;
+	const uint8_t *p;
+	if (vg_cur_u8(c, &w) || (w != 1 && w != 2 && w != 4) || vg_cur_bytes(c, n * w, &p))
+		return BAD("bad id array");
+	for (size_t k = 0; k < n; k++) {
+		uint32_t id = 0;
+		memcpy(&id, p + k * w, w);
+		if (id >= ndict)
+			return BAD("dictionary id out of range");
+		ids[k] = id;
+	}
+	return 0;
+}
+
+static int dec_ints(vg_cur *c, size_t m, int64_t *v, vg_err *err)
+{
+	uint8_t enc;
+	int64_t base;
+	uint64_t g, u;
+	if (vg_cur_u8(c, &enc) || vg_cur_svarint(c, &base) || vg_cur_uvarint(c, &g) || g == 0)
+		return BAD("bad integer header");
+	if (enc == INT_FOR) {
+		for (size_t k = 0; k < m; k++) {
+			if (vg_cur_uvarint(c, &u))
+				return BAD("integers cut short");
+			v[k] = (int64_t)((uint64_t)base + u * g);
+		}
+	} else if (enc == INT_DELTA) {
+		if (m)
+			v[0] = base;
+		for (size_t k = 1; k < m; k++) {
+			if (vg_cur_uvarint(c, &u))
+				return BAD("integers cut short");
+			v[k] = (int64_t)((uint64_t)v[k - 1] + (uint64_t)unzz(u) * g);
+		}
+	} else {
+		return BAD("unknown integer encoding");
+	}
+	return 0;
+}
+
+static int dec_ips(vg_cur *c, size_t m, uint8_t (*out)[16], vg_arena *a, vg_err *err)
+{
+	static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	uint8_t enc;
+	if (vg_cur_u8(c, &enc) || enc > IP_DICT16)
+		return BAD("bad address encoding");
+	unsigned w = (enc == IP_PLAIN4 || enc == IP_DICT4) ? 4 : 16;
+	const uint8_t *p;
+	if (enc == IP_PLAIN4 || enc == IP_PLAIN16) {
+		if (vg_cur_bytes(c, m * w, &p))
+			return BAD("addresses cut short");
+		for (size_t k = 0; k < m; k++) {
+			memcpy(out[k], pre, 12);
+			memcpy(out[k] + 16 - w, p + k * w, w);
+		}
+		return 0;
+	}
+	uint64_t nd;
+	if (vg_cur_uvarint(c, &nd) || nd > m || vg_cur_bytes(c, nd * w, &p))
+		return BAD("bad address dictionary");
+	uint32_t *ids = vg_arena_alloc(a, m * sizeof *ids);
+	if (get_ids(c, m, (uint32_t)nd, ids, err))
+		return err->code;
+	for (size_t k = 0; k < m; k++) {
+		memcpy(out[k], pre, 12);
+		memcpy(out[k] + 16 - w, p + (size_t)ids[k] * w, w);
+	}
+	return 0;
+}
+
+static int read_strs(vg_cur *c, size_t n, const char **strs, uint32_t *lens, vg_arena *a,
+		     vg_err *err)
+{
+	uint64_t total = 0;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t l;
+		if (vg_cur_uvarint(c, &l) || l > MAX_CHUNK)
+			return BAD("bad string length");
+		lens[k] = (uint32_t)l;
+		total += l;
+	}
+	const uint8_t *p;
+	if (total > (uint64_t)(c->end - c->p) || vg_cur_bytes(c, total, &p))
+		return BAD("strings cut short");
+	for (size_t k = 0; k < n; k++) {
+		strs[k] = vg_arena_dup(a, p, lens[k]);
+		p += lens[k];
+	}
+	return 0;
+}
+
+/* STR values: fills the column's string table and returns per-value ids. */
+static int dec_strs(vg_cur *c, size_t m, vg_col *col, uint32_t *ids, vg_arena *a, vg_err *err)
+{
+	uint8_t enc;
+	if (vg_cur_u8(c, &enc) || enc > STR_DICT)
+		return BAD("bad string encoding");
+	uint64_t nd = m;
+	if (enc == STR_DICT && (vg_cur_uvarint(c, &nd) || nd > m))
+		return BAD("bad string dictionary");
+	col->strs = vg_arena_alloc(a, (nd ? nd : 1) * sizeof *col->strs);
+	col->slens = vg_arena_alloc(a, (nd ? nd : 1) * sizeof *col->slens);
+	col->nstrs = (uint32_t)nd;
+	col->str_dict = enc == STR_DICT;
+	if (read_strs(c, nd, col->strs, col->slens, a, err))
+		return err->code;
+	if (enc == STR_DICT)
+		return get_ids(c, m, (uint32_t)nd, ids, err);
+	for (size_t k = 0; k < m; k++)
+		ids[k] = (uint32_t)k;
+	return 0;
+}
+
+static int dec_payload(vg_cur *c, vg_col *col, vg_arena *a, vg_err *err)
+{
+	uint32_t n = col->n;
+	uint8_t flags;
+	if (vg_cur_u8(c, &flags))
+		return BAD("empty");
+	/* Rows present, in order. */
+	uint32_t *rows = vg_arena_alloc(a, (n ? n : 1) * sizeof *rows);
+	uint32_t np = 0;
+	if (flags & F_ALL_PRESENT) {
+		for (uint32_t r = 0; r < n; r++)
+			rows[np++] = r;
+	} else {
+		const uint8_t *bm;
+		if (vg_cur_bytes(c, (n + 7) / 8, &bm))
+			return BAD("presence bitmap cut short");
+		for (uint32_t r = 0; r < n; r++)
+			if (bm[r >> 3] & (1u << (r & 7)))
+				rows[np++] = r;
+	}
+	if (flags & F_SINGLE_TYPE) {
+		uint8_t t;
+		if (vg_cur_u8(c, &t) || t < VG_T_STR || t > VG_T_IP)
+			return BAD("bad type");
+		for (uint32_t k = 0; k < np; k++)
+			col->types[rows[k]] = t;
+	} else {
+		const uint8_t *tp;
+		if (vg_cur_bytes(c, np, &tp))
+			return BAD("types cut short");
+		for (uint32_t k = 0; k < np; k++) {
+			if (tp[k] < VG_T_STR || tp[k] > VG_T_IP)
+				return BAD("bad type");
+			col->types[rows[k]] = tp[k];
+		}
+	}
+	uint8_t have = 0;
+	for (uint32_t k = 0; k < np; k++)
+		have |= (uint8_t)(1u << col->types[rows[k]]);
+	uint32_t *trows = vg_arena_alloc(a, (np ? np : 1) * sizeof *trows);
+	for (uint8_t t = VG_T_STR; t <= VG_T_IP; t++) {
+		if (!(have & (1u << t)))
+			continue;
+		uint32_t m = 0;
+		for (uint32_t k = 0; k < np; k++)
+			if (col->types[rows[k]] == t)
+				trows[m++] = rows[k];
+		uint64_t cnt;
+		if (vg_cur_uvarint(c, &cnt) || cnt != m)
+			return BAD("value count does not match types");
+		if (t == VG_T_INT) {
+			int64_t *v = vg_arena_alloc(a, (m ? m : 1) * sizeof *v);
+			if (dec_ints(c, m, v, err))
+				return err->code;
+			for (uint32_t k = 0; k < m; k++)
+				col->i[trows[k]] = v[k];
+		} else if (t == VG_T_DBL) {
+			const uint8_t *p;
+			if (vg_cur_bytes(c, (size_t)m * 8, &p))
+				return BAD("doubles cut short");
+			for (uint32_t k = 0; k < m; k++)
+				memcpy(&col->d[trows[k]], p + 8 * k, 8);
+		} else if (t == VG_T_IP) {
+			uint8_t(*v)[16] = vg_arena_alloc(a, (m ? m : 1) * 16);
+			if (dec_ips(c, m, v, a, err))
+				return err->code;
+			for (uint32_t k = 0; k < m; k++)
+				memcpy(col->ip[trows[k]], v[k], 16);
+		} else {
+			uint32_t *ids = vg_arena_alloc(a, (m ? m : 1) * sizeof *ids);
+			if (dec_strs(c, m, col, ids, a, err))
+				return err->code;
+			for (uint32_t k = 0; k < m; k++)
+				col->sid[trows[k]] = ids[k];
+		}
+	}
+	if (c->p != c->end)
+		return BAD("trailing bytes");
+	return 0;
+}
+
+int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, vg_arena *a, vg_col *col,
+		  vg_err *err)
+{
+	vg_cur c = {p, p + len};
+	uint8_t codec;
+	uint64_t rawlen;
+	if (vg_cur_u8(&c, &codec) || vg_cur_uvarint(&c, &rawlen) || rawlen > MAX_CHUNK)
+		return BAD("bad header");
+	const uint8_t *raw = c.p;
+	if (codec == CODEC_ZSTD) {
+		uint8_t *dst = vg_arena_alloc(a, rawlen ? rawlen : 1);
+		if (tl_dctx == NULL)
+			tl_dctx = ZSTD_createDCtx();
+		size_t z = ZSTD_decompressDCtx(tl_dctx, dst, rawlen, c.p, (size_t)(c.end - c.p));
+		if (ZSTD_isError(z) || z != rawlen)
+			return BAD("zstd frame does not decompress");
+		raw = dst;
+	} else if (codec != CODEC_RAW || (uint64_t)(c.end - c.p) != rawlen) {
+		return BAD("bad codec");
+	}
+	memset(col, 0, sizeof *col);
+	col->n = nrows;
+	size_t n = nrows ? nrows : 1;
+	col->types = vg_arena_alloc(a, n);
+	memset(col->types, 0, n);
+	col->i = vg_arena_alloc(a, n * sizeof *col->i);
+	col->d = vg_arena_alloc(a, n * sizeof *col->d);
+	col->ip = vg_arena_alloc(a, n * 16);
+	col->sid = vg_arena_alloc(a, n * sizeof *col->sid);
+	vg_cur pc = {raw, raw + rawlen};
+	return dec_payload(&pc, col, a, err);
+}

@@ -1,0 +1,75 @@
+/*
+ * colenc.h — one column of one block, encoded and decoded.
+ *
+ * A column chunk holds the values of one field for the rows of a block.
+ * Values may be absent (sparse JSON fields) and may mix types (a JSON key
+ * that is sometimes a number, sometimes a string), so a chunk records
+ * presence and per-row types only when it has to. Each type's values are
+ * then encoded by the cheapest of a few schemes, chosen per chunk:
+ *
+ *   INT  frame-of-reference or delta, both divided by the values' common
+ *        divisor (times in seconds stored as ns cost nothing extra), as
+ *        varints;
+ *   DBL  8 bytes each;
+ *   IP   dictionary or plain, 4 bytes when every address is IPv4;
+ *   STR  dictionary (distinct values + fixed-width ids) or plain (lengths,
+ *        then bytes).
+ *
+ * and the whole chunk is compressed with zstd. The exact byte layout is in
+ * docs/FORMAT.md.
+ *
+ * Decoding yields a vg_col whose memory lives in the caller's arena; string
+ * values point into it. Dictionary-encoded strings keep their dictionary
+ * (sid[] indexes strs[]), so a filter can compare each distinct value once
+ * instead of once per row.
+ */
+#ifndef VG_COLENC_H
+#define VG_COLENC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event/batch.h"
+#include "util/err.h"
+#include "util/mem.h"
+
+/* The values of one column for a block: rows[k] (ascending) holds vals[k];
+ * rows not listed are absent. */
+typedef struct vg_colin {
+	uint32_t nrows;          /* rows in the block */
+	uint32_t n;              /* values given */
+	const uint32_t *rows;    /* NULL means rows[k] == k (all present) */
+	const vg_field *const *vals;
+} vg_colin;
+
+/* Summary of a chunk, kept in the segment footer for skipping. */
+typedef struct vg_colstat {
+	uint8_t types;           /* bit (1 << type) for each type present */
+	uint32_t npresent;
+	int64_t imin, imax;      /* over INT values, when present */
+	uint32_t ndistinct;      /* distinct STR/IP values (0 if not counted) */
+} vg_colstat;
+
+/* Encode a column into out (appended): codec byte, sizes, payload.
+ * zlevel is the zstd level. Fills *st. */
+int vg_col_encode(const vg_colin *in, int zlevel, vg_buf *out, vg_colstat *st, vg_err *err);
+
+typedef struct vg_col {
+	uint32_t n;              /* rows */
+	uint8_t *types;          /* per row: vg_type, or 0 when absent */
+	int64_t *i;              /* per row, valid where types[r] == VG_T_INT */
+	double *d;               /* per row, where VG_T_DBL */
+	uint8_t (*ip)[16];       /* per row, where VG_T_IP */
+	uint32_t *sid;           /* per row, where VG_T_STR: index into strs */
+	const char **strs;       /* distinct (dictionary) or per-row strings, NUL-terminated */
+	uint32_t *slens;
+	uint32_t nstrs;
+	int str_dict;            /* strs is a dictionary */
+} vg_col;
+
+/* Decode a chunk of exactly len bytes holding nrows rows. All memory comes
+ * from arena. Returns 0 or VG_ECORRUPT with err set. */
+int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, vg_arena *arena, vg_col *col,
+		  vg_err *err);
+
+#endif

@@ -1,0 +1,180 @@
+#include "store/reader.h"
+
+#include <string.h>
+
+#include "event/value.h"
+#include "util/timeutil.h"
+
+enum { COL_TIME = 0, COL_RAW = 1, COL_TMPL = 2 };
+
+/* Resolve each distinct template of the block to the columns it names. */
+static void resolve_tmpls(vg_blk *bk)
+{
+	const vg_col *tc = &bk->cols[COL_TMPL];
+	uint32_t nt = tc->nstrs;
+	bk->tmpl_cols = vg_arena_alloc(&bk->arena, (nt ? nt : 1) * sizeof *bk->tmpl_cols);
+	bk->tmpl_n = vg_arena_alloc(&bk->arena, (nt ? nt : 1) * sizeof *bk->tmpl_n);
+	for (uint32_t k = 0; k < nt; k++) {
+		const char *s = tc->strs[k];
+		size_t len = tc->slens[k];
+		int32_t *cols = vg_arena_alloc(&bk->arena, (len / 2 + 2) * sizeof *cols);
+		uint32_t n = 0;
+		size_t i = 0;
+		while (i < len) {
+			size_t st = i;
+			while (i < len && s[i] != ' ')
+				i++;
+			if (i > st) {
+				char name[VG_MAX_NAME + 1];
+				size_t nl = i - st > VG_MAX_NAME ? VG_MAX_NAME : i - st;
+				memcpy(name, s + st, nl);
+				name[nl] = 0;
+				cols[n++] = vg_seg_col(bk->seg, name);
+			}
+			i++;
+		}
+		bk->tmpl_cols[k] = cols;
+		bk->tmpl_n[k] = n;
+	}
+}
+
+int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err)
+{
+	memset(bk, 0, sizeof *bk);
+	bk->seg = s;
+	bk->block = b;
+	bk->n = s->blocks[b].nrows;
+	bk->cols = vg_arena_alloc(&bk->arena, s->ncols * sizeof *bk->cols);
+	bk->loaded = vg_arena_alloc(&bk->arena, s->ncols);
+	memset(bk->loaded, 0, s->ncols);
+	for (uint32_t c = 0; c <= COL_TMPL; c++) {
+		int rc = vg_seg_read(s, b, c, &bk->arena, &bk->cols[c], err);
+		if (rc)
+			return rc;
+		bk->loaded[c] = 1;
+	}
+	resolve_tmpls(bk);
+	uint8_t *need = vg_arena_alloc(&bk->arena, s->ncols);
+	for (uint32_t c = 0; c < s->ncols; c++)
+		need[c] = want == NULL || want[c];
+	if (s->blocks[b].ntmpl)
+		for (uint32_t k = 0; k < bk->cols[COL_TMPL].nstrs; k++)
+			for (uint32_t j = 0; j < bk->tmpl_n[k]; j++)
+				if (bk->tmpl_cols[k][j] >= 0)
+					need[bk->tmpl_cols[k][j]] = 1;
+	for (uint32_t c = COL_TMPL + 1; c < s->ncols; c++) {
+		if (!need[c])
+			continue;
+		int rc = vg_seg_read(s, b, c, &bk->arena, &bk->cols[c], err);
+		if (rc)
+			return rc;
+		bk->loaded[c] = 1;
+	}
+	return 0;
+}
+
+void vg_blk_release(vg_blk *bk)
+{
+	vg_arena_free(&bk->arena);
+	memset(bk, 0, sizeof *bk);
+}
+
+static void col_text(const vg_col *c, uint32_t r, vg_buf *out)
+{
+	uint8_t t = c->types[r];
+	vg_value_text(out, t, c->i[r], c->d[r], t == VG_T_STR ? c->strs[c->sid[r]] : NULL,
+		      t == VG_T_STR ? c->slens[c->sid[r]] : 0, c->ip[r]);
+}
+
+void vg_blk_raw(vg_blk *bk, uint32_t r, vg_buf *out)
+{
+	const vg_col *rc = &bk->cols[COL_RAW];
+	if (rc->types[r] == VG_T_STR) {
+		vg_buf_put(out, rc->strs[rc->sid[r]], rc->slens[rc->sid[r]]);
+		return;
+	}
+	const vg_col *tc = &bk->cols[COL_TMPL];
+	if (tc->types[r] != VG_T_STR)
+		return;
+	uint32_t k = tc->sid[r];
+	for (uint32_t j = 0; j < bk->tmpl_n[k]; j++) {
+		if (j)
+			vg_buf_putc(out, ' ');
+		int32_t c = bk->tmpl_cols[k][j];
+		if (c < 0 || !bk->loaded[c] || bk->cols[c].types[r] == 0)
+			vg_buf_putc(out, '-');
+		else
+			col_text(&bk->cols[c], r, out);
+	}
+}
+
+int vg_col_json(const vg_col *c, uint32_t r, vg_buf *out)
+{
+	uint8_t t = c->types[r];
+	if (t == 0)
+		return 0;
+	if (t == VG_T_INT || t == VG_T_DBL) {
+		col_text(c, r, out);
+	} else if (t == VG_T_STR) {
+		vg_json_str(out, c->strs[c->sid[r]], c->slens[c->sid[r]]);
+	} else {
+		vg_buf_putc(out, '"');
+		col_text(c, r, out);
+		vg_buf_putc(out, '"');
+	}
+	return 1;
+}
+
+static void head_json(vg_buf *out, int64_t t, const char *group)
+{
+	char ts[48];
+	size_t n = vg_format_iso8601(t, ts, 0);
+	vg_buf_puts(out, "{\"_time\":\"");
+	vg_buf_put(out, ts, n);
+	vg_buf_puts(out, "\",\"_group\":");
+	vg_json_str(out, group, strlen(group));
+	vg_buf_puts(out, ",\"_raw\":");
+}
+
+void vg_blk_json(vg_blk *bk, uint32_t r, vg_buf *out)
+{
+	head_json(out, vg_blk_time(bk, r), bk->seg->group);
+	vg_buf raw = {0};
+	vg_blk_raw(bk, r, &raw);
+	vg_json_str(out, (const char *)raw.p, raw.len);
+	vg_buf_free(&raw);
+	for (uint32_t c = COL_TMPL + 1; c < bk->seg->ncols; c++) {
+		if (!bk->loaded[c] || bk->cols[c].types[r] == 0)
+			continue;
+		vg_buf_putc(out, ',');
+		vg_json_str(out, bk->seg->cols[c], strlen(bk->seg->cols[c]));
+		vg_buf_putc(out, ':');
+		vg_col_json(&bk->cols[c], r, out);
+	}
+	vg_buf_putc(out, '}');
+}
+
+void vg_event_json(const vg_batch *b, size_t i, vg_buf *out)
+{
+	const vg_event *e = &b->ev[i];
+	head_json(out, e->t, vg_strtab_get(&b->groups, e->group, NULL));
+	vg_json_str(out, e->raw, e->rawlen);
+	const vg_field *f = vg_event_fields(b, e);
+	for (uint32_t k = 0; k < e->nfields; k++) {
+		size_t nl;
+		const char *name = vg_strtab_get(&b->fields, f[k].fid, &nl);
+		vg_buf_putc(out, ',');
+		vg_json_str(out, name, nl);
+		vg_buf_putc(out, ':');
+		if (f[k].type == VG_T_STR) {
+			vg_json_str(out, f[k].v.s, f[k].len);
+		} else if (f[k].type == VG_T_IP) {
+			vg_buf_putc(out, '"');
+			vg_field_text(out, &f[k]);
+			vg_buf_putc(out, '"');
+		} else {
+			vg_field_text(out, &f[k]);
+		}
+	}
+	vg_buf_putc(out, '}');
+}

@@ -1,0 +1,51 @@
+/*
+ * reader.h — turning stored rows back into events.
+ *
+ * vg_blk holds one decoded block of a segment (the columns asked for, or
+ * all) and rebuilds a row's raw text, from `_raw` or by printing its fields
+ * through its `_tmpl` template. Events print as one JSON object each, the
+ * same shape whether they come from a segment or the memtable:
+ *
+ *   {"_time":"2026-11-27T10:00:00.000Z","_group":"vpcflow","_raw":"...",
+ *    "srcaddr":"10.0.0.1","dstport":22, ...}
+ *
+ * Ownership: everything a vg_blk hands out lives in its arena until
+ * vg_blk_release. The segment must outlive the vg_blk.
+ */
+#ifndef VG_READER_H
+#define VG_READER_H
+
+#include "event/batch.h"
+#include "store/segment.h"
+#include "util/mem.h"
+
+typedef struct vg_blk {
+	const vg_seg *seg;
+	uint32_t block, n;
+	vg_col *cols;             /* seg->ncols entries; loaded[c] says which */
+	uint8_t *loaded;
+	int32_t **tmpl_cols;      /* per _tmpl dictionary entry: column per name */
+	uint32_t *tmpl_n;
+	vg_arena arena;
+} vg_blk;
+
+/* Decode block b of s: every column when want is NULL, else the columns
+ * with want[c] != 0 (plus `_time`, `_raw`, `_tmpl` and the columns their
+ * templates name). */
+int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err);
+void vg_blk_release(vg_blk *bk);
+static inline int64_t vg_blk_time(const vg_blk *bk, uint32_t r)
+{
+	return bk->cols[0].i[r];
+}
+/* Append row r's raw text to out. */
+void vg_blk_raw(vg_blk *bk, uint32_t r, vg_buf *out);
+/* Append row r as a JSON object (no newline) to out. */
+void vg_blk_json(vg_blk *bk, uint32_t r, vg_buf *out);
+/* Append value of column c at row r as JSON (nothing if absent: returns 0). */
+int vg_col_json(const vg_col *c, uint32_t r, vg_buf *out);
+
+/* Append memtable event i of b as a JSON object. */
+void vg_event_json(const vg_batch *b, size_t i, vg_buf *out);
+
+#endif

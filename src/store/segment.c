@@ -1,0 +1,626 @@
+/*
+ * segment.c — writing and reading segment files (see segment.h and
+ * docs/FORMAT.md).
+ *
+ * The writer transposes a time-sorted run of events into columns, block by
+ * block. For each event that names a raw template it rebuilds the raw text
+ * from the fields and keeps only the template when the rebuilt text is
+ * byte-identical; otherwise it keeps the raw text. The claim a parser makes
+ * is therefore checked, never trusted.
+ */
+#include "store/segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event/value.h"
+#include "store/bloom.h"
+#include "util/ip.h"
+#include "util/strtab.h"
+
+static const char MAGIC[8] = {'V', 'G', 'S', 'E', 'G', 0, 0, 1};
+static const char END_MAGIC[8] = {'V', 'G', 'S', 'E', 'G', 'E', 'N', 'D'};
+#define TRAILER_LEN (8 + 4 + 3 * VG_HASH_LEN + 8)
+#define COL_TIME 0
+#define COL_RAW 1
+#define COL_TMPL 2
+
+void vg_seg_chain(const uint8_t prev[VG_HASH_LEN], const uint8_t content[VG_HASH_LEN],
+		  uint64_t seq, uint8_t out[VG_HASH_LEN])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, VG_HASH_LEN);
+	crypto_generichash_update(&st, prev, VG_HASH_LEN);
+	crypto_generichash_update(&st, content, VG_HASH_LEN);
+	uint8_t le[8];
+	for (int k = 0; k < 8; k++)
+		le[k] = (uint8_t)(seq >> (8 * k));
+	crypto_generichash_update(&st, le, 8);
+	crypto_generichash_final(&st, out, VG_HASH_LEN);
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+/* A template resolved against the batch: field ids in print order. */
+typedef struct tmpl {
+	uint32_t *fids;
+	uint32_t n;
+	const char *text;
+	uint32_t len;
+	int ready;
+} tmpl;
+
+/* Per-column value lists of the block being built. */
+typedef struct colacc {
+	uint32_t *rows;
+	const vg_field **vals;
+	size_t n, cap;
+	uint8_t types;
+} colacc;
+
+typedef struct segw {
+	const vg_batch *b;
+	int zlevel;
+	uint32_t ncols;
+	uint32_t *col_of_fid;       /* fid -> column, UINT32_MAX if none */
+	const char **colname;
+	uint8_t *coltypes;
+	colacc *acc;
+	tmpl *tmpls;
+	vg_field *synth;            /* _time, _raw/_tmpl values of the block */
+	uint32_t *fpos;             /* fid -> field index in the current event */
+	uint32_t *fstamp;           /* fid -> event stamp for fpos */
+	uint32_t stamp;
+	vg_buf render;
+	vg_tokset toks, seen_vals;
+	vg_buf file;
+	vg_buf footer;
+	vg_err *err;
+} segw;
+
+static void acc_push(colacc *c, uint32_t row, const vg_field *f)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap;
+		vg_grow(&c->rows, &cap, c->n + 1, sizeof *c->rows);
+		cap = c->cap;
+		vg_grow(&c->vals, &cap, c->n + 1, sizeof *c->vals);
+		c->cap = cap;
+	}
+	c->rows[c->n] = row;
+	c->vals[c->n++] = f;
+	c->types |= (uint8_t)(1u << f->type);
+}
+
+static void resolve_tmpl(segw *w, uint32_t id)
+{
+	tmpl *t = &w->tmpls[id];
+	if (t->ready)
+		return;
+	size_t len;
+	const char *s = vg_strtab_get(&w->b->tmpls, id, &len);
+	t->text = s;
+	t->len = (uint32_t)len;
+	t->fids = vg_xmalloc((len / 2 + 2) * sizeof *t->fids);
+	t->n = 0;
+	size_t k = 0;
+	while (k < len) {
+		size_t start = k;
+		while (k < len && s[k] != ' ')
+			k++;
+		if (k > start)
+			t->fids[t->n++] = vg_strtab_find(&w->b->fields, s + start, k - start);
+		k++;
+	}
+	t->ready = 1;
+}
+
+/* 1 if the event's raw text equals its template rendering. */
+static int tmpl_matches(segw *w, const vg_event *e)
+{
+	tmpl *t = &w->tmpls[e->rawtmpl - 1];
+	resolve_tmpl(w, e->rawtmpl - 1);
+	const vg_field *f = vg_event_fields(w->b, e);
+	w->stamp++;
+	for (uint32_t k = 0; k < e->nfields; k++) {
+		w->fstamp[f[k].fid] = w->stamp;
+		w->fpos[f[k].fid] = k;
+	}
+	vg_buf *r = &w->render;
+	vg_buf_clear(r);
+	uint32_t used = 0;
+	for (uint32_t k = 0; k < t->n; k++) {
+		if (k)
+			vg_buf_putc(r, ' ');
+		uint32_t fid = t->fids[k];
+		if (fid != UINT32_MAX && w->fstamp[fid] == w->stamp) {
+			vg_field_text(r, &f[w->fpos[fid]]);
+			used++;
+		} else {
+			vg_buf_putc(r, '-');
+		}
+		if (r->len > e->rawlen)
+			return 0;
+	}
+	/* An event the parser flagged keeps its raw text as it came. */
+	if (w->fstamp[w->b->perr_fid] == w->stamp || used == 0)
+		return 0;
+	return r->len == e->rawlen && memcmp(r->p, e->raw, e->rawlen) == 0;
+}
+
+static uint32_t add_col(segw *w, const char *name)
+{
+	uint32_t c = w->ncols++;
+	w->colname = vg_xrealloc(w->colname, w->ncols * sizeof *w->colname);
+	w->coltypes = vg_xrealloc(w->coltypes, w->ncols);
+	w->acc = vg_xrealloc(w->acc, w->ncols * sizeof *w->acc);
+	w->colname[c] = name;
+	w->coltypes[c] = 0;
+	memset(&w->acc[c], 0, sizeof w->acc[c]);
+	return c;
+}
+
+/* Values of type STR and IP go into the block's token filter, once per
+ * distinct value. */
+static void add_value_tokens(segw *w, const vg_field *f)
+{
+	uint64_t h;
+	if (f->type == VG_T_STR)
+		h = vg_hash(f->v.s, f->len);
+	else if (f->type == VG_T_IP)
+		h = vg_hash(f->v.ip, 16) ^ 0x9e3779b97f4a7c15ull;
+	else
+		return;
+	size_t before = w->seen_vals.n;
+	vg_tokset_add(&w->seen_vals, h);
+	if (w->seen_vals.n == before)
+		return;
+	if (f->type == VG_T_STR) {
+		vg_tokset_add_text(&w->toks, f->v.s, f->len);
+	} else {
+		char ip[64];
+		size_t n = vg_ip_format(f->v.ip, ip);
+		vg_tokset_add(&w->toks, vg_token_hash(ip, n));
+	}
+}
+
+static void footer_str(vg_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	vg_buf_uvarint(b, n);
+	vg_buf_put(b, s, n);
+}
+
+/* Encode one block of rows [lo, hi) of the sorted row list. */
+static int write_block(segw *w, const uint32_t *rows, size_t lo, size_t hi)
+{
+	const vg_batch *b = w->b;
+	uint32_t nb = (uint32_t)(hi - lo);
+	for (uint32_t c = 0; c < w->ncols; c++) {
+		w->acc[c].n = 0;
+		w->acc[c].types = 0;
+	}
+	vg_tokset_clear(&w->toks);
+	vg_tokset_clear(&w->seen_vals);
+	w->synth = vg_xrealloc(w->synth, (size_t)nb * 2 * sizeof *w->synth);
+	uint32_t ntmpl = 0;
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+	for (uint32_t r = 0; r < nb; r++) {
+		const vg_event *e = &b->ev[rows[lo + r]];
+		vg_field *ft = &w->synth[2 * r], *fr = &w->synth[2 * r + 1];
+		ft->type = VG_T_INT;
+		ft->v.i = e->t;
+		acc_push(&w->acc[COL_TIME], r, ft);
+		if (e->t < tmin)
+			tmin = e->t;
+		if (e->t > tmax)
+			tmax = e->t;
+		fr->type = VG_T_STR;
+		if (e->rawtmpl && tmpl_matches(w, e)) {
+			tmpl *t = &w->tmpls[e->rawtmpl - 1];
+			fr->v.s = t->text;
+			fr->len = t->len;
+			acc_push(&w->acc[COL_TMPL], r, fr);
+			ntmpl++;
+		} else {
+			fr->v.s = e->raw;
+			fr->len = e->rawlen;
+			acc_push(&w->acc[COL_RAW], r, fr);
+			vg_tokset_add_text(&w->toks, e->raw, e->rawlen);
+		}
+		const vg_field *f = vg_event_fields(b, e);
+		for (uint32_t k = 0; k < e->nfields; k++) {
+			uint32_t c = w->col_of_fid[f[k].fid];
+			acc_push(&w->acc[c], r, &f[k]);
+			add_value_tokens(w, &f[k]);
+		}
+	}
+	vg_buf *fb = &w->footer;
+	vg_buf_uvarint(fb, nb);
+	vg_buf_uvarint(fb, ntmpl);
+	vg_buf_svarint(fb, tmin);
+	vg_buf_svarint(fb, tmax);
+	for (uint32_t c = 0; c < w->ncols; c++) {
+		colacc *a = &w->acc[c];
+		w->coltypes[c] |= a->types;
+		if (a->n == 0) {
+			vg_buf_uvarint(fb, 0);
+			vg_buf_uvarint(fb, 0);
+			continue;
+		}
+		vg_colin in = {nb, (uint32_t)a->n, a->rows, a->vals};
+		vg_colstat st;
+		size_t off = w->file.len;
+		int rc = vg_col_encode(&in, w->zlevel, &w->file, &st, w->err);
+		if (rc)
+			return rc;
+		vg_buf_uvarint(fb, off);
+		vg_buf_uvarint(fb, w->file.len - off);
+		vg_buf_putc(fb, st.types);
+		vg_buf_uvarint(fb, st.npresent);
+		vg_buf_svarint(fb, st.imin);
+		vg_buf_svarint(fb, st.imax);
+		vg_buf_uvarint(fb, st.ndistinct);
+	}
+	size_t boff = w->file.len;
+	vg_bloom_build(&w->toks, &w->file);
+	vg_buf_uvarint(fb, boff);
+	vg_buf_uvarint(fb, w->file.len - boff);
+	return 0;
+}
+
+static int write_file(const char *path, const vg_buf *data, vg_err *err)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return vg_seterr(err, VG_EIO, -1, "cannot create %s: %s", tmp, strerror(errno));
+	size_t off = 0;
+	while (off < data->len) {
+		ssize_t n = write(fd, data->p + off, data->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = errno;
+			close(fd);
+			unlink(tmp);
+			return vg_seterr(err, VG_EIO, -1, "cannot write %s: %s", tmp, strerror(e));
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return vg_seterr(err, VG_EIO, -1, "cannot fsync %s: %s", tmp, strerror(e));
+	}
+	close(fd);
+	if (rename(tmp, path) != 0)
+		return vg_seterr(err, VG_EIO, -1, "cannot rename %s: %s", tmp, strerror(errno));
+	return 0;
+}
+
+static void segw_free(segw *w)
+{
+	for (uint32_t c = 0; c < w->ncols; c++) {
+		free(w->acc[c].rows);
+		free(w->acc[c].vals);
+	}
+	for (size_t k = 0; k < w->b->tmpls.n; k++)
+		free(w->tmpls[k].fids);
+	free(w->tmpls);
+	free(w->acc);
+	free(w->colname);
+	free(w->coltypes);
+	free(w->col_of_fid);
+	free(w->synth);
+	free(w->fpos);
+	free(w->fstamp);
+	vg_buf_free(&w->render);
+	vg_buf_free(&w->file);
+	vg_buf_free(&w->footer);
+	vg_tokset_free(&w->toks);
+	vg_tokset_free(&w->seen_vals);
+}
+
+int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size_t nrows,
+		 uint64_t seq, const char *group, int64_t day, const uint8_t prev_chain[VG_HASH_LEN],
+		 int zlevel, vg_seginfo *info, vg_err *err)
+{
+	segw w;
+	memset(&w, 0, sizeof w);
+	w.b = b;
+	w.zlevel = zlevel;
+	w.err = err;
+	size_t nf = b->fields.n;
+	w.col_of_fid = vg_xmalloc((nf ? nf : 1) * sizeof *w.col_of_fid);
+	memset(w.col_of_fid, 0xff, (nf ? nf : 1) * sizeof *w.col_of_fid);
+	w.fpos = vg_xcalloc(nf ? nf : 1, sizeof *w.fpos);
+	w.fstamp = vg_xcalloc(nf ? nf : 1, sizeof *w.fstamp);
+	w.tmpls = vg_xcalloc(b->tmpls.n ? b->tmpls.n : 1, sizeof *w.tmpls);
+	add_col(&w, "_time");
+	add_col(&w, "_raw");
+	add_col(&w, "_tmpl");
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+	for (size_t k = 0; k < nrows; k++) {
+		const vg_event *e = &b->ev[rows[k]];
+		const vg_field *f = vg_event_fields(b, e);
+		for (uint32_t j = 0; j < e->nfields; j++)
+			if (w.col_of_fid[f[j].fid] == UINT32_MAX)
+				w.col_of_fid[f[j].fid] =
+					add_col(&w, vg_strtab_get(&b->fields, f[j].fid, NULL));
+		if (e->t < tmin)
+			tmin = e->t;
+		if (e->t > tmax)
+			tmax = e->t;
+	}
+	vg_buf_put(&w.file, MAGIC, 8);
+	/* Blocks end at VG_BLOCK_ROWS rows or VG_BLOCK_BYTES of raw text. */
+	vg_buf blocks = {0};
+	uint32_t nblocks = 0;
+	int rc = 0;
+	size_t lo = 0;
+	vg_buf_free(&w.footer);
+	while (lo < nrows && rc == 0) {
+		size_t hi = lo, bytes = 0;
+		while (hi < nrows && hi - lo < VG_BLOCK_ROWS && bytes < VG_BLOCK_BYTES)
+			bytes += b->ev[rows[hi++]].rawlen + 64;
+		rc = write_block(&w, rows, lo, hi);
+		nblocks++;
+		lo = hi;
+	}
+	if (rc) {
+		vg_buf_free(&blocks);
+		segw_free(&w);
+		return rc;
+	}
+	/* Footer: segment header fields, columns, then the block records
+	 * accumulated in w.footer. */
+	vg_buf head = {0};
+	vg_buf_uvarint(&head, 1);
+	vg_buf_uvarint(&head, seq);
+	footer_str(&head, group);
+	vg_buf_svarint(&head, day);
+	vg_buf_uvarint(&head, nrows);
+	vg_buf_svarint(&head, nrows ? tmin : 0);
+	vg_buf_svarint(&head, nrows ? tmax : 0);
+	vg_buf_uvarint(&head, w.ncols);
+	for (uint32_t c = 0; c < w.ncols; c++) {
+		footer_str(&head, w.colname[c]);
+		vg_buf_putc(&head, w.coltypes[c]);
+	}
+	vg_buf_uvarint(&head, nblocks);
+	uint64_t foff = w.file.len;
+	vg_buf_put(&w.file, head.p, head.len);
+	vg_buf_put(&w.file, w.footer.p, w.footer.len);
+	uint32_t flen = (uint32_t)(w.file.len - foff);
+	vg_buf_free(&head);
+	vg_buf_free(&blocks);
+	uint8_t content[VG_HASH_LEN], chain[VG_HASH_LEN];
+	crypto_generichash(content, VG_HASH_LEN, w.file.p, w.file.len, NULL, 0);
+	vg_seg_chain(prev_chain, content, seq, chain);
+	vg_buf_u64le(&w.file, foff);
+	vg_buf_u32le(&w.file, flen);
+	vg_buf_put(&w.file, content, VG_HASH_LEN);
+	vg_buf_put(&w.file, prev_chain, VG_HASH_LEN);
+	vg_buf_put(&w.file, chain, VG_HASH_LEN);
+	vg_buf_put(&w.file, END_MAGIC, 8);
+	rc = write_file(path, &w.file, err);
+	if (rc == 0 && info) {
+		memset(info, 0, sizeof *info);
+		info->seq = seq;
+		snprintf(info->group, sizeof info->group, "%s", group);
+		info->day = day;
+		info->nrows = nrows;
+		info->tmin = tmin;
+		info->tmax = tmax;
+		info->bytes = w.file.len;
+		memcpy(info->content_hash, content, VG_HASH_LEN);
+		memcpy(info->chain, chain, VG_HASH_LEN);
+	}
+	segw_free(&w);
+	return rc;
+}
+
+/* ---- reader ------------------------------------------------------------ */
+
+#define CORRUPT(...) vg_seterr(err, VG_ECORRUPT, -1, __VA_ARGS__)
+
+static int read_str(vg_cur *c, char **out)
+{
+	uint64_t n;
+	const uint8_t *p;
+	if (vg_cur_uvarint(c, &n) || n > 4096 || vg_cur_bytes(c, n, &p))
+		return -1;
+	*out = vg_xstrndup((const char *)p, n);
+	return 0;
+}
+
+static int parse_footer(vg_seg *s, vg_cur *c, uint64_t data_end, vg_err *err)
+{
+	uint64_t ver, v;
+	if (vg_cur_uvarint(c, &ver) || ver != 1)
+		return CORRUPT("unknown segment version");
+	if (vg_cur_uvarint(c, &s->seq) || read_str(c, &s->group) || vg_cur_svarint(c, &s->day) ||
+	    vg_cur_uvarint(c, &s->nrows) || vg_cur_svarint(c, &s->tmin) ||
+	    vg_cur_svarint(c, &s->tmax) || vg_cur_uvarint(c, &v) || v > 100000 || v < 3)
+		return CORRUPT("bad segment header");
+	s->ncols = (uint32_t)v;
+	s->cols = vg_xcalloc(s->ncols, sizeof *s->cols);
+	s->coltypes = vg_xcalloc(s->ncols, 1);
+	for (uint32_t k = 0; k < s->ncols; k++)
+		if (read_str(c, &s->cols[k]) || vg_cur_u8(c, &s->coltypes[k]))
+			return CORRUPT("bad column list");
+	if (vg_cur_uvarint(c, &v) || v > s->nrows + 1 || v > (1u << 24))
+		return CORRUPT("bad block count");
+	s->nblocks = (uint32_t)v;
+	s->blocks = vg_xcalloc(s->nblocks ? s->nblocks : 1, sizeof *s->blocks);
+	uint64_t rows = 0;
+	for (uint32_t bi = 0; bi < s->nblocks; bi++) {
+		vg_block *bl = &s->blocks[bi];
+		uint64_t nr, nt;
+		if (vg_cur_uvarint(c, &nr) || vg_cur_uvarint(c, &nt) || nr == 0 ||
+		    nr > VG_BLOCK_ROWS || nt > nr || vg_cur_svarint(c, &bl->tmin) ||
+		    vg_cur_svarint(c, &bl->tmax))
+			return CORRUPT("bad block %u header", bi);
+		bl->nrows = (uint32_t)nr;
+		bl->ntmpl = (uint32_t)nt;
+		rows += nr;
+		bl->chunks = vg_xcalloc(s->ncols, sizeof *bl->chunks);
+		for (uint32_t k = 0; k < s->ncols; k++) {
+			vg_chunk *ch = &bl->chunks[k];
+			uint64_t off, len, np, nd;
+			if (vg_cur_uvarint(c, &off) || vg_cur_uvarint(c, &len))
+				return CORRUPT("bad chunk record in block %u", bi);
+			if (len == 0)
+				continue;
+			if (off < 8 || len > UINT32_MAX || off + len > data_end ||
+			    vg_cur_u8(c, &ch->st.types) || vg_cur_uvarint(c, &np) || np > nr ||
+			    vg_cur_svarint(c, &ch->st.imin) || vg_cur_svarint(c, &ch->st.imax) ||
+			    vg_cur_uvarint(c, &nd))
+				return CORRUPT("bad chunk record in block %u", bi);
+			ch->off = off;
+			ch->len = (uint32_t)len;
+			ch->st.npresent = (uint32_t)np;
+			ch->st.ndistinct = (uint32_t)nd;
+		}
+		uint64_t boff, blen;
+		if (vg_cur_uvarint(c, &boff) || vg_cur_uvarint(c, &blen) || boff + blen > data_end)
+			return CORRUPT("bad filter record in block %u", bi);
+		bl->bloom_off = boff;
+		bl->bloom_len = (uint32_t)blen;
+	}
+	if (rows != s->nrows)
+		return CORRUPT("blocks hold %llu rows, header says %llu", (unsigned long long)rows,
+			       (unsigned long long)s->nrows);
+	if (c->p != c->end)
+		return CORRUPT("trailing bytes after footer");
+	return 0;
+}
+
+int vg_seg_open(const char *path, vg_seg **out, vg_err *err)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vg_seterr(err, errno == ENOENT ? VG_ENOTFOUND : VG_EIO, -1,
+				 "cannot open %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size < (off_t)(8 + TRAILER_LEN)) {
+		close(fd);
+		return CORRUPT("%s: too short to be a segment", path);
+	}
+	size_t size = (size_t)st.st_size;
+	const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		close(fd);
+		return vg_seterr(err, VG_EIO, -1, "cannot map %s: %s", path, strerror(errno));
+	}
+	vg_seg *s = vg_xcalloc(1, sizeof *s);
+	s->fd = fd;
+	s->map = map;
+	s->size = size;
+	*out = s;
+	const uint8_t *t = map + size - TRAILER_LEN;
+	if (memcmp(map, MAGIC, 8) != 0 || memcmp(t + TRAILER_LEN - 8, END_MAGIC, 8) != 0)
+		return CORRUPT("%s: not a vigil segment (bad magic)", path);
+	uint64_t foff = vg_rd64le(t);
+	uint32_t flen = vg_rd32le(t + 8);
+	memcpy(s->content_hash, t + 12, VG_HASH_LEN);
+	memcpy(s->prev_chain, t + 12 + VG_HASH_LEN, VG_HASH_LEN);
+	memcpy(s->chain, t + 12 + 2 * VG_HASH_LEN, VG_HASH_LEN);
+	if (foff < 8 || foff + flen != size - TRAILER_LEN)
+		return CORRUPT("%s: bad footer position", path);
+	vg_cur c = {map + foff, map + foff + flen};
+	int rc = parse_footer(s, &c, foff, err);
+	if (rc) {
+		char m[sizeof err->msg];
+		snprintf(m, sizeof m, "%s", err->msg);
+		vg_seterr(err, rc, -1, "%s: %s", path, m);
+	}
+	return rc;
+}
+
+void vg_seg_close(vg_seg *s)
+{
+	if (s == NULL)
+		return;
+	if (s->map)
+		munmap((void *)s->map, s->size);
+	if (s->fd >= 0)
+		close(s->fd);
+	for (uint32_t k = 0; k < s->ncols && s->cols; k++)
+		free(s->cols[k]);
+	for (uint32_t b = 0; b < s->nblocks && s->blocks; b++)
+		free(s->blocks[b].chunks);
+	free(s->cols);
+	free(s->coltypes);
+	free(s->blocks);
+	free(s->group);
+	free(s);
+}
+
+int vg_seg_col(const vg_seg *s, const char *name)
+{
+	for (uint32_t k = 0; k < s->ncols; k++)
+		if (strcmp(s->cols[k], name) == 0)
+			return (int)k;
+	return -1;
+}
+
+int vg_seg_read(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *out, vg_err *err)
+{
+	const vg_block *bl = &s->blocks[b];
+	const vg_chunk *ch = &bl->chunks[c];
+	if (ch->len == 0) {
+		memset(out, 0, sizeof *out);
+		out->n = bl->nrows;
+		out->types = vg_arena_alloc(a, bl->nrows);
+		memset(out->types, 0, bl->nrows);
+		return 0;
+	}
+	return vg_col_decode(s->map + ch->off, ch->len, bl->nrows, a, out, err);
+}
+
+int vg_seg_block_maybe(const vg_seg *s, uint32_t b, uint64_t h)
+{
+	const vg_block *bl = &s->blocks[b];
+	return vg_bloom_maybe(s->map + bl->bloom_off, bl->bloom_len, h);
+}
+
+int vg_seg_verify(const vg_seg *s, vg_err *err)
+{
+	uint8_t h[VG_HASH_LEN], chain[VG_HASH_LEN];
+	crypto_generichash(h, VG_HASH_LEN, s->map, s->size - TRAILER_LEN, NULL, 0);
+	if (memcmp(h, s->content_hash, VG_HASH_LEN) != 0)
+		return CORRUPT("segment %llu: content hash mismatch (the file was altered)",
+			       (unsigned long long)s->seq);
+	vg_seg_chain(s->prev_chain, s->content_hash, s->seq, chain);
+	if (memcmp(chain, s->chain, VG_HASH_LEN) != 0)
+		return CORRUPT("segment %llu: chain hash mismatch", (unsigned long long)s->seq);
+	vg_arena a = {0};
+	int rc = 0;
+	for (uint32_t b = 0; b < s->nblocks && rc == 0; b++) {
+		for (uint32_t c = 0; c < s->ncols && rc == 0; c++) {
+			vg_col col;
+			rc = vg_seg_read(s, b, c, &a, &col, err);
+			if (rc == 0 && c == 0) {
+				for (uint32_t r = 0; r < col.n; r++)
+					if (col.types[r] != VG_T_INT)
+						rc = CORRUPT("segment %llu block %u: row without time",
+							     (unsigned long long)s->seq, b);
+			}
+		}
+		vg_arena_reset(&a);
+	}
+	vg_arena_free(&a);
+	return rc;
+}
