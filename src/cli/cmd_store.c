@@ -64,16 +64,29 @@ int vg_cmd_ingest(int argc, char **argv)
 		{"data", required_argument, 0, 'd'},   {"format", required_argument, 0, 'f'},
 		{"group", required_argument, 0, 'g'},  {"account", required_argument, 0, 'a'},
 		{"output", required_argument, 0, 'o'}, {"progress", no_argument, 0, 'p'},
-		{"seal", no_argument, 0, 's'},          {0, 0, 0, 0},
+		{"seal", no_argument, 0, 's'},          {"seal-rows", required_argument, 0, 'r'},
+		{"commit-every", required_argument, 0, 'c'}, {0, 0, 0, 0},
 	};
 	vg_ingest_opts io = {.errors = stderr};
 	const char *data = "./data";
-	vg_outfmt fmt = isatty(1) ? VG_OUT_TABLE : VG_OUT_TABLE;
+	vg_outfmt fmt = VG_OUT_TABLE;
 	int seal = 0, c;
+	uint64_t seal_rows = 0;
+	char *end;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
+		case 'r':
+			seal_rows = strtoull(optarg, &end, 10);
+			if (*end || seal_rows == 0)
+				return vg_cli_fail("ingest", VG_EINVAL, "--seal-rows takes a positive number");
+			break;
+		case 'c':
+			io.commit_bytes = strtoull(optarg, &end, 10);
+			if (*end || io.commit_bytes == 0)
+				return vg_cli_fail("ingest", VG_EINVAL, "--commit-every takes a positive number of bytes");
+			break;
 		case 'f': io.format = optarg; break;
 		case 'g': io.group = optarg; break;
 		case 'a': io.account = optarg; break;
@@ -92,6 +105,8 @@ int vg_cmd_ingest(int argc, char **argv)
 	vg_err e = {0};
 	vg_store_opts so;
 	vg_store_defaults(&so);
+	if (seal_rows)
+		so.seal_rows = seal_rows;
 	if (vg_store_open(data, &so, &st, &e))
 		return vg_cli_err("ingest", &e);
 	vg_ingest_report rep;

@@ -16,14 +16,16 @@ typedef struct command {
 static const command commands[] = {
 	{"ingest", vg_cmd_ingest,
 	 "vigil ingest [--data DIR] [--format F] [--group G] [--account ID] [--output table|json|csv] "
-	 "[--progress] [--seal] FILE|DIR|-...",
+	 "[--progress] [--seal] [--seal-rows N] [--commit-every BYTES] FILE|DIR|-...",
 	 "Load files, directories (recursively), .gz files or - (stdin) into the store.\n"
 	 "--format auto|vpcflow|cloudtrail|awsconfig|awscli|syslog|json|logfmt|text (default auto:\n"
 	 "detected per file). --group overrides the group each format picks (vpcflow, cloudtrail,\n"
 	 "awsconfig, syslog ...). --account is needed for awscli outputs, which do not carry it.\n"
 	 "Events are reported stored only once durable; lines that do not parse are stored raw\n"
 	 "with _parse_error and counted. --progress prints a line per durable commit to stderr;\n"
-	 "--seal seals the unsealed events into segments before exiting."},
+	 "--seal seals the unsealed events into segments before exiting. --seal-rows (default\n"
+	 "4194304) is how many unsealed events trigger a seal at a commit; --commit-every (default\n"
+	 "64 MiB) how much input is read between commits."},
 	{"cat", vg_cmd_cat, "vigil cat [--data DIR] [--group G] [--from T] [--to T]",
 	 "Print stored events as JSON lines in time order. Times: ISO-8601, epoch seconds, or\n"
 	 "relative (-7d, -1h@h, @d)."},

@@ -30,6 +30,7 @@ typedef struct vg_ingest_opts {
 	const char *account;   /* for awscli */
 	FILE *progress;        /* if set: a line per durable commit */
 	FILE *errors;          /* where per-input failures are reported (stderr) */
+	uint64_t commit_bytes; /* commit after this much input; 0: VG_INGEST_COMMIT_BYTES */
 } vg_ingest_opts;
 
 typedef struct vg_ingest_file {
