@@ -222,3 +222,35 @@ int vg_cmd_check(int argc, char **argv)
 		printf("the store verifies: every segment, the hash chain and the WAL\n");
 	return VG_EXIT_OK;
 }
+
+/* `vigil inspect SEGMENT...`: where a segment's bytes go, per column. */
+int vg_cmd_inspect(int argc, char **argv)
+{
+	if (argc < 2)
+		return vg_cli_fail("inspect", VG_EINVAL, "give one or more .vseg files");
+	for (int k = 1; k < argc; k++) {
+		vg_seg *s;
+		vg_err e = {0};
+		if (vg_seg_open(argv[k], &s, &e)) {
+			vg_seg_close(s);
+			return vg_cli_err("inspect", &e);
+		}
+		uint64_t *bytes = calloc(s->ncols, sizeof *bytes), filt = 0;
+		for (uint32_t b = 0; b < s->nblocks; b++) {
+			for (uint32_t c = 0; c < s->ncols; c++)
+				bytes[c] += s->blocks[b].chunks[c].len;
+			filt += s->blocks[b].bloom_len;
+		}
+		printf("%s: group %s, %" PRIu64 " rows, %u blocks, %zu bytes (%.2f bytes/row)\n",
+		       argv[k], s->group, s->nrows, s->nblocks, s->size,
+		       s->nrows ? (double)s->size / (double)s->nrows : 0.0);
+		for (uint32_t c = 0; c < s->ncols; c++)
+			printf("  %-28s %12" PRIu64 " bytes %8.3f bytes/row\n", s->cols[c], bytes[c],
+			       s->nrows ? (double)bytes[c] / (double)s->nrows : 0.0);
+		printf("  %-28s %12" PRIu64 " bytes %8.3f bytes/row\n", "(token filters)", filt,
+		       s->nrows ? (double)filt / (double)s->nrows : 0.0);
+		free(bytes);
+		vg_seg_close(s);
+	}
+	return VG_EXIT_OK;
+}

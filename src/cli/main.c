@@ -24,8 +24,8 @@ static const command commands[] = {
 	 "Events are reported stored only once durable; lines that do not parse are stored raw\n"
 	 "with _parse_error and counted. --progress prints a line per durable commit to stderr;\n"
 	 "--seal seals the unsealed events into segments before exiting. --seal-rows (default\n"
-	 "4194304) is how many unsealed events trigger a seal at a commit; --commit-every (default\n"
-	 "64 MiB) how much input is read between commits."},
+	 "4194304) is how many unsealed events trigger a seal; --commit-every BYTES also commits\n"
+	 "after that much input (default: only when the memtable is full, and at the end)."},
 	{"cat", vg_cmd_cat, "vigil cat [--data DIR] [--group G] [--from T] [--to T]",
 	 "Print stored events as JSON lines in time order. Times: ISO-8601, epoch seconds, or\n"
 	 "relative (-7d, -1h@h, @d)."},
@@ -36,6 +36,8 @@ static const command commands[] = {
 	 "vigil demo --out DIR [--days 7] [--seed N] [--scale N] [--end T] [--plain] [--threads N]",
 	 "Write the demo data set (VPC flow logs, CloudTrail, AWS Config, awscli outputs, auth.log\n"
 	 "with an attack in it) as files in AWS's own layouts. --plain writes uncompressed files."},
+	{"inspect", vg_cmd_inspect, "vigil inspect SEGMENT.vseg...",
+	 "Show where a segment's bytes go: rows, blocks, and bytes per column."},
 };
 
 static void usage(FILE *f)

@@ -28,6 +28,7 @@ void vg_batch_free(vg_batch *b)
 	free(b->f);
 	free(b->seen);
 	free(b->seenpos);
+	free(b->gsort);
 	vg_strtab_free(&b->fields);
 	vg_strtab_free(&b->groups);
 	vg_strtab_free(&b->tmpls);
@@ -59,6 +60,25 @@ uint32_t vg_batch_group(vg_batch *b, const char *name, size_t n)
 uint32_t vg_batch_tmpl(vg_batch *b, const char *tmpl, size_t n)
 {
 	return vg_strtab_intern(&b->tmpls, tmpl, n);
+}
+
+void vg_batch_sortkey(vg_batch *b, uint32_t group, const char *key, size_t n)
+{
+	uint32_t id = vg_batch_tmpl(b, key, n);
+	if (group >= b->capgsort) {
+		size_t old = b->capgsort, cap = b->capgsort;
+		vg_grow(&b->gsort, &cap, (size_t)group + 1, sizeof *b->gsort);
+		memset(b->gsort + old, 0, (cap - old) * sizeof *b->gsort);
+		b->capgsort = cap;
+	}
+	b->gsort[group] = id + 1;
+}
+
+const char *vg_batch_group_sortkey(const vg_batch *b, uint32_t group)
+{
+	if (group >= b->capgsort || b->gsort[group] == 0)
+		return NULL;
+	return vg_strtab_get(&b->tmpls, b->gsort[group] - 1, NULL);
 }
 
 void vg_ev_begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t rawlen)

@@ -86,6 +86,8 @@ typedef struct vg_batch {
 	int open;           /* an event is being built */
 	int overflow;       /* this event hit VG_MAX_FIELDS */
 	uint32_t perr_fid;  /* id of "_parse_error" */
+	uint32_t *gsort;    /* group id -> sort key id + 1 (in tmpls), or 0 */
+	size_t capgsort;
 	uint64_t nparse_errors;
 } vg_batch;
 
@@ -96,6 +98,14 @@ void vg_batch_free(vg_batch *b);
 uint32_t vg_batch_field(vg_batch *b, const char *name, size_t n);
 uint32_t vg_batch_group(vg_batch *b, const char *name, size_t n);
 uint32_t vg_batch_tmpl(vg_batch *b, const char *tmpl, size_t n);
+/* Declare how rows of a group are best ordered inside a storage block:
+ * space-separated field names, most significant first (at most 3 are
+ * used). Like a table's ORDER BY: rows that share these values sit
+ * together, which is what makes their columns compress; time still bounds
+ * every block. Parsers of structured formats set it once per input. */
+void vg_batch_sortkey(vg_batch *b, uint32_t group, const char *key, size_t n);
+/* The sort key of a group, or NULL. */
+const char *vg_batch_group_sortkey(const vg_batch *b, uint32_t group);
 
 void vg_ev_begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t rawlen);
 void vg_ev_settime(vg_batch *b, int64_t t);

@@ -96,7 +96,7 @@ static int parse_chunk(ingester *g, vg_ingest_file *f, const vg_format *fmt, vg_
 		file_fail(g, f, "%s", ctx->err.msg);
 		return 0; /* the input failed; the run goes on */
 	}
-	if (g->since_commit >= (g->o->commit_bytes ? g->o->commit_bytes : VG_INGEST_COMMIT_BYTES))
+	if (vg_store_full(g->st) || (g->o->commit_bytes && g->since_commit >= g->o->commit_bytes))
 		return commit(g);
 	return 0;
 }

@@ -5,9 +5,11 @@
  * (recognised by their magic bytes, whatever their name) and `-` (standard
  * input); picks each input's format (the one given, or detected from its
  * first 64 KiB); streams line formats in chunks so input size is not
- * bounded by memory; and commits to the store every VG_INGEST_COMMIT_BYTES
- * of input and at the end. Nothing is reported stored until the commit that
- * made it durable has returned.
+ * bounded by memory; and commits to the store when its memtable is full (a
+ * seal), every commit_bytes of input if that is set, and at the end.
+ * Nothing is reported stored until the commit that made it durable has
+ * returned. A bulk load therefore writes each event once, into a segment;
+ * small loads go to the WAL.
  *
  * One input's failure (unreadable, too large, rejected whole by its parser)
  * is reported and the others go on; vg_ingest returns VG_EINVAL at the end
@@ -22,7 +24,6 @@
 #include "store/store.h"
 
 #define VG_INGEST_CHUNK (8u << 20)
-#define VG_INGEST_COMMIT_BYTES (64u << 20)
 
 typedef struct vg_ingest_opts {
 	const char *format;    /* NULL or "auto": detect per input */
@@ -30,7 +31,7 @@ typedef struct vg_ingest_opts {
 	const char *account;   /* for awscli */
 	FILE *progress;        /* if set: a line per durable commit */
 	FILE *errors;          /* where per-input failures are reported (stderr) */
-	uint64_t commit_bytes; /* commit after this much input; 0: VG_INGEST_COMMIT_BYTES */
+	uint64_t commit_bytes; /* also commit after this much input (0: never) */
 } vg_ingest_opts;
 
 typedef struct vg_ingest_file {

@@ -40,7 +40,9 @@ typedef struct vg_parse_ctx {
 	vg_batch *out;
 	const char *group;      /* --group: overrides the format's own group, or NULL */
 	const char *account;    /* --account (awscli), or NULL */
-	const char *source;     /* file name, for messages and syslog host fallback */
+	const char *source;     /* file name, for messages */
+	const char *host;       /* the host the input came from (a network peer), or
+				 * NULL: syslog's host when a line names none */
 	int64_t now_ns;         /* ingest time: the time of events that carry none */
 	int64_t ref_ns;         /* the input's own time (file mtime, or now for stdin):
 				 * the reference for a syslog line's missing year */

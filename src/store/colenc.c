@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "store/bloom.h"
 #include "util/ip.h"
 #include "util/strtab.h"
 
@@ -21,6 +22,16 @@ static __thread ZSTD_CCtx *tl_cctx;
 static __thread ZSTD_DCtx *tl_dctx;
 static __thread vg_strtab tl_dict;
 static __thread vg_buf tl_raw;
+
+static inline int ip16_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return a0 == b0 && a1 == b1;
+}
 
 static unsigned uvarint_len(uint64_t v)
 {
@@ -59,6 +70,32 @@ static uint64_t abs64(int64_t v)
 
 /* INT values: pick FOR or DELTA by encoded size, both over the common
  * divisor of the differences. */
+/* Append n uvarints to b without a bounds check per value. */
+static void put_uvarints(vg_buf *b, const uint64_t *u, size_t n)
+{
+	vg_buf_reserve(b, n * 10);
+	uint8_t *p = b->p + b->len;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t v = u[k];
+		while (v >= 0x80) {
+			*p++ = (uint8_t)(v | 0x80);
+			v >>= 7;
+		}
+		*p++ = (uint8_t)v;
+	}
+	b->len = (size_t)(p - b->p);
+}
+
+static size_t uvarints_len(const uint64_t *u, size_t n)
+{
+	size_t s = 0;
+	for (size_t k = 0; k < n; k++)
+		s += uvarint_len(u[k]);
+	return s;
+}
+
+/* INT values: pick FOR or DELTA by encoded size, both over the common
+ * divisor of the differences. */
 static void enc_ints(const int64_t *v, size_t n, vg_buf *b, vg_colstat *st)
 {
 	int64_t mn = v[0], mx = v[0];
@@ -68,39 +105,46 @@ static void enc_ints(const int64_t *v, size_t n, vg_buf *b, vg_colstat *st)
 		if (v[k] > mx)
 			mx = v[k];
 	}
+	uint64_t *uf = vg_xmalloc(n * sizeof *uf), *ud = vg_xmalloc(n * sizeof *ud);
 	uint64_t gf = 0, gd = 0;
+	ud[0] = 0;
 	for (size_t k = 0; k < n; k++) {
-		gf = gcd64(gf, (uint64_t)v[k] - (uint64_t)mn);
+		uf[k] = (uint64_t)v[k] - (uint64_t)mn;
 		if (k)
-			gd = gcd64(gd, abs64((int64_t)((uint64_t)v[k] - (uint64_t)v[k - 1])));
+			ud[k] = (uint64_t)v[k] - (uint64_t)v[k - 1];
 	}
+	/* Common divisors; most columns reach 1 within a few values. */
+	for (size_t k = 0; k < n && gf != 1; k++)
+		gf = gcd64(gf, uf[k]);
+	for (size_t k = 1; k < n && gd != 1; k++)
+		gd = gcd64(gd, abs64((int64_t)ud[k]));
 	if (gf == 0)
 		gf = 1;
 	if (gd == 0)
 		gd = 1;
-	size_t sf = 0, sd = 0;
-	for (size_t k = 0; k < n; k++) {
-		sf += uvarint_len(((uint64_t)v[k] - (uint64_t)mn) / gf);
-		if (k)
-			sd += uvarint_len(zz((int64_t)((uint64_t)v[k] - (uint64_t)v[k - 1]) / (int64_t)gd));
-	}
-	if (gd > INT64_MAX)
-		sd = SIZE_MAX;
+	if (gf != 1)
+		for (size_t k = 0; k < n; k++)
+			uf[k] /= gf;
+	int delta_ok = gd <= INT64_MAX;
+	for (size_t k = 1; k < n; k++)
+		ud[k] = zz(gd == 1 ? (int64_t)ud[k] : (int64_t)ud[k] / (int64_t)gd);
+	size_t sf = uvarints_len(uf, n);
+	size_t sd = delta_ok ? uvarints_len(ud + 1, n - 1) : SIZE_MAX;
 	st->imin = mn;
 	st->imax = mx;
 	if (sf <= sd) {
 		vg_buf_putc(b, INT_FOR);
 		vg_buf_svarint(b, mn);
 		vg_buf_uvarint(b, gf);
-		for (size_t k = 0; k < n; k++)
-			vg_buf_uvarint(b, ((uint64_t)v[k] - (uint64_t)mn) / gf);
+		put_uvarints(b, uf, n);
 	} else {
 		vg_buf_putc(b, INT_DELTA);
 		vg_buf_svarint(b, v[0]);
 		vg_buf_uvarint(b, gd);
-		for (size_t k = 1; k < n; k++)
-			vg_buf_uvarint(b, zz((int64_t)((uint64_t)v[k] - (uint64_t)v[k - 1]) / (int64_t)gd));
+		put_uvarints(b, ud + 1, n - 1);
 	}
+	free(uf);
+	free(ud);
 }
 
 static void put_ids(vg_buf *b, const uint32_t *ids, size_t n, uint32_t ndict)
@@ -115,7 +159,8 @@ static void put_ids(vg_buf *b, const uint32_t *ids, size_t n, uint32_t ndict)
 	}
 }
 
-static void enc_ips(const vg_field *const *vals, size_t n, vg_buf *b, vg_colstat *st)
+static void enc_ips(const vg_field *const *vals, size_t n, vg_buf *b, vg_colstat *st,
+		    vg_tokset *toks)
 {
 	int all4 = 1;
 	vg_strtab *d = &tl_dict;
@@ -123,9 +168,21 @@ static void enc_ips(const vg_field *const *vals, size_t n, vg_buf *b, vg_colstat
 	uint32_t *ids = vg_xmalloc(n * sizeof *ids);
 	for (size_t k = 0; k < n; k++) {
 		const uint8_t *ip = vals[k]->v.ip;
+		/* Rows come grouped by sort key: runs of one value are common. */
+		if (k && ip16_eq(ip, vals[k - 1]->v.ip)) {
+			ids[k] = ids[k - 1];
+			continue;
+		}
 		if (!vg_ip_is4(ip))
 			all4 = 0;
 		ids[k] = vg_strtab_intern(d, (const char *)ip, 16);
+	}
+	if (toks) {
+		for (size_t k = 0; k < d->n; k++) {
+			char text[64];
+			size_t tl = vg_ip_format((const uint8_t *)d->str[k], text);
+			vg_tokset_add(toks, vg_token_hash(text, tl));
+		}
 	}
 	unsigned w = all4 ? 4 : 16;
 	size_t nd = d->n;
@@ -145,16 +202,25 @@ static void enc_ips(const vg_field *const *vals, size_t n, vg_buf *b, vg_colstat
 	free(ids);
 }
 
-static void enc_strs(const vg_field *const *vals, size_t n, vg_buf *b, vg_colstat *st)
+static void enc_strs(const vg_field *const *vals, size_t n, vg_buf *b, vg_colstat *st,
+		     vg_tokset *toks)
 {
 	vg_strtab *d = &tl_dict;
 	vg_strtab_clear(d);
 	uint32_t *ids = vg_xmalloc(n * sizeof *ids);
 	size_t plain = 0;
 	for (size_t k = 0; k < n; k++) {
-		ids[k] = vg_strtab_intern(d, vals[k]->v.s, vals[k]->len);
-		plain += vals[k]->len + uvarint_len(vals[k]->len);
+		const vg_field *f = vals[k];
+		plain += f->len + uvarint_len(f->len);
+		if (k && f->len == vals[k - 1]->len && memcmp(f->v.s, vals[k - 1]->v.s, f->len) == 0) {
+			ids[k] = ids[k - 1];
+			continue;
+		}
+		ids[k] = vg_strtab_intern(d, f->v.s, f->len);
 	}
+	if (toks)
+		for (size_t k = 0; k < d->n; k++)
+			vg_tokset_add_text(toks, d->str[k], d->lens[k]);
 	size_t nd = d->n, dict = 0;
 	for (size_t k = 0; k < nd; k++)
 		dict += d->lens[k] + uvarint_len(d->lens[k]);
@@ -188,7 +254,7 @@ static size_t gather(const vg_colin *in, uint8_t t, const vg_field **out)
 	return m;
 }
 
-static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st)
+static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st, vg_tokset *toks)
 {
 	uint8_t types = 0;
 	for (uint32_t k = 0; k < in->n; k++)
@@ -231,20 +297,21 @@ static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st)
 			for (size_t k = 0; k < m; k++)
 				vg_buf_put(b, &tv[k]->v.d, 8);
 		} else if (t == VG_T_IP) {
-			enc_ips(tv, m, b, st);
+			enc_ips(tv, m, b, st, toks);
 		} else {
-			enc_strs(tv, m, b, st);
+			enc_strs(tv, m, b, st, toks);
 		}
 	}
 	free(tv);
 }
 
-int vg_col_encode(const vg_colin *in, int zlevel, vg_buf *out, vg_colstat *st, vg_err *err)
+int vg_col_encode(const vg_colin *in, int zlevel, vg_buf *out, vg_colstat *st, vg_tokset *toks,
+		  vg_err *err)
 {
 	memset(st, 0, sizeof *st);
 	vg_buf *raw = &tl_raw;
 	vg_buf_clear(raw);
-	enc_payload(in, raw, st);
+	enc_payload(in, raw, st, toks);
 	if (tl_cctx == NULL)
 		tl_cctx = ZSTD_createCCtx();
 	size_t bound = ZSTD_compressBound(raw->len);

@@ -50,9 +50,12 @@ typedef struct vg_colstat {
 	uint32_t ndistinct;      /* distinct STR/IP values (0 if not counted) */
 } vg_colstat;
 
+struct vg_tokset;
 /* Encode a column into out (appended): codec byte, sizes, payload.
- * zlevel is the zstd level. Fills *st. */
-int vg_col_encode(const vg_colin *in, int zlevel, vg_buf *out, vg_colstat *st, vg_err *err);
+ * zlevel is the zstd level. Fills *st. When toks is not NULL, the search
+ * tokens of every distinct STR and IP value are added to it (bloom.h). */
+int vg_col_encode(const vg_colin *in, int zlevel, vg_buf *out, vg_colstat *st,
+		  struct vg_tokset *toks, vg_err *err);
 
 typedef struct vg_col {
 	uint32_t n;              /* rows */

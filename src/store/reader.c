@@ -1,5 +1,6 @@
 #include "store/reader.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "event/value.h"
@@ -71,6 +72,45 @@ int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg
 		bk->loaded[c] = 1;
 	}
 	return 0;
+}
+
+typedef struct trow {
+	int64_t t;
+	uint32_t r;
+} trow;
+
+static int cmp_trow(const void *a, const void *b)
+{
+	const trow *x = a, *y = b;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->r < y->r ? -1 : x->r > y->r;
+}
+
+const uint32_t *vg_blk_time_order(vg_blk *bk)
+{
+	if (bk->by_time)
+		return bk->by_time;
+	uint32_t n = bk->n;
+	bk->by_time = vg_arena_alloc(&bk->arena, (n ? n : 1) * sizeof *bk->by_time);
+	int sorted = 1;
+	for (uint32_t r = 0; r < n; r++) {
+		bk->by_time[r] = r;
+		if (r && bk->cols[0].i[r - 1] > bk->cols[0].i[r])
+			sorted = 0;
+	}
+	if (sorted)
+		return bk->by_time;
+	trow *tr = vg_xmalloc((n ? n : 1) * sizeof *tr);
+	for (uint32_t r = 0; r < n; r++) {
+		tr[r].t = bk->cols[0].i[r];
+		tr[r].r = r;
+	}
+	qsort(tr, n, sizeof *tr, cmp_trow);
+	for (uint32_t r = 0; r < n; r++)
+		bk->by_time[r] = tr[r].r;
+	free(tr);
+	return bk->by_time;
 }
 
 void vg_blk_release(vg_blk *bk)

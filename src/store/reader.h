@@ -26,6 +26,7 @@ typedef struct vg_blk {
 	uint8_t *loaded;
 	int32_t **tmpl_cols;      /* per _tmpl dictionary entry: column per name */
 	uint32_t *tmpl_n;
+	uint32_t *by_time;        /* rows in time order (NULL until vg_blk_time_order) */
 	vg_arena arena;
 } vg_blk;
 
@@ -38,6 +39,9 @@ static inline int64_t vg_blk_time(const vg_blk *bk, uint32_t r)
 {
 	return bk->cols[0].i[r];
 }
+/* The block's rows in ascending time (stable). Rows inside a block are
+ * ordered by the group's sort key, so time order is computed on demand. */
+const uint32_t *vg_blk_time_order(vg_blk *bk);
 /* Append row r's raw text to out. */
 void vg_blk_raw(vg_blk *bk, uint32_t r, vg_buf *out);
 /* Append row r as a JSON object (no newline) to out. */

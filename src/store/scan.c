@@ -43,7 +43,7 @@ static int seg_advance(cursor *c, const vg_scan_opts *o, vg_err *err)
 {
 	for (;;) {
 		if (c->loaded && c->row < c->bk.n) {
-			int64_t t = vg_blk_time(&c->bk, c->row);
+			int64_t t = vg_blk_time(&c->bk, c->bk.by_time[c->row]);
 			if (t >= o->to) {
 				c->done = 1;
 				return 0;
@@ -69,13 +69,14 @@ static int seg_advance(cursor *c, const vg_scan_opts *o, vg_err *err)
 			return rc;
 		c->loaded = 1;
 		c->row = 0;
+		vg_blk_time_order(&c->bk);
 	}
 }
 
 static int64_t cur_time(const cursor *c, const vg_batch *mem)
 {
 	if (c->seg)
-		return vg_blk_time(&c->bk, c->row);
+		return vg_blk_time(&c->bk, c->bk.by_time[c->row]);
 	return mem->ev[c->mem_rows[c->mpos]].t;
 }
 
@@ -106,7 +107,7 @@ static int scan_day(vg_store *st, const vg_scan_opts *o, int64_t day, cursor *cs
 		vg_scan_row row = {.t = bt};
 		if (c->seg) {
 			row.bk = &c->bk;
-			row.row = c->row;
+			row.row = c->bk.by_time[c->row];
 		} else {
 			row.mem = mem;
 			row.i = c->mem_rows[c->mpos];

@@ -48,6 +48,19 @@ void vg_seg_chain(const uint8_t prev[VG_HASH_LEN], const uint8_t content[VG_HASH
 
 /* ---- writer ------------------------------------------------------------ */
 
+#define PREFETCH 8
+
+/* Start loading an event's fields and raw text into the cache. */
+static inline void prefetch_event(const vg_batch *b, uint32_t i)
+{
+	const vg_event *e = &b->ev[i];
+	const char *f = (const char *)(b->f + e->first);
+	for (uint32_t k = 0; k < e->nfields * sizeof(vg_field); k += 64)
+		__builtin_prefetch(f + k);
+	__builtin_prefetch(e->raw);
+	__builtin_prefetch(e->raw + 64);
+}
+
 /* A template resolved against the batch: field ids in print order. */
 typedef struct tmpl {
 	uint32_t *fids;
@@ -79,11 +92,89 @@ typedef struct segw {
 	uint32_t *fstamp;           /* fid -> event stamp for fpos */
 	uint32_t stamp;
 	vg_buf render;
-	vg_tokset toks, seen_vals;
+	vg_tokset toks;
 	vg_buf file;
 	vg_buf footer;
+	uint32_t keyfids[3];        /* sort key fields, UINT32_MAX if absent */
+	uint32_t nkeys;
+	struct sortrow *srows;
+	uint32_t *order;
 	vg_err *err;
 } segw;
+
+/* A row's place in its block: the hashes of its sort key values, then time. */
+typedef struct sortrow {
+	uint64_t k[3];
+	int64_t t;
+	uint32_t row;
+} sortrow;
+
+static int cmp_sortrow(const void *a, const void *b)
+{
+	const sortrow *x = a, *y = b;
+	for (int k = 0; k < 3; k++)
+		if (x->k[k] != y->k[k])
+			return x->k[k] < y->k[k] ? -1 : 1;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static uint64_t key_of(const vg_field *f)
+{
+	switch (f->type) {
+	case VG_T_STR: return vg_hash(f->v.s, f->len) | 1;
+	case VG_T_IP: return vg_hash(f->v.ip, 16) | 1;
+	case VG_T_INT: return (uint64_t)f->v.i;
+	default: return 0;
+	}
+}
+
+/* Order the block's rows (indices into the batch) by sort key, then time. */
+static const uint32_t *order_block(segw *w, const uint32_t *rows, uint32_t nb)
+{
+	if (w->nkeys == 0)
+		return rows;
+	w->srows = vg_xrealloc(w->srows, (size_t)nb * sizeof *w->srows);
+	w->order = vg_xrealloc(w->order, (size_t)nb * sizeof *w->order);
+	for (uint32_t r = 0; r < nb; r++) {
+		if (r + PREFETCH < nb)
+			prefetch_event(w->b, rows[r + PREFETCH]);
+		if (r + 2 * PREFETCH < nb)
+			__builtin_prefetch(&w->b->ev[rows[r + 2 * PREFETCH]]);
+		const vg_event *e = &w->b->ev[rows[r]];
+		const vg_field *f = vg_event_fields(w->b, e);
+		sortrow *s = &w->srows[r];
+		memset(s->k, 0, sizeof s->k);
+		for (uint32_t j = 0; j < e->nfields; j++)
+			for (uint32_t k = 0; k < w->nkeys; k++)
+				if (f[j].fid == w->keyfids[k])
+					s->k[k] = key_of(&f[j]);
+		s->t = e->t;
+		s->row = rows[r];
+	}
+	qsort(w->srows, nb, sizeof *w->srows, cmp_sortrow);
+	for (uint32_t r = 0; r < nb; r++)
+		w->order[r] = w->srows[r].row;
+	return w->order;
+}
+
+static void resolve_sortkey(segw *w, const char *key)
+{
+	w->nkeys = 0;
+	if (key == NULL)
+		return;
+	const char *p = key;
+	while (*p && w->nkeys < 3) {
+		while (*p == ' ')
+			p++;
+		size_t n = strcspn(p, " ");
+		if (n == 0)
+			break;
+		w->keyfids[w->nkeys++] = vg_strtab_find(&w->b->fields, p, n);
+		p += n;
+	}
+}
 
 static void acc_push(colacc *c, uint32_t row, const vg_field *f)
 {
@@ -167,30 +258,6 @@ static uint32_t add_col(segw *w, const char *name)
 	return c;
 }
 
-/* Values of type STR and IP go into the block's token filter, once per
- * distinct value. */
-static void add_value_tokens(segw *w, const vg_field *f)
-{
-	uint64_t h;
-	if (f->type == VG_T_STR)
-		h = vg_hash(f->v.s, f->len);
-	else if (f->type == VG_T_IP)
-		h = vg_hash(f->v.ip, 16) ^ 0x9e3779b97f4a7c15ull;
-	else
-		return;
-	size_t before = w->seen_vals.n;
-	vg_tokset_add(&w->seen_vals, h);
-	if (w->seen_vals.n == before)
-		return;
-	if (f->type == VG_T_STR) {
-		vg_tokset_add_text(&w->toks, f->v.s, f->len);
-	} else {
-		char ip[64];
-		size_t n = vg_ip_format(f->v.ip, ip);
-		vg_tokset_add(&w->toks, vg_token_hash(ip, n));
-	}
-}
-
 static void footer_str(vg_buf *b, const char *s)
 {
 	size_t n = strlen(s);
@@ -199,21 +266,27 @@ static void footer_str(vg_buf *b, const char *s)
 }
 
 /* Encode one block of rows [lo, hi) of the sorted row list. */
-static int write_block(segw *w, const uint32_t *rows, size_t lo, size_t hi)
+static int write_block(segw *w, const uint32_t *all, size_t lo, size_t hi)
 {
 	const vg_batch *b = w->b;
 	uint32_t nb = (uint32_t)(hi - lo);
+	const uint32_t *rows = order_block(w, all + lo, nb);
 	for (uint32_t c = 0; c < w->ncols; c++) {
 		w->acc[c].n = 0;
 		w->acc[c].types = 0;
 	}
 	vg_tokset_clear(&w->toks);
-	vg_tokset_clear(&w->seen_vals);
 	w->synth = vg_xrealloc(w->synth, (size_t)nb * 2 * sizeof *w->synth);
 	uint32_t ntmpl = 0;
 	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
 	for (uint32_t r = 0; r < nb; r++) {
-		const vg_event *e = &b->ev[rows[lo + r]];
+		/* Rows are visited in sort-key order, i.e. scattered over the
+		 * memtable: fetch a few rows ahead to hide the cache misses. */
+		if (r + PREFETCH < nb)
+			prefetch_event(b, rows[r + PREFETCH]);
+		if (r + 2 * PREFETCH < nb)
+			__builtin_prefetch(&b->ev[rows[r + 2 * PREFETCH]]);
+		const vg_event *e = &b->ev[rows[r]];
 		vg_field *ft = &w->synth[2 * r], *fr = &w->synth[2 * r + 1];
 		ft->type = VG_T_INT;
 		ft->v.i = e->t;
@@ -239,7 +312,6 @@ static int write_block(segw *w, const uint32_t *rows, size_t lo, size_t hi)
 		for (uint32_t k = 0; k < e->nfields; k++) {
 			uint32_t c = w->col_of_fid[f[k].fid];
 			acc_push(&w->acc[c], r, &f[k]);
-			add_value_tokens(w, &f[k]);
 		}
 	}
 	vg_buf *fb = &w->footer;
@@ -258,7 +330,10 @@ static int write_block(segw *w, const uint32_t *rows, size_t lo, size_t hi)
 		vg_colin in = {nb, (uint32_t)a->n, a->rows, a->vals};
 		vg_colstat st;
 		size_t off = w->file.len;
-		int rc = vg_col_encode(&in, w->zlevel, &w->file, &st, w->err);
+		/* `_raw` was tokenized above (every row); `_tmpl` holds only
+		 * field names, no search tokens. */
+		vg_tokset *toks = c == COL_RAW || c == COL_TMPL ? NULL : &w->toks;
+		int rc = vg_col_encode(&in, w->zlevel, &w->file, &st, toks, w->err);
 		if (rc)
 			return rc;
 		vg_buf_uvarint(fb, off);
@@ -324,16 +399,17 @@ static void segw_free(segw *w)
 	free(w->synth);
 	free(w->fpos);
 	free(w->fstamp);
+	free(w->srows);
+	free(w->order);
 	vg_buf_free(&w->render);
 	vg_buf_free(&w->file);
 	vg_buf_free(&w->footer);
 	vg_tokset_free(&w->toks);
-	vg_tokset_free(&w->seen_vals);
 }
 
 int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size_t nrows,
 		 uint64_t seq, const char *group, int64_t day, const uint8_t prev_chain[VG_HASH_LEN],
-		 int zlevel, vg_seginfo *info, vg_err *err)
+		 const char *sortkey, int zlevel, vg_seginfo *info, vg_err *err)
 {
 	segw w;
 	memset(&w, 0, sizeof w);
@@ -346,11 +422,16 @@ int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size
 	w.fpos = vg_xcalloc(nf ? nf : 1, sizeof *w.fpos);
 	w.fstamp = vg_xcalloc(nf ? nf : 1, sizeof *w.fstamp);
 	w.tmpls = vg_xcalloc(b->tmpls.n ? b->tmpls.n : 1, sizeof *w.tmpls);
+	resolve_sortkey(&w, sortkey);
 	add_col(&w, "_time");
 	add_col(&w, "_raw");
 	add_col(&w, "_tmpl");
 	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
 	for (size_t k = 0; k < nrows; k++) {
+		if (k + PREFETCH < nrows)
+			prefetch_event(b, rows[k + PREFETCH]);
+		if (k + 2 * PREFETCH < nrows)
+			__builtin_prefetch(&b->ev[rows[k + 2 * PREFETCH]]);
 		const vg_event *e = &b->ev[rows[k]];
 		const vg_field *f = vg_event_fields(b, e);
 		for (uint32_t j = 0; j < e->nfields; j++)

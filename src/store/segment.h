@@ -84,12 +84,14 @@ typedef struct vg_seginfo {
 } vg_seginfo;
 
 /* Write rows (indices into b, already sorted by time, all of one group and
- * day) as segment `seq` to path, durably (written to path.tmp, fsynced,
+ * day) as segment `seq` to path. Blocks take consecutive runs of rows; inside
+ * a block rows are ordered by sortkey (field names, see vg_batch_sortkey),
+ * then time, when sortkey is not NULL. Written durably (written to path.tmp, fsynced,
  * renamed; the caller fsyncs the directory). prev_chain is the previous
  * segment's chain hash. Fills *info. */
 int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size_t nrows,
 		 uint64_t seq, const char *group, int64_t day, const uint8_t prev_chain[VG_HASH_LEN],
-		 int zlevel, vg_seginfo *info, vg_err *err);
+		 const char *sortkey, int zlevel, vg_seginfo *info, vg_err *err);
 
 /* Chain hash of a segment from its parts. */
 void vg_seg_chain(const uint8_t prev[VG_HASH_LEN], const uint8_t content[VG_HASH_LEN],

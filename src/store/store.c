@@ -36,6 +36,7 @@ void vg_store_defaults(vg_store_opts *o)
 	memset(o, 0, sizeof *o);
 	o->seal_rows = 4u << 20;
 	o->seal_bytes = 512u << 20;
+	o->wal_max_rows = 1u << 18;
 	o->zlevel = 3;
 }
 
@@ -252,8 +253,8 @@ static int write_partitions(vg_store *st, vg_err *err)
 		seg_path(p, sizeof p, st->dir, seq);
 		vg_seginfo info;
 		const char *g = vg_strtab_get(&b->groups, k[lo].group, NULL);
-		rc = vg_seg_write(p, b, rows + lo, hi - lo, seq, g, k[lo].day, prev, st->o.zlevel,
-				  &info, err);
+		rc = vg_seg_write(p, b, rows + lo, hi - lo, seq, g, k[lo].day, prev,
+				  vg_batch_group_sortkey(b, k[lo].group), st->o.zlevel, &info, err);
 		if (rc == 0) {
 			vg_manifest_add(&st->man, &info);
 			st->man.next_seq = seq + 1;
@@ -322,12 +323,17 @@ int vg_store_commit(vg_store *st, vg_err *err)
 	vg_batch *b = &st->mem;
 	if (b->nev == st->committed)
 		return 0;
-	if (b->nev >= st->o.seal_rows || vg_batch_bytes(b) >= st->o.seal_bytes)
+	if (vg_store_full(st) || b->nev - st->committed > st->o.wal_max_rows)
 		return vg_store_seal(st, err);
 	int rc = vg_wal_append(&st->wal, b, st->committed, b->nev, err);
 	if (rc == 0)
 		st->committed = b->nev;
 	return rc;
+}
+
+int vg_store_full(const vg_store *st)
+{
+	return st->mem.nev >= st->o.seal_rows || vg_batch_bytes(&st->mem) >= st->o.seal_bytes;
 }
 
 int vg_store_close(vg_store *st, vg_err *err)

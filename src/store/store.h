@@ -43,6 +43,9 @@ typedef struct vg_store_opts {
 	int readonly;
 	uint64_t seal_rows;       /* seal the memtable at commit past this many events */
 	uint64_t seal_bytes;      /* ... or this much memory */
+	uint64_t wal_max_rows;    /* a commit of more events than this seals instead
+				   * of writing them to the WAL: bulk loads would
+				   * otherwise write everything twice */
 	int zlevel;               /* zstd level for segments */
 	int64_t retain_ns;        /* retention by age (0: keep forever) */
 	uint64_t retain_bytes;    /* retention by total segment size (0: unlimited) */
@@ -62,8 +65,12 @@ int vg_store_close(vg_store *st, vg_err *err);
 /* The memtable. Parse events into it; they become durable at the next
  * vg_store_commit. Do not clear it. */
 vg_batch *vg_store_batch(vg_store *st);
-/* Make every event added so far durable. */
+/* Make every event added so far durable: through the WAL, or by sealing
+ * when the memtable is full or the pending events are many. */
 int vg_store_commit(vg_store *st, vg_err *err);
+/* 1 when the memtable has reached its seal thresholds: a bulk loader
+ * should commit now. */
+int vg_store_full(const vg_store *st);
 /* Seal the memtable into segments now (commit does it when it is large). */
 int vg_store_seal(vg_store *st, vg_err *err);
 /* Apply the retention options with `now` as the current time. Writes a

@@ -62,6 +62,20 @@ static void encode(vg_wal *w, const vg_batch *b, size_t from, size_t to)
 	vg_buf_put(r, groups.p, groups.len);
 	vg_buf_uvarint(r, ct);
 	vg_buf_put(r, tmpls.p, tmpls.len);
+	/* Sort keys of the groups in the record. */
+	uint32_t nsk = 0;
+	vg_buf_clear(&tmpls);
+	for (size_t g = 0; g < ng; g++) {
+		const char *key = lg[g] ? vg_batch_group_sortkey(b, (uint32_t)g) : NULL;
+		if (key == NULL)
+			continue;
+		nsk++;
+		vg_buf_uvarint(&tmpls, lg[g] - 1);
+		vg_buf_uvarint(&tmpls, strlen(key));
+		vg_buf_puts(&tmpls, key);
+	}
+	vg_buf_uvarint(r, nsk);
+	vg_buf_put(r, tmpls.p, tmpls.len);
 	vg_buf_free(&names);
 	vg_buf_free(&groups);
 	vg_buf_free(&tmpls);
@@ -106,6 +120,22 @@ static int read_names(vg_cur *c, vg_batch *b, uint32_t (*intern)(vg_batch *, con
 	return 0;
 }
 
+static int read_sortkeys(vg_cur *c, vg_batch *b, const uint32_t *gids, uint64_t ng)
+{
+	uint64_t n;
+	if (vg_cur_uvarint(c, &n) || n > ng)
+		return -1;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t g, len;
+		const uint8_t *p;
+		if (vg_cur_uvarint(c, &g) || g >= ng || vg_cur_uvarint(c, &len) || len > 4096 ||
+		    vg_cur_bytes(c, len, &p))
+			return -1;
+		vg_batch_sortkey(b, gids[g], (const char *)p, len);
+	}
+	return 0;
+}
+
 /* Decode one record's payload into b. On failure b is left as before. */
 static int decode(const uint8_t *p, size_t len, vg_batch *b, uint64_t *nev)
 {
@@ -116,7 +146,8 @@ static int decode(const uint8_t *p, size_t len, vg_batch *b, uint64_t *nev)
 	int rc = -1;
 	if (read_names(&c, b, vg_batch_field, &fids, &nf) ||
 	    read_names(&c, b, vg_batch_group, &gids, &ng) ||
-	    read_names(&c, b, vg_batch_tmpl, &tids, &nt) || vg_cur_uvarint(&c, &n))
+	    read_names(&c, b, vg_batch_tmpl, &tids, &nt) || read_sortkeys(&c, b, gids, ng) ||
+	    vg_cur_uvarint(&c, &n))
 		goto out;
 	for (uint64_t i = 0; i < n; i++) {
 		int64_t t;

@@ -201,7 +201,10 @@ struct vg_arena_chunk {
 void *vg_arena_alloc(vg_arena *a, size_t n)
 {
 	n = (n + 7) & ~(size_t)7;
-	vg_arena_chunk *c = a->head;
+	vg_arena_chunk *c = a->cur;
+	/* After a reset the later chunks are empty: move on through them. */
+	while (c && c->cap - c->used < n && c->next)
+		c = c->next;
 	if (c == NULL || c->cap - c->used < n) {
 		size_t cap = c ? c->cap * 2 : 64 * 1024;
 		if (cap > 16u << 20)
@@ -211,10 +214,14 @@ void *vg_arena_alloc(vg_arena *a, size_t n)
 		vg_arena_chunk *nc = vg_xmalloc(sizeof *nc + cap);
 		nc->cap = cap;
 		nc->used = 0;
-		nc->next = c;
-		a->head = nc;
+		nc->next = NULL;
+		if (c)
+			c->next = nc;
+		else
+			a->head = nc;
 		c = nc;
 	}
+	a->cur = c;
 	void *p = c->data + c->used;
 	c->used += n;
 	a->used_total += n;
@@ -232,18 +239,9 @@ char *vg_arena_dup(vg_arena *a, const void *p, size_t n)
 
 void vg_arena_reset(vg_arena *a)
 {
-	vg_arena_chunk *c = a->head;
-	if (c == NULL)
-		return;
-	/* Keep the largest (newest) chunk, free the rest. */
-	vg_arena_chunk *rest = c->next;
-	while (rest) {
-		vg_arena_chunk *n = rest->next;
-		free(rest);
-		rest = n;
-	}
-	c->next = NULL;
-	c->used = 0;
+	for (vg_arena_chunk *c = a->head; c; c = c->next)
+		c->used = 0;
+	a->cur = a->head;
 	a->used_total = 0;
 }
 
@@ -256,5 +254,6 @@ void vg_arena_free(vg_arena *a)
 		c = n;
 	}
 	a->head = NULL;
+	a->cur = NULL;
 	a->used_total = 0;
 }

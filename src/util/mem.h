@@ -70,13 +70,16 @@ static inline uint64_t vg_rd64le(const void *p)
 
 typedef struct vg_arena_chunk vg_arena_chunk;
 typedef struct vg_arena {
-	vg_arena_chunk *head;
+	vg_arena_chunk *head;    /* oldest chunk */
+	vg_arena_chunk *cur;     /* the chunk being filled */
 	size_t used_total;   /* bytes handed out since the last reset */
 } vg_arena;
 
 void *vg_arena_alloc(vg_arena *a, size_t n);   /* 8-byte aligned */
 char *vg_arena_dup(vg_arena *a, const void *p, size_t n); /* NUL added */
-void vg_arena_reset(vg_arena *a);   /* keeps the first chunk */
+/* Forget every allocation but keep the chunks, so a reused arena (the
+ * memtable after a seal) does not fault its pages in again. */
+void vg_arena_reset(vg_arena *a);
 void vg_arena_free(vg_arena *a);
 
 #endif

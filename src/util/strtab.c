@@ -9,6 +9,31 @@ uint64_t vg_hash(const void *p, size_t n)
 	return XXH3_64bits(p, n);
 }
 
+/* The table's own hash: inline for the short keys that dominate (field
+ * names, dictionary values, 16-byte addresses), XXH3 beyond. Not stored
+ * anywhere, so it may change freely. */
+static inline uint64_t tab_hash(const void *p, size_t n)
+{
+	if (n > 16)
+		return XXH3_64bits(p, n);
+	uint64_t a = 0, b = 0;
+	const uint8_t *s = p;
+	if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		a = x;
+		b = y;
+	} else if (n > 0) {
+		a = (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1];
+	}
+	__uint128_t m = (__uint128_t)(a ^ 0x9e3779b97f4a7c15ull) * (b ^ 0xc2b2ae3d27d4eb4full ^ n);
+	return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+
 static void rehash(vg_strtab *t, size_t nslots)
 {
 	free(t->slots);
@@ -42,12 +67,12 @@ static uint32_t lookup(const vg_strtab *t, const char *s, size_t n, uint64_t h, 
 uint32_t vg_strtab_find(const vg_strtab *t, const char *s, size_t n)
 {
 	size_t slot;
-	return lookup(t, s, n, vg_hash(s, n), &slot);
+	return lookup(t, s, n, tab_hash(s, n), &slot);
 }
 
 uint32_t vg_strtab_intern(vg_strtab *t, const char *s, size_t n)
 {
-	uint64_t h = vg_hash(s, n);
+	uint64_t h = tab_hash(s, n);
 	size_t slot;
 	uint32_t id = lookup(t, s, n, h, &slot);
 	if (id != UINT32_MAX)

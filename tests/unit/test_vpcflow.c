@@ -1,0 +1,724 @@
+/* test_vpcflow.c — the VPC Flow Logs parser: sample files, layouts,
+ * chunking, malformed input, detection. */
+#include "testutil.h"
+
+#include "event/batch.h"
+#include "parse/parse.h"
+#include "util/ip.h"
+#include "util/timeutil.h"
+
+#define NOW (INT64_C(1700000000) * VG_NS_PER_SEC)
+#define SEC(s) (INT64_C(s) * VG_NS_PER_SEC)
+
+typedef struct fx {
+	vg_batch b;
+	vg_parse_ctx ctx;
+} fx;
+
+static void fx_init(fx *f)
+{
+	memset(f, 0, sizeof *f);
+	vg_batch_init(&f->b);
+	f->ctx.out = &f->b;
+	f->ctx.now_ns = NOW;
+	f->ctx.ref_ns = NOW;
+}
+
+static void fx_free(fx *f)
+{
+	if (f->ctx.state)
+		f->ctx.free_state(f->ctx.state);
+	vg_batch_free(&f->b);
+}
+
+static void feed(fx *f, const char *s, size_t n)
+{
+	assert_int_equal(vg_fmt_vpcflow.parse(&f->ctx, s, n), 0);
+}
+
+static void feeds(fx *f, const char *s)
+{
+	feed(f, s, strlen(s));
+}
+
+static char *sample(const char *name, size_t *len)
+{
+	char rel[256];
+	snprintf(rel, sizeof rel, "vpcflow/%s", name);
+	char *p = slurp(shared_path(rel), len);
+	assert_non_null(p);
+	return p;
+}
+
+static const vg_field *get(const fx *f, size_t i, const char *name)
+{
+	return vg_batch_get(&f->b, i, name);
+}
+
+static void want_int(const fx *f, size_t i, const char *name, int64_t v)
+{
+	const vg_field *x = get(f, i, name);
+	if (x == NULL)
+		fail_msg("event %zu: no field %s", i, name);
+	assert_int_equal(x->type, VG_T_INT);
+	assert_int_equal(x->v.i, v);
+}
+
+static void want_str(const fx *f, size_t i, const char *name, const char *s)
+{
+	const vg_field *x = get(f, i, name);
+	if (x == NULL)
+		fail_msg("event %zu: no field %s", i, name);
+	assert_int_equal(x->type, VG_T_STR);
+	assert_string_equal(x->v.s, s);
+	assert_int_equal(x->len, strlen(s));
+}
+
+static void want_ip(const fx *f, size_t i, const char *name, const char *text)
+{
+	uint8_t ip[16];
+	assert_int_equal(vg_ip_parse(text, strlen(text), ip), 0);
+	const vg_field *x = get(f, i, name);
+	if (x == NULL)
+		fail_msg("event %zu: no field %s", i, name);
+	assert_int_equal(x->type, VG_T_IP);
+	assert_memory_equal(x->v.ip, ip, 16);
+}
+
+static void want_absent(const fx *f, size_t i, const char *name)
+{
+	if (get(f, i, name) != NULL)
+		fail_msg("event %zu: field %s should be absent", i, name);
+}
+
+static const char *perr(const fx *f, size_t i)
+{
+	const vg_field *x = get(f, i, "_parse_error");
+	return x ? x->v.s : NULL;
+}
+
+static void want_raw(const fx *f, size_t i, const char *raw)
+{
+	assert_true(i < f->b.nev);
+	assert_int_equal(f->b.ev[i].rawlen, strlen(raw));
+	assert_memory_equal(f->b.ev[i].raw, raw, strlen(raw));
+}
+
+static const char *group_name(const fx *f, size_t i)
+{
+	return vg_strtab_get(&f->b.groups, f->b.ev[i].group, NULL);
+}
+
+static const char *tmpl_of(const fx *f, size_t i)
+{
+	uint32_t t = f->b.ev[i].rawtmpl;
+	return t ? vg_strtab_get(&f->b.tmpls, t - 1, NULL) : NULL;
+}
+
+/* Rebuild event i's raw text from its template the way the store does
+ * (decimal ints, canonical IPs, strings as they are, `-` when absent) and
+ * compare: the template must describe the line exactly. */
+static void want_roundtrip(const fx *f, size_t i)
+{
+	const char *t = tmpl_of(f, i);
+	assert_non_null(t);
+	char out[4096];
+	size_t o = 0;
+	while (*t) {
+		const char *sp = strchr(t, ' ');
+		size_t n = sp ? (size_t)(sp - t) : strlen(t);
+		char name[256];
+		memcpy(name, t, n);
+		name[n] = 0;
+		const vg_field *x = get(f, i, name);
+		if (o)
+			out[o++] = ' ';
+		if (x == NULL)
+			out[o++] = '-';
+		else if (x->type == VG_T_INT)
+			o += (size_t)snprintf(out + o, sizeof out - o, "%lld", (long long)x->v.i);
+		else if (x->type == VG_T_IP)
+			o += vg_ip_format(x->v.ip, out + o);
+		else {
+			memcpy(out + o, x->v.s, x->len);
+			o += x->len;
+		}
+		t += n + (sp != NULL);
+	}
+	out[o] = 0;
+	assert_int_equal(f->b.ev[i].rawlen, o);
+	assert_memory_equal(f->b.ev[i].raw, out, o);
+}
+
+/* Two batches hold the same events: times, groups, templates, raw text and
+ * every field by name, type and value. */
+static void same_events(const vg_batch *a, const vg_batch *b)
+{
+	assert_int_equal(a->nev, b->nev);
+	assert_int_equal(a->nparse_errors, b->nparse_errors);
+	for (size_t i = 0; i < a->nev; i++) {
+		const vg_event *x = &a->ev[i], *y = &b->ev[i];
+		assert_int_equal(x->t, y->t);
+		assert_string_equal(vg_strtab_get(&a->groups, x->group, NULL),
+				    vg_strtab_get(&b->groups, y->group, NULL));
+		assert_int_equal(x->rawtmpl == 0, y->rawtmpl == 0);
+		if (x->rawtmpl)
+			assert_string_equal(vg_strtab_get(&a->tmpls, x->rawtmpl - 1, NULL),
+					    vg_strtab_get(&b->tmpls, y->rawtmpl - 1, NULL));
+		assert_int_equal(x->rawlen, y->rawlen);
+		assert_memory_equal(x->raw, y->raw, x->rawlen);
+		assert_int_equal(x->nfields, y->nfields);
+		for (uint32_t k = 0; k < x->nfields; k++) {
+			const vg_field *fa = &a->f[x->first + k], *fb = &b->f[y->first + k];
+			assert_string_equal(vg_strtab_get(&a->fields, fa->fid, NULL),
+					    vg_strtab_get(&b->fields, fb->fid, NULL));
+			assert_int_equal(fa->type, fb->type);
+			if (fa->type == VG_T_INT)
+				assert_int_equal(fa->v.i, fb->v.i);
+			else if (fa->type == VG_T_IP)
+				assert_memory_equal(fa->v.ip, fb->v.ip, 16);
+			else {
+				assert_int_equal(fa->len, fb->len);
+				assert_memory_equal(fa->v.s, fb->v.s, fa->len);
+			}
+		}
+	}
+}
+
+static const char V2_HDR[] = "version account-id interface-id srcaddr dstaddr srcport dstport "
+			     "protocol packets bytes start end action log-status";
+
+static void test_aws_doc_examples(void **st)
+{
+	(void)st;
+	size_t len;
+	char *s = sample("aws-doc-examples.log", &len);
+	fx f;
+	fx_init(&f);
+	feed(&f, s, len);
+	assert_int_equal(vg_batch_count(&f.b), 4); /* the header line is not an event */
+	assert_int_equal(f.b.nparse_errors, 0);
+
+	want_raw(&f, 0, "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 "
+			"6 20 4249 1418530010 1418530070 ACCEPT OK");
+	assert_int_equal(f.b.ev[0].t, SEC(1418530010));
+	assert_int_equal(f.b.ev[0].nfields, 14);
+	want_int(&f, 0, "version", 2);
+	want_str(&f, 0, "account-id", "123456789010");
+	want_str(&f, 0, "interface-id", "eni-1235b8ca123456789");
+	want_ip(&f, 0, "srcaddr", "172.31.16.139");
+	want_ip(&f, 0, "dstaddr", "172.31.16.21");
+	want_int(&f, 0, "srcport", 20641);
+	want_int(&f, 0, "dstport", 22);
+	want_int(&f, 0, "protocol", 6);
+	want_int(&f, 0, "packets", 20);
+	want_int(&f, 0, "bytes", 4249);
+	want_int(&f, 0, "start", 1418530010);
+	want_int(&f, 0, "end", 1418530070);
+	want_str(&f, 0, "action", "ACCEPT");
+	want_str(&f, 0, "log-status", "OK");
+	assert_string_equal(group_name(&f, 0), "vpcflow");
+	assert_string_equal(tmpl_of(&f, 0), V2_HDR);
+
+	want_ip(&f, 1, "srcaddr", "172.31.9.69");
+	want_ip(&f, 1, "dstaddr", "172.31.9.12");
+	want_int(&f, 1, "srcport", 49761);
+	want_int(&f, 1, "dstport", 3389);
+	want_str(&f, 1, "action", "REJECT");
+	assert_int_equal(f.b.ev[1].t, SEC(1418530010));
+
+	/* NODATA / SKIPDATA: events with only what the record has. */
+	assert_int_equal(f.b.ev[2].nfields, 6);
+	want_int(&f, 2, "version", 2);
+	want_str(&f, 2, "account-id", "123456789010");
+	want_str(&f, 2, "interface-id", "eni-1235b8ca123456789");
+	want_int(&f, 2, "start", 1431280876);
+	want_int(&f, 2, "end", 1431280934);
+	want_str(&f, 2, "log-status", "NODATA");
+	const char *gone[] = {"srcaddr", "dstaddr", "srcport", "dstport", "protocol",
+			      "packets", "bytes", "action"};
+	for (size_t k = 0; k < sizeof gone / sizeof *gone; k++) {
+		want_absent(&f, 2, gone[k]);
+		want_absent(&f, 3, gone[k]);
+	}
+	assert_int_equal(f.b.ev[2].t, SEC(1431280876));
+	want_str(&f, 3, "interface-id", "eni-11111111aaaaaaaaa");
+	want_str(&f, 3, "log-status", "SKIPDATA");
+	assert_int_equal(f.b.ev[3].t, SEC(1431280876));
+	for (size_t i = 0; i < 4; i++)
+		want_roundtrip(&f, i);
+	fx_free(&f);
+	free(s);
+}
+
+static const char V5_HDR[] =
+	"version srcaddr dstaddr srcport dstport protocol start end type packets bytes account-id "
+	"vpc-id subnet-id instance-id interface-id region az-id sublocation-type sublocation-id "
+	"action tcp-flags pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service "
+	"traffic-path flow-direction log-status";
+
+static void test_aws_doc_examples_v5(void **st)
+{
+	(void)st;
+	size_t len;
+	char *s = sample("aws-doc-examples-v5.log", &len);
+	fx f;
+	fx_init(&f);
+	feed(&f, s, len);
+	assert_int_equal(vg_batch_count(&f.b), 2);
+	assert_int_equal(f.b.nparse_errors, 0);
+
+	assert_int_equal(f.b.ev[0].t, SEC(1616729292));
+	assert_int_equal(f.b.ev[0].nfields, 25); /* 29 named, 4 absent */
+	want_int(&f, 0, "version", 5);
+	want_ip(&f, 0, "srcaddr", "52.95.128.179");
+	want_ip(&f, 0, "dstaddr", "10.0.0.71");
+	want_int(&f, 0, "srcport", 80);
+	want_int(&f, 0, "dstport", 34210);
+	want_int(&f, 0, "protocol", 6);
+	want_int(&f, 0, "start", 1616729292);
+	want_int(&f, 0, "end", 1616729349);
+	want_str(&f, 0, "type", "IPv4");
+	want_int(&f, 0, "packets", 14);
+	want_int(&f, 0, "bytes", 15044);
+	want_str(&f, 0, "account-id", "123456789012");
+	want_str(&f, 0, "vpc-id", "vpc-abcdefab012345678");
+	want_str(&f, 0, "subnet-id", "subnet-aaaaaaaa012345678");
+	want_str(&f, 0, "instance-id", "i-0c50d5961bcb2d47b");
+	want_str(&f, 0, "interface-id", "eni-1235b8ca123456789");
+	want_str(&f, 0, "region", "ap-southeast-2");
+	want_str(&f, 0, "az-id", "apse2-az3");
+	want_absent(&f, 0, "sublocation-type");
+	want_absent(&f, 0, "sublocation-id");
+	want_str(&f, 0, "action", "ACCEPT");
+	want_int(&f, 0, "tcp-flags", 19);
+	want_ip(&f, 0, "pkt-srcaddr", "52.95.128.179");
+	want_ip(&f, 0, "pkt-dstaddr", "10.0.0.71");
+	want_str(&f, 0, "pkt-src-aws-service", "S3");
+	want_absent(&f, 0, "pkt-dst-aws-service");
+	want_absent(&f, 0, "traffic-path");
+	want_str(&f, 0, "flow-direction", "ingress");
+	want_str(&f, 0, "log-status", "OK");
+
+	assert_int_equal(f.b.ev[1].nfields, 26);
+	want_ip(&f, 1, "srcaddr", "10.0.0.71");
+	want_int(&f, 1, "srcport", 34210);
+	want_int(&f, 1, "dstport", 80);
+	want_int(&f, 1, "packets", 7);
+	want_int(&f, 1, "bytes", 471);
+	want_int(&f, 1, "tcp-flags", 3);
+	want_absent(&f, 1, "pkt-src-aws-service");
+	want_str(&f, 1, "pkt-dst-aws-service", "S3");
+	want_int(&f, 1, "traffic-path", 8);
+	want_str(&f, 1, "flow-direction", "egress");
+	assert_string_equal(tmpl_of(&f, 1), V5_HDR);
+	want_roundtrip(&f, 0);
+	want_roundtrip(&f, 1);
+	fx_free(&f);
+	free(s);
+}
+
+static void test_cloudwatch_export(void **st)
+{
+	(void)st;
+	size_t len;
+	char *s = sample("cloudwatch-export.log", &len);
+	fx f;
+	fx_init(&f);
+	feed(&f, s, len);
+	assert_int_equal(vg_batch_count(&f.b), 1);
+	assert_int_equal(f.b.nparse_errors, 0);
+	want_raw(&f, 0, "2018-09-22T20:28:14.000Z 2 633112549318 eni-d68830d4 209.141.42.153 "
+			"10.155.108.192 54252 8088 6 1 40 1537648094 1537648129 ACCEPT OK");
+	assert_int_equal(f.b.ev[0].t, SEC(1537648094));
+	assert_int_equal(f.b.ev[0].nfields, 14);
+	want_int(&f, 0, "version", 2);
+	want_str(&f, 0, "account-id", "633112549318");
+	want_str(&f, 0, "interface-id", "eni-d68830d4");
+	want_ip(&f, 0, "srcaddr", "209.141.42.153");
+	want_ip(&f, 0, "dstaddr", "10.155.108.192");
+	want_int(&f, 0, "srcport", 54252);
+	want_int(&f, 0, "dstport", 8088);
+	want_int(&f, 0, "protocol", 6);
+	want_int(&f, 0, "packets", 1);
+	want_int(&f, 0, "bytes", 40);
+	want_int(&f, 0, "end", 1537648129);
+	want_str(&f, 0, "action", "ACCEPT");
+	want_str(&f, 0, "log-status", "OK");
+	/* The prefix is not a field, so the raw line cannot be a template. */
+	assert_null(tmpl_of(&f, 0));
+	fx_free(&f);
+	free(s);
+}
+
+static void test_cloudwatch_time_fallback(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	feeds(&f, "2018-09-22T20:30:00.500Z 2 633112549318 eni-1 - - - - - - - - - - NODATA\n"
+		  "2 633112549318 eni-1 - - - - - - - - - - NODATA\n");
+	assert_int_equal(vg_batch_count(&f.b), 2);
+	assert_int_equal(f.b.nparse_errors, 0);
+	/* No start: the CloudWatch time, or the ingest time without it. */
+	assert_int_equal(f.b.ev[0].t, SEC(1537648200) + 500000000);
+	assert_int_equal(f.b.ev[1].t, NOW);
+	fx_free(&f);
+}
+
+static void test_header_switch(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	/* A default line, then three layouts in one concatenated file. */
+	feeds(&f, "2 1 eni-a 10.0.0.1 10.0.0.2 1 2 6 3 4 100 160 ACCEPT OK\n"
+		  "version srcaddr dstaddr action log-status\n"
+		  "3 10.0.0.3 10.0.0.4 REJECT OK\n"
+		  "\n"
+		  "dstaddr srcaddr my-custom-thing tcp-flags\n"
+		  "10.0.0.6 10.0.0.5 hello 2\n"
+		  "version account-id interface-id srcaddr dstaddr srcport dstport protocol "
+		  "packets bytes start end action log-status\n"
+		  "2 1 eni-b 10.0.0.7 10.0.0.8 5 6 17 7 8 200 260 ACCEPT OK\n");
+	assert_int_equal(vg_batch_count(&f.b), 4);
+	assert_int_equal(f.b.nparse_errors, 0);
+	want_int(&f, 0, "dstport", 2);
+	assert_int_equal(f.b.ev[0].t, SEC(100));
+	assert_string_equal(tmpl_of(&f, 0), V2_HDR);
+
+	assert_int_equal(f.b.ev[1].nfields, 5);
+	want_int(&f, 1, "version", 3);
+	want_ip(&f, 1, "srcaddr", "10.0.0.3");
+	want_str(&f, 1, "action", "REJECT");
+	assert_int_equal(f.b.ev[1].t, NOW); /* this layout has no start */
+	assert_string_equal(tmpl_of(&f, 1), "version srcaddr dstaddr action log-status");
+
+	want_ip(&f, 2, "dstaddr", "10.0.0.6");
+	want_ip(&f, 2, "srcaddr", "10.0.0.5");
+	want_str(&f, 2, "my-custom-thing", "hello"); /* unknown names are strings */
+	want_int(&f, 2, "tcp-flags", 2);
+	assert_string_equal(tmpl_of(&f, 2), "dstaddr srcaddr my-custom-thing tcp-flags");
+
+	want_int(&f, 3, "protocol", 17);
+	assert_int_equal(f.b.ev[3].t, SEC(200));
+	for (size_t i = 0; i < 4; i++)
+		want_roundtrip(&f, i);
+	fx_free(&f);
+}
+
+/* Feed s whole, then split at every line boundary: same events each time. */
+static void check_chunking(const char *s, size_t len)
+{
+	fx whole;
+	fx_init(&whole);
+	feed(&whole, s, len);
+	for (size_t cut = 0; cut <= len; cut++) {
+		if (cut != 0 && cut != len && s[cut - 1] != '\n')
+			continue;
+		fx two;
+		fx_init(&two);
+		feed(&two, s, cut);
+		feed(&two, s + cut, len - cut);
+		same_events(&whole.b, &two.b);
+		fx_free(&two);
+	}
+	fx_free(&whole);
+}
+
+static void test_chunk_boundaries(void **st)
+{
+	(void)st;
+	const char *files[] = {"aws-doc-examples.log", "aws-doc-examples-v5.log",
+			       "cloudwatch-export.log"};
+	char all[8192];
+	size_t alen = 0;
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		size_t len;
+		char *s = sample(files[i], &len);
+		check_chunking(s, len);
+		assert_true(alen + len < sizeof all);
+		memcpy(all + alen, s, len);
+		alen += len;
+		free(s);
+	}
+	/* The concatenation switches layouts twice across chunk boundaries. */
+	check_chunking(all, alen);
+	const char *bad = "2 1 eni-a 10.0.0.1\n\n   \nversion srcaddr\n3 x\n2 x y\n";
+	check_chunking(bad, strlen(bad));
+}
+
+/* Events keep pointing at the right names when the ctx outlives its batch
+ * (freed and re-initialised at the same address, with other ids first). */
+static void test_batch_reuse(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	feeds(&f, "version srcaddr dstport action\n4 10.0.0.1 22 ACCEPT\n");
+	vg_batch_free(&f.b);
+	vg_batch_init(&f.b);
+	vg_batch_field(&f.b, "something-else", 14);
+	vg_batch_field(&f.b, "and-more", 8);
+	feeds(&f, "4 10.0.0.2 23 REJECT\n");
+	assert_int_equal(vg_batch_count(&f.b), 1);
+	want_int(&f, 0, "version", 4);
+	want_ip(&f, 0, "srcaddr", "10.0.0.2");
+	want_int(&f, 0, "dstport", 23);
+	want_str(&f, 0, "action", "REJECT");
+	assert_string_equal(tmpl_of(&f, 0), "version srcaddr dstport action");
+	/* And after vg_batch_clear the same ids serve. */
+	vg_batch_clear(&f.b);
+	feeds(&f, "4 10.0.0.3 24 REJECT\n");
+	want_int(&f, 0, "dstport", 24);
+	fx_free(&f);
+}
+
+static void test_wrong_field_count(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	feeds(&f, "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 "
+		  "1418530070 ACCEPT\n"
+		  "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 "
+		  "1418530070 ACCEPT OK extra\n");
+	assert_int_equal(vg_batch_count(&f.b), 2);
+	assert_int_equal(f.b.nparse_errors, 2);
+	assert_string_equal(perr(&f, 0),
+			    "VPC flow record has 13 fields; the default version-2 format has 14 "
+			    "(version account-id interface-id srcaddr dstaddr srcport dstport "
+			    "protocol packets bytes start end action log-status) and no header "
+			    "line announced another layout");
+	assert_non_null(strstr(perr(&f, 1), "has 15 fields"));
+	/* A raw event: nothing but the error, the ingest time, no template. */
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(f.b.ev[i].nfields, 1);
+		assert_int_equal(f.b.ev[i].t, NOW);
+		assert_null(tmpl_of(&f, i));
+		assert_string_equal(group_name(&f, i), "vpcflow");
+	}
+	want_raw(&f, 0, "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 "
+			"1418530010 1418530070 ACCEPT");
+
+	feeds(&f, "version srcaddr dstaddr\n5 10.0.0.1\n");
+	assert_int_equal(vg_batch_count(&f.b), 3);
+	assert_string_equal(perr(&f, 2), "VPC flow record has 2 fields but the header line names "
+					 "3 (version srcaddr dstaddr)");
+	assert_int_equal(f.b.nparse_errors, 3);
+
+	/* A name longer than 64 bytes is not a header (the batch would cut it,
+	 * and the template would name a field that does not exist). */
+	char line[128];
+	snprintf(line, sizeof line, "version %065d\n5 10.0.0.1\n", 0);
+	for (char *p = line + 8; *p == '0'; p++)
+		*p = 'a';
+	feeds(&f, line);
+	assert_int_equal(vg_batch_count(&f.b), 5);
+	assert_non_null(strstr(perr(&f, 3), "has 2 fields but the header line names 3"));
+	assert_non_null(strstr(perr(&f, 4), "has 2 fields but the header line names 3"));
+	fx_free(&f);
+}
+
+static void test_bad_int(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	feeds(&f, "2 1 eni-1 10.0.0.1 10.0.0.2 http 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n"
+		  "2 1 eni-1 10.0.0.1 10.0.0.2 80 22 6 -20 4249 1418530010 1418530070 ACCEPT OK\n"
+		  "2 1 eni-1 10.0.0.1 10.0.0.2 80 22 6 20 99999999999999999999 1418530010 "
+		  "1418530070 ACCEPT OK\n"
+		  "version tcp-flags start\n"
+		  "5 0x13 1\n");
+	assert_int_equal(vg_batch_count(&f.b), 4);
+	assert_int_equal(f.b.nparse_errors, 4);
+	assert_string_equal(perr(&f, 0), "VPC flow field srcport (field 6) is \"http\": expected a "
+					 "non-negative integer or \"-\"");
+	assert_string_equal(perr(&f, 1), "VPC flow field packets (field 9) is \"-20\": expected a "
+					 "non-negative integer or \"-\"");
+	assert_string_equal(perr(&f, 2),
+			    "VPC flow field bytes (field 10) is \"99999999999999999999\": "
+			    "expected a non-negative integer or \"-\"");
+	assert_string_equal(perr(&f, 3), "VPC flow field tcp-flags (field 2) is \"0x13\": expected "
+					 "a non-negative integer or \"-\"");
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(f.b.ev[i].nfields, 1);
+		assert_int_equal(f.b.ev[i].t, NOW);
+	}
+	fx_free(&f);
+}
+
+static void test_bad_ip_kept(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	feeds(&f, "2 1 eni-1 255.090.254.5 2001:db8::1 80 22 6 20 4249 1418530010 1418530070 "
+		  "ACCEPT OK\n"
+		  "2 1 eni-1 not-an-ip 2001:DB8::0:1 80 22 6 20 4249 1418530010 1418530070 ACCEPT "
+		  "OK\n");
+	assert_int_equal(vg_batch_count(&f.b), 2);
+	assert_int_equal(f.b.nparse_errors, 0);
+	want_str(&f, 0, "srcaddr", "255.090.254.5");
+	want_ip(&f, 0, "dstaddr", "2001:db8::1");
+	want_roundtrip(&f, 0);
+	want_str(&f, 1, "srcaddr", "not-an-ip");
+	want_ip(&f, 1, "dstaddr", "2001:db8::1");
+	/* Non-canonical text still gets the template: the store checks it. */
+	assert_non_null(tmpl_of(&f, 1));
+	fx_free(&f);
+}
+
+static void test_garbage_and_blank(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	feeds(&f, "\n   \n\t\r\n\r\r \r\nhello there\r\n{\"json\": true}\n\r\n"
+		  "2 1 eni-1 10.0.0.1 10.0.0.2 80 22 6 20 4249 1418530010 1418530070 ACCEPT OK\r\n"
+		  "last line without newline");
+	assert_int_equal(vg_batch_count(&f.b), 4);
+	assert_int_equal(f.b.nparse_errors, 3);
+	want_raw(&f, 0, "hello there");
+	assert_non_null(strstr(perr(&f, 0), "has 2 fields"));
+	want_raw(&f, 1, "{\"json\": true}");
+	want_raw(&f, 2, "2 1 eni-1 10.0.0.1 10.0.0.2 80 22 6 20 4249 1418530010 1418530070 "
+			"ACCEPT OK");
+	assert_null(perr(&f, 2));
+	want_roundtrip(&f, 2);
+	want_raw(&f, 3, "last line without newline");
+	assert_non_null(strstr(perr(&f, 3), "has 4 fields"));
+	fx_free(&f);
+}
+
+static void test_empty_input(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	feed(&f, "", 0);
+	feeds(&f, "\n\n");
+	feeds(&f, "version srcaddr\n"); /* a header alone makes no event */
+	assert_int_equal(vg_batch_count(&f.b), 0);
+	assert_int_equal(f.b.nparse_errors, 0);
+	fx_free(&f);
+}
+
+static void test_long_lines(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	/* 2 MiB of values: one event, raw cut at 1 MiB, the count explained. */
+	size_t n = 2u << 20;
+	char *s = malloc(n + 1);
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i += 2) {
+		s[i] = '7';
+		s[i + 1] = ' ';
+	}
+	s[n - 1] = '\n';
+	s[n] = 0;
+	feed(&f, s, n);
+	assert_int_equal(vg_batch_count(&f.b), 1);
+	assert_int_equal(f.b.nparse_errors, 1);
+	assert_int_equal(f.b.ev[0].rawlen, VG_MAX_RAW);
+	assert_string_equal(perr(&f, 0), "VPC flow record has 1048576 fields; the default "
+					 "version-2 format has 14 (version account-id interface-id "
+					 "srcaddr dstaddr srcport dstport protocol packets bytes "
+					 "start end action log-status) and no header line announced "
+					 "another layout");
+	/* A header longer than the layout buffer leaves the layout alone. */
+	char *h = s;
+	size_t o = 0;
+	for (int i = 0; i < 60; i++)
+		o += (size_t)sprintf(h + o, "%sversion-with-a-rather-long-name-%02d",
+				     i ? " " : "", i);
+	o += (size_t)sprintf(h + o, " srcaddr\n2 1 eni-1 10.0.0.1 10.0.0.2 80 22 6 20 4249 "
+				    "1418530010 1418530070 ACCEPT OK\n");
+	feed(&f, h, o);
+	assert_int_equal(vg_batch_count(&f.b), 3);
+	assert_int_equal(f.b.nparse_errors, 2);
+	assert_string_equal(perr(&f, 1),
+			    "VPC flow header line is longer than 2048 bytes; layout unchanged");
+	assert_null(perr(&f, 2));
+	want_int(&f, 2, "dstport", 22);
+	free(s);
+	fx_free(&f);
+}
+
+static void test_group_override(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	f.ctx.group = "flows/prod";
+	feeds(&f, "2 1 eni-1 10.0.0.1 10.0.0.2 80 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n"
+		  "bad\n");
+	assert_string_equal(group_name(&f, 0), "flows/prod");
+	assert_string_equal(group_name(&f, 1), "flows/prod");
+	fx_free(&f);
+}
+
+static void test_detect(void **st)
+{
+	(void)st;
+	const char *files[] = {"aws-doc-examples.log", "aws-doc-examples-v5.log",
+			       "cloudwatch-export.log"};
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		size_t len;
+		char *s = sample(files[i], &len);
+		assert_int_equal(vg_fmt_vpcflow.detect(s, len), 90);
+		free(s);
+	}
+	const char *v2 = "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 "
+			 "1418530010 1418530070 ACCEPT OK\n"
+			 "2 123456789010 eni-1 - - - - - - - 1431280876 1431280934 - NODATA\n"
+			 "2 123456789010 eni-1 172.31.16";  /* cut mid-line */
+	assert_int_equal(vg_fmt_vpcflow.detect(v2, strlen(v2)), 90);
+	size_t len;
+	char *sys = slurp(shared_path("syslog/secure-rhel7.log"), &len);
+	assert_non_null(sys);
+	assert_int_equal(vg_fmt_vpcflow.detect(sys, len), 0);
+	free(sys);
+	const char *others[] = {
+		"",
+		"\n\n",
+		"{\"Records\": []}\n",
+		"time=2024-01-01T00:00:00Z level=info msg=hello\n",
+		"just some text\nmore text\n",
+		"2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n",
+	};
+	for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+		assert_int_equal(vg_fmt_vpcflow.detect(others[i], strlen(others[i])), 0);
+	/* Mostly records with some noise: likely but not sure. */
+	const char *mixed = "2 1 eni-1 10.0.0.1 10.0.0.2 80 22 6 20 4249 1 2 ACCEPT OK\n"
+			    "2 1 eni-1 10.0.0.1 10.0.0.2 80 22 6 20 4249 1 2 ACCEPT OK\n"
+			    "2 1 eni-1 10.0.0.1 10.0.0.2 80 22 6 20 4249 1 2 ACCEPT OK\n"
+			    "2 1 eni-1 10.0.0.1 10.0.0.2 80 22 6 20 4249 1 2 ACCEPT OK\n"
+			    "garbage\n";
+	assert_int_equal(vg_fmt_vpcflow.detect(mixed, strlen(mixed)), 70);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_aws_doc_examples),
+		cmocka_unit_test(test_aws_doc_examples_v5),
+		cmocka_unit_test(test_cloudwatch_export),
+		cmocka_unit_test(test_cloudwatch_time_fallback),
+		cmocka_unit_test(test_header_switch),
+		cmocka_unit_test(test_chunk_boundaries),
+		cmocka_unit_test(test_batch_reuse),
+		cmocka_unit_test(test_wrong_field_count),
+		cmocka_unit_test(test_bad_int),
+		cmocka_unit_test(test_bad_ip_kept),
+		cmocka_unit_test(test_garbage_and_blank),
+		cmocka_unit_test(test_empty_input),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_group_override),
+		cmocka_unit_test(test_detect),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
