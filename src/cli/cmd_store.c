@@ -107,6 +107,8 @@ int vg_cmd_ingest(int argc, char **argv)
 	vg_store_defaults(&so);
 	if (seal_rows)
 		so.seal_rows = seal_rows;
+	if (seal)
+		so.wal_max_rows = 0; /* sealing at the end anyway: skip the WAL */
 	if (vg_store_open(data, &so, &st, &e))
 		return vg_cli_err("ingest", &e);
 	vg_ingest_report rep;

@@ -20,12 +20,17 @@ const vg_format *vg_format_detect(const char *buf, size_t len)
 {
 	const vg_format *best = &vg_fmt_text;
 	int best_score = 0;
+	/* Formats are tried in order of how specific their signature is; a
+	 * sure answer (90 or more) ends the search, which spares the costly
+	 * generic detectors on every CloudTrail or flow log file. */
 	for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
 		int s = formats[i]->detect(buf, len);
 		if (s > best_score) {
 			best_score = s;
 			best = formats[i];
 		}
+		if (s >= 90)
+			break;
 	}
 	return best;
 }

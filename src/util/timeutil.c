@@ -54,7 +54,8 @@ size_t vg_parse_iso8601(const char *s, size_t n, int64_t *ns)
 	if (digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || digits(s, n, 5, 2, &mo) ||
 	    s[7] != '-' || digits(s, n, 8, 2, &d))
 		return 0;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
+	/* int64 nanoseconds reach from 1677 to 2262; refuse what they cannot hold. */
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || y < 1678 || y > 2261)
 		return 0;
 	i = 10;
 	int64_t frac = 0;

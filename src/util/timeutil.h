@@ -22,7 +22,7 @@ void vg_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 /* Parse an ISO-8601 / RFC 3339 timestamp: `YYYY-MM-DD`, optionally followed
  * by `T` or a space and `hh:mm[:ss[.frac]]`, optionally followed by `Z` or
- * `±hh[:]mm`. No zone means UTC. Returns the number of bytes consumed (> 0)
+ * `±hh[:]mm`. No zone means UTC. Years 1678..2261 only (what int64 ns hold). Returns the number of bytes consumed (> 0)
  * and stores the time in *ns, or 0 if s does not start with such a time. */
 size_t vg_parse_iso8601(const char *s, size_t n, int64_t *ns);
 
