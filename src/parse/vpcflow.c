@@ -437,9 +437,11 @@ static int vpc_parse(vg_parse_ctx *ctx, const char *buf, size_t len)
 	vpc_state *st = get_state(ctx);
 	uint32_t group = vg_parse_group(ctx, "vpcflow");
 	resolve_ids(st, ctx->out);
-	/* Flows of one network interface and one peer sit together in a
-	 * block: their addresses, ports and sizes then compress as runs. */
-	static const char key[] = "interface-id srcaddr dstaddr";
+	/* Flows of one network interface sit together in a block, in time
+	 * order: one side's address is then a run, times are small steps.
+	 * (Adding srcaddr or dstport to the key was measured worse: times
+	 * scatter.) */
+	static const char key[] = "interface-id";
 	vg_batch_sortkey(ctx->out, group, key, sizeof key - 1);
 	size_t pos = 0;
 	while (pos < len) {

@@ -11,7 +11,7 @@
 
 #define MAX_CHUNK (256u << 20)   /* largest decoded chunk we accept */
 
-enum { F_ALL_PRESENT = 1, F_SINGLE_TYPE = 2 };
+enum { F_ALL_PRESENT = 1, F_SINGLE_TYPE = 2, F_REF = 4 };
 enum { INT_FOR = 0, INT_DELTA = 1 };
 enum { IP_PLAIN4 = 0, IP_PLAIN16 = 1, IP_DICT4 = 2, IP_DICT16 = 3 };
 enum { STR_PLAIN = 0, STR_DICT = 1 };
@@ -66,6 +66,27 @@ static uint64_t gcd64(uint64_t a, uint64_t b)
 static uint64_t abs64(int64_t v)
 {
 	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+double vg_int_cost(const int64_t *v, size_t n)
+{
+	/* The cheaper of frame-of-reference and delta, as enc_ints chooses. */
+	if (n == 0)
+		return 0;
+	int64_t mn = v[0];
+	for (size_t k = 1; k < n; k++)
+		if (v[k] < mn)
+			mn = v[k];
+	double cf = 0, cd = 0;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t u = (uint64_t)v[k] - (uint64_t)mn;
+		cf += u ? uvarint_len(u) : 0.125;
+		if (k) {
+			uint64_t d = zz((int64_t)((uint64_t)v[k] - (uint64_t)v[k - 1]));
+			cd += d ? uvarint_len(d) : 0.125;
+		}
+	}
+	return cf < cd ? cf : cd;
 }
 
 /* INT values: pick FOR or DELTA by encoded size, both over the common
@@ -263,6 +284,7 @@ static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st, vg_tokset
 	int single = (types & (types - 1)) == 0;
 	st->types = types;
 	st->npresent = in->n;
+	size_t flags_at = b->len;
 	vg_buf_putc(b, (uint8_t)((all ? F_ALL_PRESENT : 0) | (single ? F_SINGLE_TYPE : 0)));
 	if (!all) {
 		size_t nb = (in->nrows + 7) / 8;
@@ -275,8 +297,14 @@ static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st, vg_tokset
 		}
 		b->len += nb;
 	}
+	const vg_colref *ref = single ? in->ref : NULL;
 	if (single) {
 		vg_buf_putc(b, (uint8_t)__builtin_ctz(types));
+		if (ref) {
+			b->p[flags_at] |= F_REF;
+			vg_buf_uvarint(b, ref->col);
+			vg_buf_svarint(b, ref->div);
+		}
 	} else {
 		for (uint32_t k = 0; k < in->n; k++)
 			vg_buf_putc(b, in->vals[k]->type);
@@ -291,11 +319,44 @@ static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st, vg_tokset
 			int64_t *iv = vg_xmalloc(m * sizeof *iv);
 			for (size_t k = 0; k < m; k++)
 				iv[k] = tv[k]->v.i;
-			enc_ints(iv, m, b, st);
+			if (ref) {
+				/* Stored as the difference from the reference. The
+				 * statistics stay those of the real values. */
+				int64_t mn = iv[0], mx = iv[0];
+				for (size_t k = 0; k < m; k++) {
+					uint32_t r = in->rows ? in->rows[k] : (uint32_t)k;
+					mn = iv[k] < mn ? iv[k] : mn;
+					mx = iv[k] > mx ? iv[k] : mx;
+					iv[k] = (int64_t)((uint64_t)iv[k] - (uint64_t)(ref->i[r] / ref->div));
+				}
+				enc_ints(iv, m, b, st);
+				st->imin = mn;
+				st->imax = mx;
+			} else {
+				enc_ints(iv, m, b, st);
+			}
 			free(iv);
 		} else if (t == VG_T_DBL) {
 			for (size_t k = 0; k < m; k++)
 				vg_buf_put(b, &tv[k]->v.d, 8);
+		} else if (t == VG_T_IP && ref) {
+			/* A mark per value: same as the reference; then the
+			 * values that differ. */
+			size_t nb = (m + 7) / 8, ne = 0;
+			vg_buf_reserve(b, nb);
+			uint8_t *bm = b->p + b->len;
+			memset(bm, 0, nb);
+			for (size_t k = 0; k < m; k++) {
+				uint32_t r = in->rows ? in->rows[k] : (uint32_t)k;
+				if (ip16_eq(tv[k]->v.ip, ref->ip[r]))
+					bm[k >> 3] |= (uint8_t)(1u << (k & 7));
+				else
+					tv[ne++] = tv[k];
+			}
+			b->len += nb;
+			vg_buf_uvarint(b, ne);
+			if (ne)
+				enc_ips(tv, ne, b, st, toks);
 		} else if (t == VG_T_IP) {
 			enc_ips(tv, m, b, st, toks);
 		} else {
@@ -454,7 +515,7 @@ static int dec_strs(vg_cur *c, size_t m, vg_col *col, uint32_t *ids, vg_arena *a
 	return 0;
 }
 
-static int dec_payload(vg_cur *c, vg_col *col, vg_arena *a, vg_err *err)
+static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, vg_err *err)
 {
 	uint32_t n = col->n;
 	uint8_t flags;
@@ -474,12 +535,26 @@ static int dec_payload(vg_cur *c, vg_col *col, vg_arena *a, vg_err *err)
 			if (bm[r >> 3] & (1u << (r & 7)))
 				rows[np++] = r;
 	}
+	uint64_t refcol = 0;
+	int64_t div = 1;
+	if ((flags & F_REF) && !(flags & F_SINGLE_TYPE))
+		return BAD("reference on a mixed-type column");
 	if (flags & F_SINGLE_TYPE) {
 		uint8_t t;
 		if (vg_cur_u8(c, &t) || t < VG_T_STR || t > VG_T_IP)
 			return BAD("bad type");
 		for (uint32_t k = 0; k < np; k++)
 			col->types[rows[k]] = t;
+		if (flags & F_REF) {
+			if (vg_cur_uvarint(c, &refcol) || vg_cur_svarint(c, &div) || div < 1 ||
+			    (t != VG_T_INT && t != VG_T_IP))
+				return BAD("bad reference");
+			if (ref == NULL || ref->n != n)
+				return BAD("reference column missing");
+			for (uint32_t k = 0; k < np; k++)
+				if (t == VG_T_INT && ref->types[rows[k]] != VG_T_INT)
+					return BAD("reference column lacks a value");
+		}
 	} else {
 		const uint8_t *tp;
 		if (vg_cur_bytes(c, np, &tp))
@@ -508,8 +583,35 @@ static int dec_payload(vg_cur *c, vg_col *col, vg_arena *a, vg_err *err)
 			int64_t *v = vg_arena_alloc(a, (m ? m : 1) * sizeof *v);
 			if (dec_ints(c, m, v, err))
 				return err->code;
-			for (uint32_t k = 0; k < m; k++)
-				col->i[trows[k]] = v[k];
+			for (uint32_t k = 0; k < m; k++) {
+				uint32_t r = trows[k];
+				col->i[r] = (flags & F_REF)
+					? (int64_t)((uint64_t)v[k] + (uint64_t)(ref->i[r] / div))
+					: v[k];
+			}
+		} else if (t == VG_T_IP && (flags & F_REF)) {
+			const uint8_t *bm;
+			uint64_t ne;
+			if (vg_cur_bytes(c, ((size_t)m + 7) / 8, &bm) || vg_cur_uvarint(c, &ne) || ne > m)
+				return BAD("bad address marks");
+			uint8_t(*v)[16] = vg_arena_alloc(a, (ne ? ne : 1) * 16);
+			if (ne && dec_ips(c, ne, v, a, err))
+				return err->code;
+			uint64_t j = 0;
+			for (uint32_t k = 0; k < m; k++) {
+				uint32_t r = trows[k];
+				if (bm[k >> 3] & (1u << (k & 7))) {
+					if (ref->types[r] != VG_T_IP)
+						return BAD("reference column lacks an address");
+					memcpy(col->ip[r], ref->ip[r], 16);
+				} else {
+					if (j >= ne)
+						return BAD("too few differing addresses");
+					memcpy(col->ip[r], v[j++], 16);
+				}
+			}
+			if (j != ne)
+				return BAD("too many differing addresses");
 		} else if (t == VG_T_DBL) {
 			const uint8_t *p;
 			if (vg_cur_bytes(c, (size_t)m * 8, &p))
@@ -535,8 +637,8 @@ static int dec_payload(vg_cur *c, vg_col *col, vg_arena *a, vg_err *err)
 	return 0;
 }
 
-int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, vg_arena *a, vg_col *col,
-		  vg_err *err)
+int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, const vg_col *ref, vg_arena *a,
+		  vg_col *col, vg_err *err)
 {
 	vg_cur c = {p, p + len};
 	uint8_t codec;
@@ -565,5 +667,5 @@ int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, vg_arena *a, vg_
 	col->ip = vg_arena_alloc(a, n * 16);
 	col->sid = vg_arena_alloc(a, n * sizeof *col->sid);
 	vg_cur pc = {raw, raw + rawlen};
-	return dec_payload(&pc, col, a, err);
+	return dec_payload(&pc, col, ref, a, err);
 }

@@ -33,6 +33,18 @@
 #include "util/err.h"
 #include "util/mem.h"
 
+/* Another column of the block that this one is stored relative to: an
+ * integer column as its difference from ref / div (`end` from `start`,
+ * `start` from `_time` / 10^9), an address column as "same as ref" marks
+ * plus the addresses that differ (`pkt-srcaddr` from `srcaddr`). */
+typedef struct vg_colref {
+	uint32_t col;               /* the reference's column index (< this one) */
+	int64_t div;                /* INT only: >= 1 */
+	const uint8_t *types;       /* per block row: the reference's type, 0 absent */
+	const int64_t *i;           /* per block row: its INT value */
+	const uint8_t *const *ip;   /* per block row: its address */
+} vg_colref;
+
 /* The values of one column for a block: rows[k] (ascending) holds vals[k];
  * rows not listed are absent. */
 typedef struct vg_colin {
@@ -40,6 +52,7 @@ typedef struct vg_colin {
 	uint32_t n;              /* values given */
 	const uint32_t *rows;    /* NULL means rows[k] == k (all present) */
 	const vg_field *const *vals;
+	const vg_colref *ref;    /* NULL, or a reference (single-type INT/IP only) */
 } vg_colin;
 
 /* Summary of a chunk, kept in the segment footer for skipping. */
@@ -70,9 +83,14 @@ typedef struct vg_col {
 	int str_dict;            /* strs is a dictionary */
 } vg_col;
 
-/* Decode a chunk of exactly len bytes holding nrows rows. All memory comes
- * from arena. Returns 0 or VG_ECORRUPT with err set. */
-int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, vg_arena *arena, vg_col *col,
-		  vg_err *err);
+/* Decode a chunk of exactly len bytes holding nrows rows; ref is the decoded
+ * reference column when the chunk has one (the footer says which), else
+ * NULL. All memory comes from arena. Returns 0 or VG_ECORRUPT with err set. */
+int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, const vg_col *ref,
+		  vg_arena *arena, vg_col *col, vg_err *err);
+
+/* Estimated encoded bytes of INT values, for choosing a reference: zero
+ * values cost an eighth (they compress to almost nothing). */
+double vg_int_cost(const int64_t *v, size_t n);
 
 #endif

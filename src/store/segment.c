@@ -99,6 +99,8 @@ typedef struct segw {
 	uint32_t nkeys;
 	struct sortrow *srows;
 	uint32_t *order;
+	struct dense *dense;        /* per column, see dense_of */
+	uint32_t block_serial;
 	vg_err *err;
 } segw;
 
@@ -258,6 +260,107 @@ static uint32_t add_col(segw *w, const char *name)
 	return c;
 }
 
+/* Dense per-row views of the block's single-type INT and IP columns, so a
+ * column can be compared with another row by row. Built lazily per block. */
+typedef struct dense {
+	uint32_t built_for;      /* block serial the view belongs to */
+	uint8_t *types;          /* per row: VG_T_INT / VG_T_IP, or 0 */
+	int64_t *i;
+	const uint8_t **ip;
+} dense;
+
+static dense *dense_of(segw *w, uint32_t c, uint32_t nb)
+{
+	dense *d = &w->dense[c];
+	if (d->built_for == w->block_serial)
+		return d;
+	d->built_for = w->block_serial;
+	d->types = vg_xrealloc(d->types, nb);
+	memset(d->types, 0, nb);
+	colacc *a = &w->acc[c];
+	if (a->types == (1u << VG_T_INT)) {
+		d->i = vg_xrealloc(d->i, (size_t)nb * sizeof *d->i);
+		for (size_t k = 0; k < a->n; k++) {
+			d->types[a->rows[k]] = VG_T_INT;
+			d->i[a->rows[k]] = a->vals[k]->v.i;
+		}
+	} else if (a->types == (1u << VG_T_IP)) {
+		d->ip = vg_xrealloc(d->ip, (size_t)nb * sizeof *d->ip);
+		for (size_t k = 0; k < a->n; k++) {
+			d->types[a->rows[k]] = VG_T_IP;
+			d->ip[a->rows[k]] = a->vals[k]->v.ip;
+		}
+	}
+	return d;
+}
+
+/* Pick a reference for column c when storing it relative to one is clearly
+ * cheaper: integers against `_time` in seconds and the few integer columns
+ * before it, addresses against the address columns before it. */
+static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
+{
+	colacc *a = &w->acc[c];
+	if (a->n < 16 || (a->types != (1u << VG_T_INT) && a->types != (1u << VG_T_IP)))
+		return 0;
+	int is_int = a->types == (1u << VG_T_INT);
+	size_t n = a->n;
+	int64_t *v = NULL, *dv = NULL;
+	double best = 0;
+	int found = 0;
+	if (is_int) {
+		v = vg_xmalloc(n * sizeof *v);
+		dv = vg_xmalloc(n * sizeof *dv);
+		for (size_t k = 0; k < n; k++)
+			v[k] = a->vals[k]->v.i;
+		best = vg_int_cost(v, n) * 0.7;
+	} else {
+		best = 0.5 * (double)n; /* at least half the addresses the same */
+	}
+	uint32_t tried = 0;
+	for (uint32_t rc = c; rc-- > 0 && tried < 4;) {
+		colacc *ra = &w->acc[rc];
+		if (ra->types != a->types || ra->n < n)
+			continue;
+		if (rc != COL_TIME)
+			tried++;
+		dense *d = dense_of(w, rc, nb);
+		int ok = 1;
+		for (size_t k = 0; k < n && ok; k++)
+			ok = d->types[a->rows[k]] != 0;
+		if (!ok)
+			continue;
+		static const int64_t divs[] = {1, 1000000000};
+		for (int j = 0; j < (rc == COL_TIME ? 2 : 1); j++) {
+			double cost;
+			if (is_int) {
+				for (size_t k = 0; k < n; k++)
+					dv[k] = (int64_t)((uint64_t)v[k] -
+							  (uint64_t)(d->i[a->rows[k]] / divs[j]));
+				cost = vg_int_cost(dv, n);
+			} else {
+				size_t same = 0;
+				for (size_t k = 0; k < n; k++) {
+					const uint8_t *x = a->vals[k]->v.ip, *y = d->ip[a->rows[k]];
+					same += memcmp(x, y, 16) == 0;
+				}
+				cost = (double)(n - same);
+			}
+			if (cost < best) {
+				best = cost;
+				out->col = rc;
+				out->div = divs[j];
+				out->types = d->types;
+				out->i = d->i;
+				out->ip = d->ip;
+				found = 1;
+			}
+		}
+	}
+	free(v);
+	free(dv);
+	return found;
+}
+
 static void footer_str(vg_buf *b, const char *s)
 {
 	size_t n = strlen(s);
@@ -275,6 +378,10 @@ static int write_block(segw *w, const uint32_t *all, size_t lo, size_t hi)
 		w->acc[c].n = 0;
 		w->acc[c].types = 0;
 	}
+	w->block_serial++;
+	w->dense = vg_xrealloc(w->dense, w->ncols * sizeof *w->dense);
+	if (w->block_serial == 1)
+		memset(w->dense, 0, w->ncols * sizeof *w->dense);
 	vg_tokset_clear(&w->toks);
 	w->synth = vg_xrealloc(w->synth, (size_t)nb * 2 * sizeof *w->synth);
 	uint32_t ntmpl = 0;
@@ -327,7 +434,10 @@ static int write_block(segw *w, const uint32_t *all, size_t lo, size_t hi)
 			vg_buf_uvarint(fb, 0);
 			continue;
 		}
-		vg_colin in = {nb, (uint32_t)a->n, a->rows, a->vals};
+		vg_colref ref;
+		vg_colin in = {nb, (uint32_t)a->n, a->rows, a->vals, NULL};
+		if (c != COL_TIME && choose_ref(w, c, nb, &ref))
+			in.ref = &ref;
 		vg_colstat st;
 		size_t off = w->file.len;
 		/* `_raw` was tokenized above (every row); `_tmpl` holds only
@@ -343,6 +453,7 @@ static int write_block(segw *w, const uint32_t *all, size_t lo, size_t hi)
 		vg_buf_svarint(fb, st.imin);
 		vg_buf_svarint(fb, st.imax);
 		vg_buf_uvarint(fb, st.ndistinct);
+		vg_buf_uvarint(fb, in.ref ? in.ref->col + 1 : 0);
 	}
 	size_t boff = w->file.len;
 	vg_bloom_build(&w->toks, &w->file);
@@ -388,7 +499,13 @@ static void segw_free(segw *w)
 	for (uint32_t c = 0; c < w->ncols; c++) {
 		free(w->acc[c].rows);
 		free(w->acc[c].vals);
+		if (w->dense) {
+			free(w->dense[c].types);
+			free(w->dense[c].i);
+			free(w->dense[c].ip);
+		}
 	}
+	free(w->dense);
 	for (size_t k = 0; k < w->b->tmpls.n; k++)
 		free(w->tmpls[k].fids);
 	free(w->tmpls);
@@ -568,8 +685,12 @@ static int parse_footer(vg_seg *s, vg_cur *c, uint64_t data_end, vg_err *err)
 			    vg_cur_svarint(c, &ch->st.imin) || vg_cur_svarint(c, &ch->st.imax) ||
 			    vg_cur_uvarint(c, &nd))
 				return CORRUPT("bad chunk record in block %u", bi);
+			uint64_t ref;
+			if (vg_cur_uvarint(c, &ref) || ref > k)
+				return CORRUPT("bad chunk reference in block %u", bi);
 			ch->off = off;
 			ch->len = (uint32_t)len;
+			ch->ref = (int32_t)ref - 1;
 			ch->st.npresent = (uint32_t)np;
 			ch->st.ndistinct = (uint32_t)nd;
 		}
@@ -668,7 +789,15 @@ int vg_seg_read(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *ou
 		memset(out->types, 0, bl->nrows);
 		return 0;
 	}
-	return vg_col_decode(s->map + ch->off, ch->len, bl->nrows, a, out, err);
+	vg_col refcol, *ref = NULL;
+	if (ch->ref >= 0) {
+		/* References point to earlier columns only, so this ends. */
+		int rc = vg_seg_read(s, b, (uint32_t)ch->ref, a, &refcol, err);
+		if (rc)
+			return rc;
+		ref = &refcol;
+	}
+	return vg_col_decode(s->map + ch->off, ch->len, bl->nrows, ref, a, out, err);
 }
 
 int vg_seg_block_maybe(const vg_seg *s, uint32_t b, uint64_t h)

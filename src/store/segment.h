@@ -40,6 +40,7 @@
 typedef struct vg_chunk {
 	uint64_t off;       /* file offset; len 0 = every row absent */
 	uint32_t len;
+	int32_t ref;        /* column this chunk is stored relative to, or -1 */
 	vg_colstat st;
 } vg_chunk;
 

@@ -305,6 +305,59 @@ static void test_parse_time(void **state)
 	assert_int_equal(vg_parse_time("2025-13-01", now, &t, &e), VG_EINVAL);
 }
 
+/* Columns stored relative to another (start vs _time, end vs start, an
+ * address mostly equal to another) read back exactly, and the writer does
+ * pick the references. */
+static void test_reference_columns(void **state)
+{
+	(void)state;
+	vg_store_opts o;
+	vg_store_defaults(&o);
+	vg_store *st;
+	vg_err e = {0};
+	assert_int_equal(vg_store_open(dir, &o, &st, &e), 0);
+	vg_batch *b = vg_store_batch(st);
+	uint32_t g = vg_batch_group(b, "flows", 5);
+	uint32_t fs = vg_batch_field(b, "start", 5), fe = vg_batch_field(b, "end", 3);
+	uint32_t fa = vg_batch_field(b, "addr", 4), fp = vg_batch_field(b, "pkt-addr", 8);
+	for (int i = 0; i < 1000; i++) {
+		int64_t secs = 1699920000 + i * 7; /* one UTC day: one segment */
+		vg_ev_begin(b, g, secs * VG_NS_PER_SEC, "x", 1);
+		vg_ev_int(b, fs, secs);
+		vg_ev_int(b, fe, secs + 60 + (i % 5 == 0));
+		uint8_t a[16], p[16];
+		char ip[32];
+		snprintf(ip, sizeof ip, "10.1.%d.%d", i % 7, (i * 13) % 250);
+		vg_ip_parse(ip, strlen(ip), a);
+		memcpy(p, a, 16);
+		if (i % 10 == 0)
+			p[15] ^= 0x55; /* NAT'd now and then */
+		vg_ev_ip(b, fa, a);
+		vg_ev_ip(b, fp, p);
+		vg_ev_end(b);
+	}
+	collect before = {0};
+	vg_scan_opts so = {.from = INT64_MIN, .to = INT64_MAX};
+	assert_int_equal(vg_scan_ordered(st, &so, collect_row, &before, &e), 0);
+	assert_int_equal(vg_store_seal(st, &e), 0);
+	vg_seg *seg;
+	assert_int_equal(vg_store_open_seg(st, 0, &seg, &e), 0);
+	assert_true(seg->blocks[0].chunks[vg_seg_col(seg, "start")].ref == 0);
+	assert_true(seg->blocks[0].chunks[vg_seg_col(seg, "end")].ref == vg_seg_col(seg, "start"));
+	assert_true(seg->blocks[0].chunks[vg_seg_col(seg, "pkt-addr")].ref == vg_seg_col(seg, "addr"));
+	assert_int_equal(seg->blocks[0].chunks[vg_seg_col(seg, "end")].st.imax, 1699920000 + 999 * 7 + 60);
+	assert_int_equal(vg_seg_verify(seg, &e), 0);
+	vg_seg_close(seg);
+	collect after = {0};
+	assert_int_equal(vg_scan_ordered(st, &so, collect_row, &after, &e), 0);
+	assert_int_equal(before.n, after.n);
+	for (size_t k = 0; k < after.n; k++)
+		assert_string_equal(before.lines[k], after.lines[k]);
+	collect_free(&before);
+	collect_free(&after);
+	assert_int_equal(vg_store_close(st, &e), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +366,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wal_torn_tail_and_middle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_keeps_chain, setup, teardown),
 		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test_setup_teardown(test_reference_columns, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
