@@ -270,8 +270,8 @@ static size_t gather(const vg_colin *in, uint8_t t, const vg_field **out)
 {
 	size_t m = 0;
 	for (uint32_t k = 0; k < in->n; k++)
-		if (in->vals[k]->type == t)
-			out[m++] = in->vals[k];
+		if (in->vals[k].type == t)
+			out[m++] = &in->vals[k];
 	return m;
 }
 
@@ -279,7 +279,7 @@ static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st, vg_tokset
 {
 	uint8_t types = 0;
 	for (uint32_t k = 0; k < in->n; k++)
-		types |= (uint8_t)(1u << in->vals[k]->type);
+		types |= (uint8_t)(1u << in->vals[k].type);
 	int all = in->n == in->nrows;
 	int single = (types & (types - 1)) == 0;
 	st->types = types;
@@ -307,7 +307,7 @@ static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st, vg_tokset
 		}
 	} else {
 		for (uint32_t k = 0; k < in->n; k++)
-			vg_buf_putc(b, in->vals[k]->type);
+			vg_buf_putc(b, in->vals[k].type);
 	}
 	const vg_field **tv = vg_xmalloc((in->n ? in->n : 1) * sizeof *tv);
 	for (uint8_t t = VG_T_STR; t <= VG_T_IP; t++) {

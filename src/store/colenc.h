@@ -51,7 +51,7 @@ typedef struct vg_colin {
 	uint32_t nrows;          /* rows in the block */
 	uint32_t n;              /* values given */
 	const uint32_t *rows;    /* NULL means rows[k] == k (all present) */
-	const vg_field *const *vals;
+	const vg_field *vals;    /* n values (copies: scanned sequentially) */
 	const vg_colref *ref;    /* NULL, or a reference (single-type INT/IP only) */
 } vg_colin;
 

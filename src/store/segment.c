@@ -73,7 +73,9 @@ typedef struct tmpl {
 /* Per-column value lists of the block being built. */
 typedef struct colacc {
 	uint32_t *rows;
-	const vg_field **vals;
+	vg_field *vals;             /* copies: later passes read them in order */
+	uint8_t (*ips)[16];         /* IP values' bytes, copied likewise */
+	size_t capips;
 	size_t n, cap;
 	uint8_t types;
 } colacc;
@@ -188,7 +190,16 @@ static void acc_push(colacc *c, uint32_t row, const vg_field *f)
 		c->cap = cap;
 	}
 	c->rows[c->n] = row;
-	c->vals[c->n++] = f;
+	c->vals[c->n] = *f;
+	if (f->type == VG_T_IP) {
+		if (c->n >= c->capips) {
+			size_t cap = c->capips;
+			vg_grow(&c->ips, &cap, c->n + 1, sizeof *c->ips);
+			c->capips = cap;
+		}
+		memcpy(c->ips[c->n], f->v.ip, 16);
+	}
+	c->n++;
 	c->types |= (uint8_t)(1u << f->type);
 }
 
@@ -282,16 +293,26 @@ static dense *dense_of(segw *w, uint32_t c, uint32_t nb)
 		d->i = vg_xrealloc(d->i, (size_t)nb * sizeof *d->i);
 		for (size_t k = 0; k < a->n; k++) {
 			d->types[a->rows[k]] = VG_T_INT;
-			d->i[a->rows[k]] = a->vals[k]->v.i;
+			d->i[a->rows[k]] = a->vals[k].v.i;
 		}
 	} else if (a->types == (1u << VG_T_IP)) {
 		d->ip = vg_xrealloc(d->ip, (size_t)nb * sizeof *d->ip);
 		for (size_t k = 0; k < a->n; k++) {
 			d->types[a->rows[k]] = VG_T_IP;
-			d->ip[a->rows[k]] = a->vals[k]->v.ip;
+			d->ip[a->rows[k]] = a->vals[k].v.ip;
 		}
 	}
 	return d;
+}
+
+static inline int ip16_same(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return a0 == b0 && a1 == b1;
 }
 
 /* Pick a reference for column c when storing it relative to one is clearly
@@ -311,7 +332,7 @@ static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 		v = vg_xmalloc(n * sizeof *v);
 		dv = vg_xmalloc(n * sizeof *dv);
 		for (size_t k = 0; k < n; k++)
-			v[k] = a->vals[k]->v.i;
+			v[k] = a->vals[k].v.i;
 		best = vg_int_cost(v, n) * 0.7;
 	} else {
 		best = 0.5 * (double)n; /* at least half the addresses the same */
@@ -340,8 +361,8 @@ static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 			} else {
 				size_t same = 0;
 				for (size_t k = 0; k < n; k++) {
-					const uint8_t *x = a->vals[k]->v.ip, *y = d->ip[a->rows[k]];
-					same += memcmp(x, y, 16) == 0;
+					const uint8_t *x = a->vals[k].v.ip, *y = d->ip[a->rows[k]];
+					same += ip16_same(x, y);
 				}
 				cost = (double)(n - same);
 			}
@@ -421,6 +442,15 @@ static int write_block(segw *w, const uint32_t *all, size_t lo, size_t hi)
 			acc_push(&w->acc[c], r, &f[k]);
 		}
 	}
+	/* Point address values at their contiguous copies (the copy array may
+	 * have moved while it grew). */
+	for (uint32_t c = 0; c < w->ncols; c++) {
+		colacc *a = &w->acc[c];
+		if (a->types & (1u << VG_T_IP))
+			for (size_t k = 0; k < a->n; k++)
+				if (a->vals[k].type == VG_T_IP)
+					a->vals[k].v.ip = a->ips[k];
+	}
 	vg_buf *fb = &w->footer;
 	vg_buf_uvarint(fb, nb);
 	vg_buf_uvarint(fb, ntmpl);
@@ -499,6 +529,7 @@ static void segw_free(segw *w)
 	for (uint32_t c = 0; c < w->ncols; c++) {
 		free(w->acc[c].rows);
 		free(w->acc[c].vals);
+		free(w->acc[c].ips);
 		if (w->dense) {
 			free(w->dense[c].types);
 			free(w->dense[c].i);
