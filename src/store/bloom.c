@@ -1,5 +1,6 @@
 #include "store/bloom.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +8,7 @@
 
 /* Byte classes: 0 ordinary, 1 minor breaker, 2 major breaker. */
 static unsigned char cls[256];
-static int cls_ready;
+static pthread_once_t cls_once = PTHREAD_ONCE_INIT;
 
 static void init_cls(void)
 {
@@ -18,7 +19,6 @@ static void init_cls(void)
 	for (const char *p = minor; *p; p++)
 		cls[(unsigned char)*p] = 1;
 	cls[0] = 2;
-	__atomic_store_n(&cls_ready, 1, __ATOMIC_RELEASE);
 }
 
 uint64_t vg_token_hash(const char *s, size_t n)
@@ -35,8 +35,7 @@ uint64_t vg_token_hash(const char *s, size_t n)
 
 void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void *ctx)
 {
-	if (!__atomic_load_n(&cls_ready, __ATOMIC_ACQUIRE))
-		init_cls();
+	pthread_once(&cls_once, init_cls);
 	size_t k = 0;
 	while (k < n) {
 		while (k < n && cls[(unsigned char)s[k]] == 2)

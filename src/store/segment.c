@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "event/value.h"
@@ -103,6 +104,7 @@ typedef struct segw {
 	uint32_t *order;
 	struct dense *dense;        /* per column, see dense_of */
 	uint32_t block_serial;
+	int worker;                 /* shares the prototype's tables, owns scratch */
 	vg_err *err;
 } segw;
 
@@ -389,10 +391,31 @@ static void footer_str(vg_buf *b, const char *s)
 	vg_buf_put(b, s, n);
 }
 
-/* Encode one block of rows [lo, hi) of the sorted row list. */
-static int write_block(segw *w, const uint32_t *all, size_t lo, size_t hi)
+/* What encoding one block produced: its bytes, and the records the footer
+ * will hold once the block's place in the file is known. */
+typedef struct chunkrec {
+	uint64_t off, len;      /* off relative to the block's first byte */
+	vg_colstat st;
+	int32_t ref;
+} chunkrec;
+
+typedef struct blockrec {
+	size_t lo, hi;          /* rows of the block in the sorted row list */
+	vg_buf data;
+	uint32_t nb, ntmpl;
+	int64_t tmin, tmax;
+	chunkrec *ch;           /* ncols */
+	uint64_t boff, blen;
+	uint8_t *coltypes;      /* ncols: types seen per column */
+	int rc;
+	vg_err err;
+} blockrec;
+
+/* Encode one block of rows [lo, hi) of the sorted row list into out. */
+static int write_block(segw *w, const uint32_t *all, blockrec *out)
 {
 	const vg_batch *b = w->b;
+	size_t lo = out->lo, hi = out->hi;
 	uint32_t nb = (uint32_t)(hi - lo);
 	const uint32_t *rows = order_block(w, all + lo, nb);
 	for (uint32_t c = 0; c < w->ncols; c++) {
@@ -400,9 +423,8 @@ static int write_block(segw *w, const uint32_t *all, size_t lo, size_t hi)
 		w->acc[c].types = 0;
 	}
 	w->block_serial++;
-	w->dense = vg_xrealloc(w->dense, w->ncols * sizeof *w->dense);
-	if (w->block_serial == 1)
-		memset(w->dense, 0, w->ncols * sizeof *w->dense);
+	if (w->dense == NULL)
+		w->dense = vg_xcalloc(w->ncols, sizeof *w->dense);
 	vg_tokset_clear(&w->toks);
 	w->synth = vg_xrealloc(w->synth, (size_t)nb * 2 * sizeof *w->synth);
 	uint32_t ntmpl = 0;
@@ -451,45 +473,132 @@ static int write_block(segw *w, const uint32_t *all, size_t lo, size_t hi)
 				if (a->vals[k].type == VG_T_IP)
 					a->vals[k].v.ip = a->ips[k];
 	}
-	vg_buf *fb = &w->footer;
-	vg_buf_uvarint(fb, nb);
-	vg_buf_uvarint(fb, ntmpl);
-	vg_buf_svarint(fb, tmin);
-	vg_buf_svarint(fb, tmax);
+	out->nb = nb;
+	out->ntmpl = ntmpl;
+	out->tmin = tmin;
+	out->tmax = tmax;
+	out->ch = vg_xcalloc(w->ncols, sizeof *out->ch);
+	out->coltypes = vg_xcalloc(w->ncols, 1);
 	for (uint32_t c = 0; c < w->ncols; c++) {
 		colacc *a = &w->acc[c];
-		w->coltypes[c] |= a->types;
-		if (a->n == 0) {
-			vg_buf_uvarint(fb, 0);
-			vg_buf_uvarint(fb, 0);
+		out->coltypes[c] = a->types;
+		if (a->n == 0)
 			continue;
-		}
 		vg_colref ref;
 		vg_colin in = {nb, (uint32_t)a->n, a->rows, a->vals, NULL};
 		if (c != COL_TIME && choose_ref(w, c, nb, &ref))
 			in.ref = &ref;
-		vg_colstat st;
-		size_t off = w->file.len;
+		chunkrec *cr = &out->ch[c];
+		cr->off = out->data.len;
 		/* `_raw` was tokenized above (every row); `_tmpl` holds only
 		 * field names, no search tokens. */
 		vg_tokset *toks = c == COL_RAW || c == COL_TMPL ? NULL : &w->toks;
-		int rc = vg_col_encode(&in, w->zlevel, &w->file, &st, toks, w->err);
+		int rc = vg_col_encode(&in, w->zlevel, &out->data, &cr->st, toks, &out->err);
 		if (rc)
 			return rc;
-		vg_buf_uvarint(fb, off);
-		vg_buf_uvarint(fb, w->file.len - off);
-		vg_buf_putc(fb, st.types);
-		vg_buf_uvarint(fb, st.npresent);
-		vg_buf_svarint(fb, st.imin);
-		vg_buf_svarint(fb, st.imax);
-		vg_buf_uvarint(fb, st.ndistinct);
-		vg_buf_uvarint(fb, in.ref ? in.ref->col + 1 : 0);
+		cr->len = out->data.len - cr->off;
+		cr->ref = in.ref ? (int32_t)in.ref->col : -1;
 	}
-	size_t boff = w->file.len;
-	vg_bloom_build(&w->toks, &w->file);
-	vg_buf_uvarint(fb, boff);
-	vg_buf_uvarint(fb, w->file.len - boff);
+	out->boff = out->data.len;
+	vg_bloom_build(&w->toks, &out->data);
+	out->blen = out->data.len - out->boff;
 	return 0;
+}
+
+/* Append block br's footer record to fb, its data placed at base. */
+static void footer_block(vg_buf *fb, const blockrec *br, uint32_t ncols, uint64_t base)
+{
+	vg_buf_uvarint(fb, br->nb);
+	vg_buf_uvarint(fb, br->ntmpl);
+	vg_buf_svarint(fb, br->tmin);
+	vg_buf_svarint(fb, br->tmax);
+	for (uint32_t c = 0; c < ncols; c++) {
+		const chunkrec *cr = &br->ch[c];
+		if (cr->len == 0) {
+			vg_buf_uvarint(fb, 0);
+			vg_buf_uvarint(fb, 0);
+			continue;
+		}
+		vg_buf_uvarint(fb, base + cr->off);
+		vg_buf_uvarint(fb, cr->len);
+		vg_buf_putc(fb, cr->st.types);
+		vg_buf_uvarint(fb, cr->st.npresent);
+		vg_buf_svarint(fb, cr->st.imin);
+		vg_buf_svarint(fb, cr->st.imax);
+		vg_buf_uvarint(fb, cr->st.ndistinct);
+		vg_buf_uvarint(fb, (uint64_t)(cr->ref + 1));
+	}
+	vg_buf_uvarint(fb, base + br->boff);
+	vg_buf_uvarint(fb, br->blen);
+}
+
+/* Blocks are encoded by up to VG_SEAL_THREADS workers, each with its own
+ * scratch; the batch, the column map and the templates are shared and
+ * read-only meanwhile. */
+#define VG_SEAL_THREADS 4
+
+typedef struct work {
+	segw *proto;             /* the shared, read-only state */
+	const uint32_t *rows;
+	blockrec *blocks;
+	size_t nblocks;
+	size_t next;             /* atomic: the next block to take */
+} work;
+
+static void segw_free(segw *w);
+
+/* A worker's segw: the prototype's shared state, its own scratch. */
+static void worker_init(segw *w, const segw *proto)
+{
+	memset(w, 0, sizeof *w);
+	w->b = proto->b;
+	w->zlevel = proto->zlevel;
+	w->ncols = proto->ncols;
+	w->col_of_fid = proto->col_of_fid;
+	w->tmpls = proto->tmpls;
+	memcpy(w->keyfids, proto->keyfids, sizeof w->keyfids);
+	w->nkeys = proto->nkeys;
+	w->acc = vg_xcalloc(w->ncols, sizeof *w->acc);
+	size_t nf = w->b->fields.n ? w->b->fields.n : 1;
+	w->fpos = vg_xcalloc(nf, sizeof *w->fpos);
+	w->fstamp = vg_xcalloc(nf, sizeof *w->fstamp);
+	w->worker = 1;
+}
+
+static void *worker_run(void *arg)
+{
+	work *wk = arg;
+	segw w;
+	worker_init(&w, wk->proto);
+	for (;;) {
+		size_t i = __atomic_fetch_add(&wk->next, 1, __ATOMIC_RELAXED);
+		if (i >= wk->nblocks)
+			break;
+		blockrec *br = &wk->blocks[i];
+		br->rc = write_block(&w, wk->rows, br);
+	}
+	segw_free(&w);
+	return NULL;
+}
+
+/* Encode every block, in parallel when there are several. */
+static void encode_blocks(segw *proto, const uint32_t *rows, blockrec *blocks, size_t nblocks)
+{
+	work wk = {proto, rows, blocks, nblocks, 0};
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = ncpu > 1 ? (size_t)ncpu : 1;
+	if (nthreads > VG_SEAL_THREADS)
+		nthreads = VG_SEAL_THREADS;
+	if (nthreads > nblocks)
+		nthreads = nblocks;
+	pthread_t tid[VG_SEAL_THREADS];
+	size_t started = 0;
+	for (size_t k = 1; k < nthreads; k++)
+		if (pthread_create(&tid[started], NULL, worker_run, &wk) == 0)
+			started++;
+	worker_run(&wk); /* this thread works too */
+	for (size_t k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
 }
 
 static int write_file(const char *path, const vg_buf *data, vg_err *err)
@@ -537,13 +646,15 @@ static void segw_free(segw *w)
 		}
 	}
 	free(w->dense);
-	for (size_t k = 0; k < w->b->tmpls.n; k++)
-		free(w->tmpls[k].fids);
-	free(w->tmpls);
 	free(w->acc);
-	free(w->colname);
-	free(w->coltypes);
-	free(w->col_of_fid);
+	if (!w->worker) {
+		for (size_t k = 0; k < w->b->tmpls.n; k++)
+			free(w->tmpls[k].fids);
+		free(w->tmpls);
+		free(w->colname);
+		free(w->coltypes);
+		free(w->col_of_fid);
+	}
 	free(w->synth);
 	free(w->fpos);
 	free(w->fstamp);
@@ -592,22 +703,43 @@ int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size
 			tmax = e->t;
 	}
 	vg_buf_put(&w.file, MAGIC, 8);
+	/* Templates are resolved now: workers only read them. */
+	for (uint32_t t = 0; t < b->tmpls.n; t++)
+		resolve_tmpl(&w, t);
 	/* Blocks end at VG_BLOCK_ROWS rows or VG_BLOCK_BYTES of raw text. */
-	vg_buf blocks = {0};
-	uint32_t nblocks = 0;
-	int rc = 0;
-	size_t lo = 0;
-	vg_buf_free(&w.footer);
-	while (lo < nrows && rc == 0) {
+	blockrec *blocks = NULL;
+	size_t nblocks = 0, capblocks = 0;
+	for (size_t lo = 0; lo < nrows;) {
 		size_t hi = lo, bytes = 0;
 		while (hi < nrows && hi - lo < VG_BLOCK_ROWS && bytes < VG_BLOCK_BYTES)
 			bytes += b->ev[rows[hi++]].rawlen + 64;
-		rc = write_block(&w, rows, lo, hi);
+		vg_grow(&blocks, &capblocks, nblocks + 1, sizeof *blocks);
+		memset(&blocks[nblocks], 0, sizeof *blocks);
+		blocks[nblocks].lo = lo;
+		blocks[nblocks].hi = hi;
 		nblocks++;
 		lo = hi;
 	}
+	encode_blocks(&w, rows, blocks, nblocks);
+	int rc = 0;
+	for (size_t k = 0; k < nblocks; k++) {
+		blockrec *br = &blocks[k];
+		if (rc == 0 && br->rc) {
+			rc = br->rc;
+			*err = br->err;
+		}
+		if (rc == 0) {
+			footer_block(&w.footer, br, w.ncols, w.file.len);
+			vg_buf_put(&w.file, br->data.p, br->data.len);
+			for (uint32_t c = 0; c < w.ncols; c++)
+				w.coltypes[c] |= br->coltypes ? br->coltypes[c] : 0;
+		}
+		vg_buf_free(&br->data);
+		free(br->ch);
+		free(br->coltypes);
+	}
+	free(blocks);
 	if (rc) {
-		vg_buf_free(&blocks);
 		segw_free(&w);
 		return rc;
 	}
@@ -626,13 +758,12 @@ int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size
 		footer_str(&head, w.colname[c]);
 		vg_buf_putc(&head, w.coltypes[c]);
 	}
-	vg_buf_uvarint(&head, nblocks);
+	vg_buf_uvarint(&head, (uint64_t)nblocks);
 	uint64_t foff = w.file.len;
 	vg_buf_put(&w.file, head.p, head.len);
 	vg_buf_put(&w.file, w.footer.p, w.footer.len);
 	uint32_t flen = (uint32_t)(w.file.len - foff);
 	vg_buf_free(&head);
-	vg_buf_free(&blocks);
 	uint8_t content[VG_HASH_LEN], chain[VG_HASH_LEN];
 	crypto_generichash(content, VG_HASH_LEN, w.file.p, w.file.len, NULL, 0);
 	vg_seg_chain(prev_chain, content, seq, chain);
