@@ -21,16 +21,42 @@ static void init_cls(void)
 	cls[0] = 2;
 }
 
+/* ASCII-lowercase eight bytes at once: bytes 'A'..'Z' get 0x20 added. */
+static inline uint64_t lower8(uint64_t w)
+{
+	const uint64_t hi = 0x8080808080808080ull;
+	uint64_t low7 = w & ~hi;
+	uint64_t gt_z = low7 + 0x2525252525252525ull;   /* 0x80 set above 'Z' */
+	uint64_t ge_a = low7 + 0x3f3f3f3f3f3f3f3full;   /* 0x80 set from 'A' */
+	uint64_t upper = ~w & (ge_a ^ gt_z) & hi;
+	return w | (upper >> 2);
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 29);
+}
+
 uint64_t vg_token_hash(const char *s, size_t n)
 {
-	char low[VG_TOKEN_MAX];
 	if (n > VG_TOKEN_MAX)
 		n = VG_TOKEN_MAX;
-	for (size_t k = 0; k < n; k++) {
-		unsigned char c = (unsigned char)s[k];
-		low[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	size_t k = 0;
+	for (; k + 8 <= n; k += 8) {
+		uint64_t w;
+		memcpy(&w, s + k, 8);
+		h = mix(h, lower8(w));
 	}
-	return vg_hash(low, n);
+	if (k < n) {
+		uint64_t w = 0;
+		memcpy(&w, s + k, n - k);
+		h = mix(h, lower8(w));
+	}
+	h ^= h >> 31;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 32);
 }
 
 void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void *ctx)

@@ -11,8 +11,9 @@
  *  - each major token is also split at minor breakers . / : - @ _ \ # $ %
  *    + * ~ into subtokens;
  *  - the filter holds every major token and every subtoken, lowercased
- *    (ASCII), as 64-bit hashes; tokens longer than VG_TOKEN_MAX bytes are
- *    hashed on their first VG_TOKEN_MAX bytes.
+ *    (ASCII), as 64-bit hashes (vg_token_hash, defined in docs/FORMAT.md);
+ *    tokens longer than VG_TOKEN_MAX bytes are hashed on their first
+ *    VG_TOKEN_MAX bytes.
  *
  * A block filter is a plain Bloom filter of 2^k bits with 3 probes derived
  * from one 64-bit hash (Kirsch–Mitzenmacher), at about 10 bits per distinct
