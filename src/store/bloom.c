@@ -120,13 +120,22 @@ void vg_tokset_add(vg_tokset *t, uint64_t h)
 	set_insert(t, h);
 }
 
+#define RECENT 4096
+
 static void add_cb(uint64_t h, void *ctx)
 {
-	vg_tokset_add(ctx, h);
+	vg_tokset *t = ctx;
+	uint64_t *slot = &t->recent[h & (RECENT - 1)];
+	if (*slot == h)
+		return;
+	*slot = h;
+	vg_tokset_add(t, h);
 }
 
 void vg_tokset_add_text(vg_tokset *t, const char *s, size_t n)
 {
+	if (t->recent == NULL)
+		t->recent = vg_xcalloc(RECENT, sizeof *t->recent);
 	vg_tokens(s, n, add_cb, t);
 }
 
@@ -134,12 +143,15 @@ void vg_tokset_clear(vg_tokset *t)
 {
 	if (t->slots)
 		memset(t->slots, 0, t->nslots * sizeof *t->slots);
+	if (t->recent)
+		memset(t->recent, 0, RECENT * sizeof *t->recent);
 	t->n = 0;
 }
 
 void vg_tokset_free(vg_tokset *t)
 {
 	free(t->slots);
+	free(t->recent);
 	memset(t, 0, sizeof *t);
 }
 

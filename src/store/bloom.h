@@ -38,6 +38,9 @@ uint64_t vg_token_hash(const char *s, size_t n);
 typedef struct vg_tokset {
 	uint64_t *slots;    /* 0 = empty (hash 0 is remapped to 1) */
 	size_t nslots, n;
+	uint64_t *recent;   /* small direct-mapped cache of hashes just added:
+			     * repeated tokens (JSON keys, common values) stop
+			     * here instead of probing the large table */
 } vg_tokset;
 
 void vg_tokset_add(vg_tokset *t, uint64_t h);
