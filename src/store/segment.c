@@ -105,6 +105,9 @@ typedef struct segw {
 	struct dense *dense;        /* per column, see dense_of */
 	uint32_t block_serial;
 	int worker;                 /* shares the prototype's tables, owns scratch */
+	int32_t *hint_col;          /* per column: last chosen reference, -1 none,
+				     * -2 not yet chosen */
+	int64_t *hint_div;
 	vg_err *err;
 } segw;
 
@@ -320,6 +323,15 @@ static inline int ip16_same(const uint8_t *a, const uint8_t *b)
 /* Pick a reference for column c when storing it relative to one is clearly
  * cheaper: integers against `_time` in seconds and the few integer columns
  * before it, addresses against the address columns before it. */
+static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out);
+
+/* choose_ref with every candidate considered. */
+static int choose_ref_fresh(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
+{
+	w->hint_col[c] = -2;
+	return choose_ref(w, c, nb, out);
+}
+
 static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 {
 	colacc *a = &w->acc[c];
@@ -327,6 +339,18 @@ static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 		return 0;
 	int is_int = a->types == (1u << VG_T_INT);
 	size_t n = a->n;
+	/* Blocks of one segment look alike: reuse the last block's verdict and
+	 * search afresh only every 16th block (or when a reused reference no
+	 * longer fits). */
+	if (w->hint_col == NULL) {
+		w->hint_col = vg_xmalloc(w->ncols * sizeof *w->hint_col);
+		w->hint_div = vg_xcalloc(w->ncols, sizeof *w->hint_div);
+		for (uint32_t k = 0; k < w->ncols; k++)
+			w->hint_col[k] = -2;
+	}
+	int fresh = w->hint_col[c] == -2 || w->block_serial % 16 == 1;
+	if (!fresh && w->hint_col[c] == -1)
+		return 0;
 	int64_t *v = NULL, *dv = NULL;
 	double best = 0;
 	int found = 0;
@@ -344,6 +368,8 @@ static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 		colacc *ra = &w->acc[rc];
 		if (ra->types != a->types || ra->n < n)
 			continue;
+		if (!fresh && rc != (uint32_t)w->hint_col[c])
+			continue;
 		if (rc != COL_TIME)
 			tried++;
 		dense *d = dense_of(w, rc, nb);
@@ -354,6 +380,8 @@ static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 			continue;
 		static const int64_t divs[] = {1, 1000000000};
 		for (int j = 0; j < (rc == COL_TIME ? 2 : 1); j++) {
+			if (!fresh && divs[j] != w->hint_div[c])
+				continue;
 			double cost;
 			if (is_int) {
 				for (size_t k = 0; k < n; k++)
@@ -381,6 +409,10 @@ static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 	}
 	free(v);
 	free(dv);
+	if (!found && !fresh)
+		return choose_ref_fresh(w, c, nb, out);
+	w->hint_col[c] = found ? (int32_t)out->col : -1;
+	w->hint_div[c] = found ? out->div : 0;
 	return found;
 }
 
@@ -647,6 +679,8 @@ static void segw_free(segw *w)
 	}
 	free(w->dense);
 	free(w->acc);
+	free(w->hint_col);
+	free(w->hint_div);
 	if (!w->worker) {
 		for (size_t k = 0; k < w->b->tmpls.n; k++)
 			free(w->tmpls[k].fids);
