@@ -265,6 +265,48 @@ static void enc_strs(const vg_field *const *vals, size_t n, vg_buf *b, vg_colsta
 	free(ids);
 }
 
+/* STR values found inside their row's raw text: marks (found or not), the
+ * found ones' offsets (as deltas) and lengths, then the others encoded as
+ * ordinary strings. Tokens of found values are already in the filter, from
+ * the raw text. */
+static void enc_strs_in_raw(const vg_colin *in, const vg_field **tv, size_t m,
+			    const vg_colref *ref, vg_buf *b, vg_colstat *st, vg_tokset *toks)
+{
+	size_t nb = (m + 7) / 8, nf = 0, ne = 0;
+	uint8_t *marks = vg_xcalloc(nb ? nb : 1, 1);
+	int64_t *offs = vg_xmalloc((m ? m : 1) * sizeof *offs);
+	const vg_field **exc = vg_xmalloc((m ? m : 1) * sizeof *exc);
+	for (size_t k = 0; k < m; k++) {
+		uint32_t r = in->rows ? in->rows[k] : (uint32_t)k;
+		const char *raw = ref->raw[r];
+		const char *p = raw && tv[k]->len
+			? memmem(raw, ref->rawlen[r], tv[k]->v.s, tv[k]->len) : NULL;
+		if (p) {
+			marks[k >> 3] |= (uint8_t)(1u << (k & 7));
+			offs[nf] = p - raw;
+			tv[nf++] = tv[k]; /* found values move to the front, in order */
+		} else {
+			exc[ne++] = tv[k];
+		}
+	}
+	vg_buf_put(b, marks, nb);
+	vg_buf_uvarint(b, nf);
+	int64_t prev = 0;
+	for (size_t k = 0; k < nf; k++) {
+		vg_buf_svarint(b, offs[k] - prev);
+		prev = offs[k];
+	}
+	for (size_t k = 0; k < nf; k++)
+		vg_buf_uvarint(b, tv[k]->len);
+	vg_buf_uvarint(b, ne);
+	if (ne)
+		enc_strs(exc, ne, b, st, toks);
+	st->ndistinct = 0; /* not counted */
+	free(marks);
+	free(offs);
+	free(exc);
+}
+
 /* Values of type t, in row order, gathered from the column. */
 static size_t gather(const vg_colin *in, uint8_t t, const vg_field **out)
 {
@@ -359,6 +401,8 @@ static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st, vg_tokset
 				enc_ips(tv, ne, b, st, toks);
 		} else if (t == VG_T_IP) {
 			enc_ips(tv, m, b, st, toks);
+		} else if (ref) {
+			enc_strs_in_raw(in, tv, m, ref, b, st, toks);
 		} else {
 			enc_strs(tv, m, b, st, toks);
 		}
@@ -515,6 +559,65 @@ static int dec_strs(vg_cur *c, size_t m, vg_col *col, uint32_t *ids, vg_arena *a
 	return 0;
 }
 
+/* The inverse of enc_strs_in_raw: every value becomes a per-row string. */
+static int dec_strs_in_raw(vg_cur *c, uint32_t m, const uint32_t *trows, const vg_col *ref,
+			   vg_col *col, vg_arena *a, vg_err *err)
+{
+	const uint8_t *marks;
+	uint64_t nf, ne;
+	if (vg_cur_bytes(c, ((size_t)m + 7) / 8, &marks) || vg_cur_uvarint(c, &nf) || nf > m)
+		return BAD("bad string marks");
+	int64_t *offs = vg_arena_alloc(a, (nf ? nf : 1) * sizeof *offs);
+	uint64_t *lens = vg_arena_alloc(a, (nf ? nf : 1) * sizeof *lens);
+	int64_t prev = 0;
+	for (uint64_t k = 0; k < nf; k++) {
+		int64_t d;
+		if (vg_cur_svarint(c, &d))
+			return BAD("string offsets cut short");
+		prev = (int64_t)((uint64_t)prev + (uint64_t)d);
+		offs[k] = prev;
+	}
+	for (uint64_t k = 0; k < nf; k++)
+		if (vg_cur_uvarint(c, &lens[k]))
+			return BAD("string lengths cut short");
+	if (vg_cur_uvarint(c, &ne) || nf + ne != m)
+		return BAD("string counts do not add up");
+	vg_col exc;
+	memset(&exc, 0, sizeof exc);
+	uint32_t *eids = vg_arena_alloc(a, (ne ? ne : 1) * sizeof *eids);
+	if (ne && dec_strs(c, ne, &exc, eids, a, err))
+		return err->code;
+	col->strs = vg_arena_alloc(a, (m ? m : 1) * sizeof *col->strs);
+	col->slens = vg_arena_alloc(a, (m ? m : 1) * sizeof *col->slens);
+	col->nstrs = m;
+	col->str_dict = 0;
+	uint64_t fi = 0, ei = 0;
+	for (uint32_t k = 0; k < m; k++) {
+		uint32_t r = trows[k];
+		if (marks[k >> 3] & (1u << (k & 7))) {
+			if (fi >= nf || ref->types[r] != VG_T_STR)
+				return BAD("string refers to a row without raw text");
+			const char *rs = ref->strs[ref->sid[r]];
+			uint64_t rl = ref->slens[ref->sid[r]];
+			if (offs[fi] < 0 || (uint64_t)offs[fi] > rl || lens[fi] > rl - (uint64_t)offs[fi])
+				return BAD("string place outside the raw text");
+			col->strs[k] = vg_arena_dup(a, rs + offs[fi], lens[fi]);
+			col->slens[k] = (uint32_t)lens[fi];
+			fi++;
+		} else {
+			if (ei >= ne)
+				return BAD("too few unplaced strings");
+			col->strs[k] = exc.strs[eids[ei]];
+			col->slens[k] = exc.slens[eids[ei]];
+			ei++;
+		}
+		col->sid[r] = k;
+	}
+	if (fi != nf || ei != ne)
+		return BAD("string counts do not add up");
+	return 0;
+}
+
 static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, vg_err *err)
 {
 	uint32_t n = col->n;
@@ -546,8 +649,7 @@ static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, v
 		for (uint32_t k = 0; k < np; k++)
 			col->types[rows[k]] = t;
 		if (flags & F_REF) {
-			if (vg_cur_uvarint(c, &refcol) || vg_cur_svarint(c, &div) || div < 1 ||
-			    (t != VG_T_INT && t != VG_T_IP))
+			if (vg_cur_uvarint(c, &refcol) || vg_cur_svarint(c, &div) || div < 1)
 				return BAD("bad reference");
 			if (ref == NULL || ref->n != n)
 				return BAD("reference column missing");
@@ -589,6 +691,9 @@ static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, v
 					? (int64_t)((uint64_t)v[k] + (uint64_t)(ref->i[r] / div))
 					: v[k];
 			}
+		} else if (t == VG_T_STR && (flags & F_REF)) {
+			if (dec_strs_in_raw(c, m, trows, ref, col, a, err))
+				return err->code;
 		} else if (t == VG_T_IP && (flags & F_REF)) {
 			const uint8_t *bm;
 			uint64_t ne;

@@ -36,13 +36,17 @@
 /* Another column of the block that this one is stored relative to: an
  * integer column as its difference from ref / div (`end` from `start`,
  * `start` from `_time` / 10^9), an address column as "same as ref" marks
- * plus the addresses that differ (`pkt-srcaddr` from `srcaddr`). */
+ * plus the addresses that differ (`pkt-srcaddr` from `srcaddr`), a string
+ * column as the place of each value inside the row's `_raw` text (a JSON
+ * event's eventID is stored once, in the raw event, not twice). */
 typedef struct vg_colref {
 	uint32_t col;               /* the reference's column index (< this one) */
 	int64_t div;                /* INT only: >= 1 */
 	const uint8_t *types;       /* per block row: the reference's type, 0 absent */
 	const int64_t *i;           /* per block row: its INT value */
 	const uint8_t *const *ip;   /* per block row: its address */
+	const char *const *raw;     /* STR against `_raw`: per row its raw text or NULL */
+	const uint32_t *rawlen;
 } vg_colref;
 
 /* The values of one column for a block: rows[k] (ascending) holds vals[k];

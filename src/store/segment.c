@@ -105,6 +105,8 @@ typedef struct segw {
 	struct dense *dense;        /* per column, see dense_of */
 	uint32_t block_serial;
 	int worker;                 /* shares the prototype's tables, owns scratch */
+	const char **rawp;          /* per block row: its stored raw text, or NULL */
+	uint32_t *rawl;
 	int32_t *hint_col;          /* per column: last chosen reference, -1 none,
 				     * -2 not yet chosen */
 	int64_t *hint_div;
@@ -332,9 +334,42 @@ static int choose_ref_fresh(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 	return choose_ref(w, c, nb, out);
 }
 
+/* A string column whose values stand in the raw text (a JSON event's IDs,
+ * ARNs, keys) is stored as places in `_raw`. Decided on a sample: nearly
+ * all found, and a dictionary would cost more (it wins for repeated
+ * values). */
+static int choose_raw_ref(segw *w, uint32_t c, vg_colref *out)
+{
+	colacc *a = &w->acc[c];
+	size_t n = a->n, sample = n < 64 ? n : 64, found = 0, changes = 0, bytes = 0;
+	for (size_t k = 0; k < sample; k++) {
+		const vg_field *f = &a->vals[k];
+		uint32_t r = a->rows[k];
+		bytes += f->len;
+		if (k && (f->len != a->vals[k - 1].len || memcmp(f->v.s, a->vals[k - 1].v.s, f->len)))
+			changes++;
+		if (w->rawp[r] && f->len && memmem(w->rawp[r], w->rawl[r], f->v.s, f->len))
+			found++;
+	}
+	/* A place costs about 3 bytes; a dictionary about the distinct values'
+	 * bytes spread over the rows (rows are sorted, so distinct values are
+	 * roughly the changes between neighbours) plus an id. */
+	double avg = (double)bytes / (double)sample;
+	double dict = (double)(changes + 1) / (double)sample * avg + 1.0;
+	if (found * 10 < sample * 9 || dict < 3.0)
+		return 0;
+	out->col = COL_RAW;
+	out->div = 1;
+	out->raw = w->rawp;
+	out->rawlen = w->rawl;
+	return 1;
+}
+
 static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 {
 	colacc *a = &w->acc[c];
+	if (a->n >= 16 && a->types == (1u << VG_T_STR) && c > COL_TMPL && w->acc[COL_RAW].n)
+		return choose_raw_ref(w, c, out);
 	if (a->n < 16 || (a->types != (1u << VG_T_INT) && a->types != (1u << VG_T_IP)))
 		return 0;
 	int is_int = a->types == (1u << VG_T_INT);
@@ -459,6 +494,8 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 		w->dense = vg_xcalloc(w->ncols, sizeof *w->dense);
 	vg_tokset_clear(&w->toks);
 	w->synth = vg_xrealloc(w->synth, (size_t)nb * 2 * sizeof *w->synth);
+	w->rawp = vg_xrealloc(w->rawp, (size_t)nb * sizeof *w->rawp);
+	w->rawl = vg_xrealloc(w->rawl, (size_t)nb * sizeof *w->rawl);
 	uint32_t ntmpl = 0;
 	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
 	for (uint32_t r = 0; r < nb; r++) {
@@ -483,11 +520,15 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 			fr->v.s = t->text;
 			fr->len = t->len;
 			acc_push(&w->acc[COL_TMPL], r, fr);
+			w->rawp[r] = NULL;
+			w->rawl[r] = 0;
 			ntmpl++;
 		} else {
 			fr->v.s = e->raw;
 			fr->len = e->rawlen;
 			acc_push(&w->acc[COL_RAW], r, fr);
+			w->rawp[r] = e->raw;
+			w->rawl[r] = e->rawlen;
 			vg_tokset_add_text(&w->toks, e->raw, e->rawlen);
 		}
 		const vg_field *f = vg_event_fields(b, e);
@@ -681,6 +722,8 @@ static void segw_free(segw *w)
 	free(w->acc);
 	free(w->hint_col);
 	free(w->hint_div);
+	free(w->rawp);
+	free(w->rawl);
 	if (!w->worker) {
 		for (size_t k = 0; k < w->b->tmpls.n; k++)
 			free(w->tmpls[k].fids);

@@ -336,6 +336,18 @@ static void test_reference_columns(void **state)
 		vg_ev_ip(b, fp, p);
 		vg_ev_end(b);
 	}
+	/* JSON-like events whose id is in the raw text, except now and then
+	 * (an escaped value the raw spells differently). */
+	uint32_t gj = vg_batch_group(b, "json", 4), fid = vg_batch_field(b, "id", 2);
+	for (int i = 0; i < 500; i++) {
+		char raw[128], id[64];
+		int il = snprintf(id, sizeof id, "req-%08x-%04d-beef", (unsigned)(i * 2654435761u), i);
+		int rl = i % 50 == 7 ? snprintf(raw, sizeof raw, "{\"id\":\"req\\u002d%d\"}", i)
+				     : snprintf(raw, sizeof raw, "{\"n\":%d,\"id\":\"%s\"}", i, id);
+		vg_ev_begin(b, gj, (int64_t)(1699920000 + i) * VG_NS_PER_SEC, raw, (size_t)rl);
+		vg_ev_str(b, fid, id, (size_t)il);
+		vg_ev_end(b);
+	}
 	collect before = {0};
 	vg_scan_opts so = {.from = INT64_MIN, .to = INT64_MAX};
 	assert_int_equal(vg_scan_ordered(st, &so, collect_row, &before, &e), 0);
@@ -347,6 +359,10 @@ static void test_reference_columns(void **state)
 	assert_true(seg->blocks[0].chunks[vg_seg_col(seg, "pkt-addr")].ref == vg_seg_col(seg, "addr"));
 	assert_int_equal(seg->blocks[0].chunks[vg_seg_col(seg, "end")].st.imax, 1699920000 + 999 * 7 + 60);
 	assert_int_equal(vg_seg_verify(seg, &e), 0);
+	vg_seg_close(seg);
+	assert_int_equal(vg_store_open_seg(st, 1, &seg, &e), 0);
+	assert_string_equal(seg->group, "json");
+	assert_true(seg->blocks[0].chunks[vg_seg_col(seg, "id")].ref == vg_seg_col(seg, "_raw"));
 	vg_seg_close(seg);
 	collect after = {0};
 	assert_int_equal(vg_scan_ordered(st, &so, collect_row, &after, &e), 0);
