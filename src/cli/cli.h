@@ -34,5 +34,6 @@ int vg_cmd_cat(int argc, char **argv);
 int vg_cmd_check(int argc, char **argv);
 int vg_cmd_demo(int argc, char **argv);
 int vg_cmd_inspect(int argc, char **argv);
+int vg_cmd_retention(int argc, char **argv);
 
 #endif

@@ -256,3 +256,94 @@ int vg_cmd_inspect(int argc, char **argv)
 	}
 	return VG_EXIT_OK;
 }
+
+/* A size like 500M, 20G, 1T (powers of 1024) or plain bytes; -1 if bad. */
+static int64_t parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -1;
+	int64_t mul = 1;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': mul = INT64_C(1) << 10; end++; break;
+	case 'm': case 'M': mul = INT64_C(1) << 20; end++; break;
+	case 'g': case 'G': mul = INT64_C(1) << 30; end++; break;
+	case 't': case 'T': mul = INT64_C(1) << 40; end++; break;
+	default: return -1;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return -1;
+	return (int64_t)(v * (double)mul);
+}
+
+/* An age like 30d, 12h, 2w (see vg_parse_time's units); -1 if bad. */
+static int64_t parse_age(const char *s)
+{
+	char rel[64];
+	vg_err e = {0};
+	int64_t t;
+	if (snprintf(rel, sizeof rel, "-%s", s) >= (int)sizeof rel || s[0] == '-' || s[0] == '@' ||
+	    vg_parse_time(rel, 0, &t, &e) != 0 || t >= 0)
+		return -1;
+	return -t;
+}
+
+/* `vigil retention`: drop sealed segments older than --max-age or beyond
+ * --max-size (oldest first). The hash chain keeps verifying: dropped
+ * segments leave their hashes in the manifest. */
+int vg_cmd_retention(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, 0, 'd'}, {"max-age", required_argument, 0, 'a'},
+		{"max-size", required_argument, 0, 's'}, {0, 0, 0, 0},
+	};
+	const char *data = "./data";
+	vg_store_opts so;
+	vg_store_defaults(&so);
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'a':
+			so.retain_ns = parse_age(optarg);
+			if (so.retain_ns <= 0)
+				return vg_cli_fail("retention", VG_EINVAL,
+						   "--max-age takes an age like 30d, 12h or 2w");
+			break;
+		case 's': {
+			int64_t v = parse_size(optarg);
+			if (v <= 0)
+				return vg_cli_fail("retention", VG_EINVAL,
+						   "--max-size takes a size like 500M, 20G or 1T");
+			so.retain_bytes = (uint64_t)v;
+			break;
+		}
+		default: return VG_EXIT_USER;
+		}
+	}
+	if (so.retain_ns == 0 && so.retain_bytes == 0)
+		return vg_cli_fail("retention", VG_EINVAL, "give --max-age, --max-size or both");
+	vg_store *st;
+	vg_err e = {0};
+	if (vg_store_open(data, &so, &st, &e))
+		return vg_cli_err("retention", &e);
+	vg_store_stats before, after;
+	vg_store_stats_get(st, &before);
+	int rc = vg_store_retention(st, vg_now_ns(), &e);
+	vg_store_stats_get(st, &after);
+	vg_err e2 = {0};
+	vg_store_close(st, &e2);
+	if (rc)
+		return vg_cli_err("retention", &e);
+	printf("dropped %" PRIu64 " segments (%" PRIu64 " events, %" PRIu64 " bytes); %" PRIu64
+	       " segments, %" PRIu64 " events, %" PRIu64 " bytes remain\n",
+	       after.dropped_segments - before.dropped_segments, before.sealed_rows - after.sealed_rows,
+	       before.sealed_bytes - after.sealed_bytes, after.segments, after.sealed_rows,
+	       after.sealed_bytes);
+	return VG_EXIT_OK;
+}

@@ -36,6 +36,10 @@ static const command commands[] = {
 	 "vigil demo --out DIR [--days 7] [--seed N] [--scale N] [--end T] [--plain] [--threads N]",
 	 "Write the demo data set (VPC flow logs, CloudTrail, AWS Config, awscli outputs, auth.log\n"
 	 "with an attack in it) as files in AWS's own layouts. --plain writes uncompressed files."},
+	{"retention", vg_cmd_retention, "vigil retention [--data DIR] [--max-age AGE] [--max-size SIZE]",
+	 "Drop sealed segments whose newest event is older than AGE (30d, 12h, 2w), then the\n"
+	 "oldest until the store holds at most SIZE (500M, 20G, 1T). Unsealed events are never\n"
+	 "dropped. The hash chain still verifies: a dropped segment leaves its hashes behind."},
 	{"inspect", vg_cmd_inspect, "vigil inspect SEGMENT.vseg...",
 	 "Show where a segment's bytes go: rows, blocks, and bytes per column."},
 };
