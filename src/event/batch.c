@@ -84,7 +84,8 @@ const char *vg_batch_group_sortkey(const vg_batch *b, uint32_t group)
 void vg_ev_begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t rawlen)
 {
 	assert(!b->open);
-	vg_grow(&b->ev, &b->capev, b->nev + 1, sizeof *b->ev);
+	if (b->nev == b->capev)
+		vg_grow(&b->ev, &b->capev, b->nev + 1, sizeof *b->ev);
 	vg_event *e = &b->ev[b->nev];
 	int cut = rawlen > VG_MAX_RAW;
 	if (cut)
@@ -133,7 +134,8 @@ static vg_field *slot(vg_batch *b, uint32_t fid)
 		b->overflow = 1;
 		return NULL;
 	}
-	vg_grow(&b->f, &b->capf, b->nf + 1, sizeof *b->f);
+	if (b->nf == b->capf)
+		vg_grow(&b->f, &b->capf, b->nf + 1, sizeof *b->f);
 	b->seen[fid] = mark;
 	b->seenpos[fid] = e->nfields;
 	e->nfields++;

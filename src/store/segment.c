@@ -187,7 +187,7 @@ static void resolve_sortkey(segw *w, const char *key)
 	}
 }
 
-static void acc_push(colacc *c, uint32_t row, const vg_field *f)
+static inline void acc_push(colacc *c, uint32_t row, const vg_field *f)
 {
 	if (c->n == c->cap) {
 		size_t cap = c->cap;
