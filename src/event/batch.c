@@ -17,9 +17,12 @@ void vg_batch_clear(vg_batch *b)
 	b->open = 0;
 	b->nparse_errors = 0;
 	vg_arena_reset(&b->arena);
-	/* Event numbers restart at 0, so the seen marks must be forgotten. */
+	/* Event numbers restart at 0, so the seen marks must be forgotten;
+	 * the arena is reset, so are the shared string copies. */
 	if (b->seen)
 		memset(b->seen, 0, b->capseen * sizeof *b->seen);
+	if (b->last_s)
+		memset(b->last_s, 0, b->capseen * sizeof *b->last_s);
 }
 
 void vg_batch_free(vg_batch *b)
@@ -29,6 +32,8 @@ void vg_batch_free(vg_batch *b)
 	free(b->seen);
 	free(b->seenpos);
 	free(b->gsort);
+	free(b->last_s);
+	free(b->last_len);
 	vg_strtab_free(&b->fields);
 	vg_strtab_free(&b->groups);
 	vg_strtab_free(&b->tmpls);
@@ -46,7 +51,12 @@ uint32_t vg_batch_field(vg_batch *b, const char *name, size_t n)
 		vg_grow(&b->seen, &cap, (size_t)id + 1, sizeof *b->seen);
 		cap = b->capseen;
 		vg_grow(&b->seenpos, &cap, (size_t)id + 1, sizeof *b->seenpos);
+		cap = b->capseen;
+		vg_grow(&b->last_s, &cap, (size_t)id + 1, sizeof *b->last_s);
+		cap = b->capseen;
+		vg_grow(&b->last_len, &cap, (size_t)id + 1, sizeof *b->last_len);
 		memset(b->seen + old, 0, (cap - old) * sizeof *b->seen);
+		memset(b->last_s + old, 0, (cap - old) * sizeof *b->last_s);
 		b->capseen = cap;
 	}
 	return id;
@@ -154,7 +164,14 @@ void vg_ev_str(vg_batch *b, uint32_t fid, const char *s, size_t n)
 		n = VG_MAX_RAW;
 	f->type = VG_T_STR;
 	f->len = (uint32_t)n;
+	const char *last = b->last_s[fid];
+	if (last && b->last_len[fid] == n && memcmp(last, s, n) == 0) {
+		f->v.s = last;
+		return;
+	}
 	f->v.s = vg_arena_dup(&b->arena, s, n);
+	b->last_s[fid] = f->v.s;
+	b->last_len[fid] = (uint32_t)n;
 }
 
 void vg_ev_int(vg_batch *b, uint32_t fid, int64_t v)

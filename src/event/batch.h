@@ -13,7 +13,9 @@
  *     vg_ev_end(b);
  *
  * Ownership: the batch copies every string and raw message it is given, so
- * callers may reuse their buffers at once. Pointers read back through
+ * callers may reuse their buffers at once. A string value equal to the
+ * previous value of the same field shares its copy: equal pointers mean
+ * equal strings (the converse does not hold). Pointers read back through
  * vg_batch_event stay valid until vg_batch_clear or vg_batch_free.
  *
  * Rules kept by the batch, so that parsers need not:
@@ -87,6 +89,11 @@ typedef struct vg_batch {
 	int overflow;       /* this event hit VG_MAX_FIELDS */
 	uint32_t perr_fid;  /* id of "_parse_error" */
 	uint32_t *gsort;    /* group id -> sort key id + 1 (in tmpls), or 0 */
+	const char **last_s; /* fid -> the last string value stored for it: an
+			      * equal value reuses that copy, so repeated
+			      * values share one pointer (less memory, and
+			      * the store's encoders compare pointers) */
+	uint32_t *last_len;
 	size_t capgsort;
 	uint64_t nparse_errors;
 } vg_batch;

@@ -230,14 +230,26 @@ static void enc_strs(const vg_field *const *vals, size_t n, vg_buf *b, vg_colsta
 	vg_strtab_clear(d);
 	uint32_t *ids = vg_xmalloc(n * sizeof *ids);
 	size_t plain = 0;
+	/* Equal pointers are equal strings (the batch shares copies of
+	 * repeated values): a small cache of pointer -> id spares reading
+	 * the string at all for most rows. */
+	const char *pc[256] = {0};
+	uint32_t pid[256];
 	for (size_t k = 0; k < n; k++) {
 		const vg_field *f = vals[k];
 		plain += f->len + uvarint_len(f->len);
-		if (k && f->len == vals[k - 1]->len && memcmp(f->v.s, vals[k - 1]->v.s, f->len) == 0) {
-			ids[k] = ids[k - 1];
+		size_t h = ((uintptr_t)f->v.s >> 3) & 255;
+		if (pc[h] == f->v.s && d->lens[pid[h]] == f->len) {
+			ids[k] = pid[h];
 			continue;
 		}
-		ids[k] = vg_strtab_intern(d, f->v.s, f->len);
+		if (k && f->len == vals[k - 1]->len && memcmp(f->v.s, vals[k - 1]->v.s, f->len) == 0) {
+			ids[k] = ids[k - 1];
+		} else {
+			ids[k] = vg_strtab_intern(d, f->v.s, f->len);
+		}
+		pc[h] = f->v.s;
+		pid[h] = ids[k];
 	}
 	if (toks)
 		for (size_t k = 0; k < d->n; k++)
