@@ -55,11 +55,11 @@ build/vigil: build/rel/src/cli/main.o build/rel/libvigil.a
 build/dbg/vigil: build/dbg/src/cli/main.o build/dbg/libvigil.a
 	$(CC) $(DBG_LDFLAGS) -o $@ $^ $(LIBS)
 
-build/dbg/tests/%: tests/unit/%.c build/dbg/libvigil.a tests/unit/testutil.h
+build/dbg/tests/%: tests/unit/%.c build/dbg/libvigil.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(DBG_CFLAGS) -Itests/unit $(DBG_LDFLAGS) -o $@ $< build/dbg/libvigil.a $(LIBS) -lcmocka
 
-build/dbg/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c build/dbg/libvigil.a
+build/dbg/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c build/dbg/libvigil.a $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(DBG_CFLAGS) $(DBG_LDFLAGS) -o $@ $< tests/fuzz/replay.c build/dbg/libvigil.a $(LIBS)
 

@@ -356,14 +356,16 @@ static ctev *as_role(ctx *c, int64_t t, int actor, const char *sess, int64_t buc
 	return e;
 }
 
-/* Turn e into a ConsoleLogin, successful or not, with or without MFA. */
-static void signin(ctx *c, ctev *e, int success, int mfa_used)
+/* A ConsoleLogin by actor at t from ip with the browser ua, successful or
+ * not, with or without MFA. */
+static void as_signin(ctx *c, int64_t t, int actor, const char *ip, const char *ua, int success,
+		      int mfa_used)
 {
-	e->ident = I_SIGNIN;
+	ctev *e = add(c, t, actor, I_SIGNIN);
+	e->ip = ip;
+	e->ua = ua;
 	e->svc = "signin";
 	e->name = "ConsoleLogin";
-	e->key = NULL;
-	e->console_cred = 0;
 	e->resp = success ? "{\"ConsoleLogin\":\"Success\"}" : "{\"ConsoleLogin\":\"Failure\"}";
 	if (!success) {
 		e->err_msg = "Failed authentication";
@@ -383,22 +385,40 @@ static void signin(ctx *c, ctev *e, int success, int mfa_used)
 
 /* ---------- rendering ---------- */
 
-/* Write "k":"v" (v escaped). */
-static void put_kv(vg_buf *b, const char *k, const char *v)
+/* Write "k": (k is a plain key, not escaped). */
+static void put_key(vg_buf *b, const char *k)
 {
 	vg_buf_putc(b, '"');
 	vg_buf_puts(b, k);
 	vg_buf_puts(b, "\":");
+}
+
+/* Write "k":"v" (v escaped). */
+static void put_kv(vg_buf *b, const char *k, const char *v)
+{
+	put_key(b, k);
 	vg_demo_json_str(b, v);
 }
 
 /* Write "k":json (json as is; NULL is null). */
 static void put_raw(vg_buf *b, const char *k, const char *json)
 {
-	vg_buf_putc(b, '"');
-	vg_buf_puts(b, k);
-	vg_buf_puts(b, "\":");
+	put_key(b, k);
 	vg_buf_puts(b, json ? json : "null");
+}
+
+/* put_kv, then the comma before the next member. */
+static void put_kv_comma(vg_buf *b, const char *k, const char *v)
+{
+	put_kv(b, k, v);
+	vg_buf_putc(b, ',');
+}
+
+/* put_raw, then the comma before the next member. */
+static void put_raw_comma(vg_buf *b, const char *k, const char *json)
+{
+	put_raw(b, k, json);
+	vg_buf_putc(b, ',');
 }
 
 /* Write the userIdentity object of e and the comma after it. */
@@ -409,23 +429,19 @@ static void identity(ctx *c, vg_buf *b, const ctev *e)
 	char when[40];
 	vg_buf_puts(b, "\"userIdentity\":{");
 	if (e->ident == I_SERVICE) {
-		put_kv(b, "type", "AWSService");
-		vg_buf_putc(b, ',');
+		put_kv_comma(b, "type", "AWSService");
 		put_kv(b, "invokedBy", e->invoked_by);
 		vg_buf_puts(b, "},");
 		return;
 	}
 	const char *type = a->kind == DM_A_USER ? "IAMUser" :
 			   (a->kind == DM_A_ROOT ? "Root" : "AssumedRole");
-	put_kv(b, "type", type);
-	vg_buf_putc(b, ',');
+	put_kv_comma(b, "type", type);
 	if (a->kind == DM_A_ROLE)
-		put_kv(b, "principalId", afmt(c->a, "%s:%s", a->pid, e->sess));
+		put_kv_comma(b, "principalId", afmt(c->a, "%s:%s", a->pid, e->sess));
 	else
-		put_kv(b, "principalId", a->pid);
-	vg_buf_putc(b, ',');
-	put_kv(b, "arn", arn_of(c, e));
-	vg_buf_putc(b, ',');
+		put_kv_comma(b, "principalId", a->pid);
+	put_kv_comma(b, "arn", arn_of(c, e));
 	put_kv(b, "accountId", w->account);
 	if (e->key || (a->kind == DM_A_ROOT && e->ident == I_SIGNIN)) {
 		vg_buf_putc(b, ',');
@@ -478,45 +494,28 @@ static void render(ctx *c, vg_buf *b, const ctev *e)
 	vg_demo_iso_s(e->t, when);
 	vg_buf_puts(b, "{\"eventVersion\":\"1.10\",");
 	identity(c, b, e);
-	put_kv(b, "eventTime", when);
-	vg_buf_putc(b, ',');
-	put_kv(b, "eventSource", afmt(c->a, "%s.amazonaws.com", e->svc));
-	vg_buf_putc(b, ',');
-	put_kv(b, "eventName", e->name);
-	vg_buf_putc(b, ',');
-	put_kv(b, "awsRegion", e->region);
-	vg_buf_putc(b, ',');
-	put_kv(b, "sourceIPAddress", e->ip);
-	vg_buf_putc(b, ',');
-	put_kv(b, "userAgent", e->ua);
-	vg_buf_putc(b, ',');
-	if (e->err_code) {
-		put_kv(b, "errorCode", e->err_code);
-		vg_buf_putc(b, ',');
-	}
-	if (e->err_msg) {
-		put_kv(b, "errorMessage", e->err_msg);
-		vg_buf_putc(b, ',');
-	}
-	put_raw(b, "requestParameters", e->req);
-	vg_buf_putc(b, ',');
-	put_raw(b, "responseElements", e->resp);
-	vg_buf_putc(b, ',');
-	if (e->add) {
-		put_raw(b, "additionalEventData", e->add);
-		vg_buf_putc(b, ',');
-	}
+	put_kv_comma(b, "eventTime", when);
+	put_kv_comma(b, "eventSource", afmt(c->a, "%s.amazonaws.com", e->svc));
+	put_kv_comma(b, "eventName", e->name);
+	put_kv_comma(b, "awsRegion", e->region);
+	put_kv_comma(b, "sourceIPAddress", e->ip);
+	put_kv_comma(b, "userAgent", e->ua);
+	if (e->err_code)
+		put_kv_comma(b, "errorCode", e->err_code);
+	if (e->err_msg)
+		put_kv_comma(b, "errorMessage", e->err_msg);
+	put_raw_comma(b, "requestParameters", e->req);
+	put_raw_comma(b, "responseElements", e->resp);
+	if (e->add)
+		put_raw_comma(b, "additionalEventData", e->add);
 	int signin_ev = !strcmp(e->svc, "signin");
-	if (!signin_ev) {
-		put_kv(b, "requestID", !strcmp(e->svc, "s3") ? rid(c, "", 16, DM_HEXU) : uuid(c));
-		vg_buf_putc(b, ',');
-	}
+	if (!signin_ev)
+		put_kv_comma(b, "requestID",
+			     !strcmp(e->svc, "s3") ? rid(c, "", 16, DM_HEXU) : uuid(c));
 	put_kv(b, "eventID", e->id ? e->id : uuid(c));
 	vg_buf_printf(b, ",\"readOnly\":%s,", e->ro ? "true" : "false");
-	if (e->res) {
-		put_raw(b, "resources", e->res);
-		vg_buf_putc(b, ',');
-	}
+	if (e->res)
+		put_raw_comma(b, "resources", e->res);
 	put_kv(b, "eventType", signin_ev ? "AwsConsoleSignIn" : "AwsApiCall");
 	vg_buf_printf(b, ",\"managementEvent\":%s,", e->data ? "false" : "true");
 	put_kv(b, "recipientAccountId", c->w->account);
@@ -646,12 +645,8 @@ static void bg_console_user(ctx *c, int actor, int ip_idx, double per_hour, int6
 	if (login == 0)
 		return;
 	const char *ip = w->office[ip_idx].txt;
-	if (login >= t0 && login < t1) {
-		ctev *e = add(c, login, actor, I_SIGNIN);
-		e->ip = ip;
-		e->ua = ua_browser;
-		signin(c, e, 1, w->actor[actor].mfa);
-	}
+	if (login >= t0 && login < t1)
+		as_signin(c, login, actor, ip, ua_browser, 1, w->actor[actor].mfa);
 	int64_t end = login + 8 * DM_NS_HOUR + 30 * DM_NS_MIN;
 	if (t1 <= login || t0 >= end)
 		return;
@@ -960,17 +955,10 @@ static void sched_intrusion(ctx *c)
 {
 	const dm_world *w = c->w;
 	const char *ip = w->att_tor[0].txt;
-	for (int i = 0; i < 2; i++) {
-		ctev *e =
-			add(c, w->t_login_fail + (int64_t)i * 37 * DM_NS_SEC, DM_ACT_BOB, I_SIGNIN);
-		e->ip = ip;
-		e->ua = ua_browser_tor;
-		signin(c, e, 0, 0);
-	}
-	ctev *e = add(c, w->t_login, DM_ACT_BOB, I_SIGNIN);
-	e->ip = ip;
-	e->ua = ua_browser_tor;
-	signin(c, e, 1, 0);
+	for (int i = 0; i < 2; i++)
+		as_signin(c, w->t_login_fail + (int64_t)i * 37 * DM_NS_SEC, DM_ACT_BOB, ip,
+			  ua_browser_tor, 0, 0);
+	as_signin(c, w->t_login, DM_ACT_BOB, ip, ua_browser_tor, 1, 0);
 	/* a look around in the console */
 	static const api look[] = {
 		{"ec2", "DescribeInstances", 1, 0}, {"ec2", "DescribeSecurityGroups", 1, 0},
@@ -1057,10 +1045,7 @@ static void sched_root(ctx *c)
 {
 	const dm_world *w = c->w;
 	const char *ip = w->office[1].txt;
-	ctev *e = add(c, w->t_root, DM_ACT_ROOT, I_SIGNIN);
-	e->ip = ip;
-	e->ua = ua_browser;
-	signin(c, e, 1, 0);
+	as_signin(c, w->t_root, DM_ACT_ROOT, ip, ua_browser, 1, 0);
 	static const api calls[] = {
 		{"iam", "GetAccountSummary", 1, 0}, {"iam", "ListUsers", 1, 0},
 		{"iam", "GenerateCredentialReport", 0, 0}, {"iam", "GetCredentialReport", 1, 0},
@@ -1176,6 +1161,15 @@ static int cmp_ev(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
+/* The SHA-256 of the n bytes at p as 64 lowercase hex digits and a NUL. */
+static void sha256_hex(char out[65], const void *p, size_t n)
+{
+	uint8_t h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(h, p, n);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
 typedef struct logfile {
 	char key[520];       /* S3 key relative to the bucket */
 	char hash[65];
@@ -1216,27 +1210,16 @@ static int write_log(writer *wr, ctx *c, int region, ctev **ev, size_t n, int64_
 		render(c, &b, ev[i]);
 	}
 	vg_buf_puts(&b, "]}");
-	dm_file f;
-	int rc = vg_demo_fopen(&f, wr->o, rel, 1, err);
-	if (rc == 0)
-		rc = vg_demo_fput(&f, b.p, b.len, err);
-	if (rc == 0)
-		rc = vg_demo_fclose(&f, err);
-	else
-		vg_demo_fabort(&f);
+	int rc = vg_demo_write_file(wr->o, rel, 1, b.p, b.len, &wr->st->bytes, err);
 	if (rc == 0) {
 		wr->st->files++;
 		wr->st->cloudtrail_files++;
-		wr->st->bytes += f.disk_bytes;
 		wr->st->cloudtrail_records += n;
 		if (region == 0 && stamp > w->end_ns - 3 * DM_NS_HOUR - CT_INTERVAL) {
 			vg_grow(&wr->recent, &wr->caprecent, wr->nrecent + 1, sizeof *wr->recent);
 			logfile *lf = &wr->recent[wr->nrecent++];
 			snprintf(lf->key, sizeof lf->key, "%.*s.gz", k, rel);
-			uint8_t h[crypto_hash_sha256_BYTES];
-			crypto_hash_sha256(h, b.p, b.len);
-			for (int i = 0; i < 32; i++)
-				snprintf(lf->hash + 2 * i, 3, "%02x", h[i]);
+			sha256_hex(lf->hash, b.p, b.len);
 			lf->oldest = ev[0]->t;
 			lf->newest = ev[n - 1]->t;
 		}
@@ -1310,25 +1293,14 @@ static int write_digests(writer *wr, vg_err *err)
 			first = 0;
 		}
 		vg_buf_puts(&d, "]}");
-		uint8_t hh[crypto_hash_sha256_BYTES];
-		crypto_hash_sha256(hh, d.p, d.len);
-		for (int i = 0; i < 32; i++)
-			snprintf(prev_hash + 2 * i, 3, "%02x", hh[i]);
+		sha256_hex(prev_hash, d.p, d.len);
 		snprintf(prev_key, sizeof prev_key, "%s.gz", rel);
 		memcpy(prev_sig, sig, sizeof sig);
-		dm_file f;
-		int rc = vg_demo_fopen(&f, wr->o, rel, 1, err);
-		if (rc == 0)
-			rc = vg_demo_fput(&f, d.p, d.len, err);
-		if (rc == 0)
-			rc = vg_demo_fclose(&f, err);
-		else
-			vg_demo_fabort(&f);
+		int rc = vg_demo_write_file(wr->o, rel, 1, d.p, d.len, &wr->st->bytes, err);
 		vg_buf_free(&d);
 		if (rc)
 			return rc;
 		wr->st->files++;
-		wr->st->bytes += f.disk_bytes;
 	}
 	return 0;
 }

@@ -959,18 +959,10 @@ static int cmp_change(const void *a, const void *b)
 static int put_file(const dm_out *o, const char *rel, const vg_buf *b, vg_demo_stats *st,
 		    vg_err *err)
 {
-	dm_file f;
-	int rc = vg_demo_fopen(&f, o, rel, 1, err);
-	if (rc == 0)
-		rc = vg_demo_fput(&f, b->p, b->len, err);
-	if (rc == 0)
-		rc = vg_demo_fclose(&f, err);
-	else
-		vg_demo_fabort(&f);
+	int rc = vg_demo_write_file(o, rel, 1, b->p, b->len, &st->bytes, err);
 	if (rc == 0) {
 		st->files++;
 		st->config_files++;
-		st->bytes += f.disk_bytes;
 	}
 	return rc;
 }

@@ -185,6 +185,11 @@ static inline int dm_file_room(dm_file *f, size_t need, vg_err *err)
 	return vg_demo_fflush(f, err);
 }
 
+/* Write a whole file from memory: DIR/rel, gzipped as vg_demo_fopen says
+ * (add_gz). *bytes (when not NULL) grows by the bytes that reached the
+ * disk. On error nothing is left behind. */
+int vg_demo_write_file(const dm_out *o, const char *rel, int add_gz, const void *p, size_t n,
+		       uint64_t *bytes, vg_err *err);
 /* Write a whole small file (plain, never gzipped: the awscli outputs and
  * the README are read by people). */
 int vg_demo_write_plain(const dm_out *o, const char *rel, const void *p, size_t n,

@@ -57,6 +57,19 @@ typedef struct fstats {
 	uint64_t rec, acc, rej, nodata, skip, v6, files, bytes;
 } fstats;
 
+/* Add every count of from to to. */
+static void fstats_add(fstats *to, const fstats *from)
+{
+	to->rec += from->rec;
+	to->acc += from->acc;
+	to->rej += from->rej;
+	to->nodata += from->nodata;
+	to->skip += from->skip;
+	to->v6 += from->v6;
+	to->files += from->files;
+	to->bytes += from->bytes;
+}
+
 /* One side of a conversation as text. */
 typedef struct fend {
 	const char *txt;
@@ -94,25 +107,48 @@ static char *put_end(char *p, const fend *x)
 	return dm_put(p, x->txt, x->len);
 }
 
+/* "srcaddr dstaddr srcport dstport protocol " of r at p; returns the end. */
+static char *put_tuple(char *p, const frec *r)
+{
+	p = put_end(p, &r->src);
+	*p++ = ' ';
+	p = put_end(p, &r->dst);
+	*p++ = ' ';
+	p = dm_put_u64(p, r->sport);
+	*p++ = ' ';
+	p = dm_put_u64(p, r->dport);
+	*p++ = ' ';
+	p = dm_put_u64(p, r->proto);
+	*p++ = ' ';
+	return p;
+}
+
+/* Where the next record goes in the file buffer, with room for the longest
+ * one made; NULL when flushing the buffer failed (c->err says why). */
+static char *rec_begin(fctx *c)
+{
+	if (dm_file_room(&c->f, 640, c->err))
+		return NULL;
+	return c->f.buf + c->f.len;
+}
+
+/* The record begun by rec_begin ends at p: keep it and count it. */
+static void rec_end(fctx *c, const char *p)
+{
+	c->f.len = (size_t)(p - c->f.buf);
+	c->n.rec++;
+}
+
 /* Format one record into the file buffer. */
 static int emit(fctx *c, const frec *r)
 {
-	if (dm_file_room(&c->f, 640, c->err))
+	char *p = rec_begin(c);
+	if (p == NULL)
 		return -1;
 	const dm_eni *e = c->e;
-	char *p = c->f.buf + c->f.len;
 	if (c->version == 2) {
 		p = dm_put(p, e->pre2, e->pre2_len);
-		p = put_end(p, &r->src);
-		*p++ = ' ';
-		p = put_end(p, &r->dst);
-		*p++ = ' ';
-		p = dm_put_u64(p, r->sport);
-		*p++ = ' ';
-		p = dm_put_u64(p, r->dport);
-		*p++ = ' ';
-		p = dm_put_u64(p, r->proto);
-		*p++ = ' ';
+		p = put_tuple(p, r);
 		p = dm_put_u64(p, r->pkts);
 		*p++ = ' ';
 		p = dm_put_u64(p, r->bytes);
@@ -123,16 +159,7 @@ static int emit(fctx *c, const frec *r)
 		const fend *ps = r->psrc ? r->psrc : &r->src;
 		const fend *pd = r->pdst ? r->pdst : &r->dst;
 		p = dm_put(p, "5 ", 2);
-		p = put_end(p, &r->src);
-		*p++ = ' ';
-		p = put_end(p, &r->dst);
-		*p++ = ' ';
-		p = dm_put_u64(p, r->sport);
-		*p++ = ' ';
-		p = dm_put_u64(p, r->dport);
-		*p++ = ' ';
-		p = dm_put_u64(p, r->proto);
-		*p++ = ' ';
+		p = put_tuple(p, r);
 		p = dm_put(p, c->win, c->winlen);
 		p = dm_put(p, c->v6 ? " IPv6 " : " IPv4 ", 6);
 		p = dm_put_u64(p, r->pkts);
@@ -160,8 +187,7 @@ static int emit(fctx *c, const frec *r)
 			*p++ = '-';
 		p = dm_put(p, r->egress ? " egress OK\n" : " ingress OK\n", r->egress ? 11 : 12);
 	}
-	c->f.len = (size_t)(p - c->f.buf);
-	c->n.rec++;
+	rec_end(c, p);
 	c->n.v6 += (uint64_t)c->v6;
 	if (r->reject)
 		c->n.rej++;
@@ -173,10 +199,10 @@ static int emit(fctx *c, const frec *r)
 /* A NODATA or SKIPDATA record: only the interface and window are known. */
 static int emit_status(fctx *c, const char *status)
 {
-	if (dm_file_room(&c->f, 640, c->err))
+	char *p = rec_begin(c);
+	if (p == NULL)
 		return -1;
 	const dm_eni *e = c->e;
-	char *p = c->f.buf + c->f.len;
 	if (c->version == 2) {
 		p = dm_put(p, e->pre2, e->pre2_len);
 		p = dm_put(p, "- - - - - - - ", 14);
@@ -191,8 +217,7 @@ static int emit_status(fctx *c, const char *status)
 	}
 	p = dm_put(p, status, strlen(status));
 	*p++ = '\n';
-	c->f.len = (size_t)(p - c->f.buf);
-	c->n.rec++;
+	rec_end(c, p);
 	if (status[0] == 'N')
 		c->n.nodata++;
 	else
@@ -333,6 +358,13 @@ static fend addr_end(const dm_addr *a)
 	return x;
 }
 
+/* An IPv6 address as a peer (no AWS service). */
+static fend addr6_end(const dm_addr6 *a)
+{
+	fend x = {a->txt, a->len, 0};
+	return x;
+}
+
 /* A random HTTPS destination on the internet. */
 static fend saas_peer(fctx *c)
 {
@@ -421,8 +453,7 @@ static int conv_web(fctx *c)
 		if (c->e->has6 && dm_chance(&c->r, 0.35)) {
 			/* IPv6 egress through the egress-only internet gateway */
 			const dm_addr6 *a = &c->w->saas6[dm_below(&c->r, (uint32_t)c->w->nsaas6)];
-			fend peer = {a->txt, a->len, 0};
-			outbound(c, &cv, peer, 443, PATH_IGW);
+			outbound(c, &cv, addr6_end(a), 443, PATH_IGW);
 			c->v6 = 1;
 		} else {
 			outbound(c, &cv, saas_peer(c), 443, PATH_VPC);
@@ -520,10 +551,7 @@ static int conv_alb(fctx *c)
 	}
 	fend peer;
 	if (c->e->has6 && dm_chance(&c->r, 0.25)) {
-		const dm_addr6 *a = &c->w->clients6[dm_below(&c->r, (uint32_t)c->w->nclients6)];
-		peer.txt = a->txt;
-		peer.len = a->len;
-		peer.svc = 0;
+		peer = addr6_end(&c->w->clients6[dm_below(&c->r, (uint32_t)c->w->nclients6)]);
 		c->v6 = 1;
 	} else {
 		peer = addr_end(vg_demo_pick_client(c->w, &c->r));
@@ -1039,14 +1067,9 @@ static int write_chunk(const dm_world *w, const dm_out *o, const chunk *ch, fsta
 	else
 		vg_demo_fabort(&c->f);
 	if (rc == 0) {
-		st->rec += c->n.rec;
-		st->acc += c->n.acc;
-		st->rej += c->n.rej;
-		st->nodata += c->n.nodata;
-		st->skip += c->n.skip;
-		st->v6 += c->n.v6;
-		st->files++;
-		st->bytes += c->f.disk_bytes;
+		c->n.files = 1;
+		c->n.bytes = c->f.disk_bytes;
+		fstats_add(st, &c->n);
 	}
 	free(c);
 	return rc;
@@ -1098,14 +1121,7 @@ static void *worker(void *arg)
 		}
 	}
 	pthread_mutex_lock(&p->mu);
-	p->total.rec += st.rec;
-	p->total.acc += st.acc;
-	p->total.rej += st.rej;
-	p->total.nodata += st.nodata;
-	p->total.skip += st.skip;
-	p->total.v6 += st.v6;
-	p->total.files += st.files;
-	p->total.bytes += st.bytes;
+	fstats_add(&p->total, &st);
 	if (rc && p->rc == 0) {
 		p->rc = rc;
 		p->err = err;

@@ -253,13 +253,11 @@ void vg_demo_fabort(dm_file *f)
 		unlink(f->path);
 }
 
-int vg_demo_write_plain(const dm_out *o, const char *rel, const void *p, size_t n,
-			uint64_t *bytes, vg_err *err)
+int vg_demo_write_file(const dm_out *o, const char *rel, int add_gz, const void *p, size_t n,
+		       uint64_t *bytes, vg_err *err)
 {
-	dm_out plain = *o;
-	plain.gzip = 0;
 	dm_file f;
-	int rc = vg_demo_fopen(&f, &plain, rel, 0, err);
+	int rc = vg_demo_fopen(&f, o, rel, add_gz, err);
 	if (rc == 0)
 		rc = vg_demo_fput(&f, p, n, err);
 	if (rc) {
@@ -270,6 +268,12 @@ int vg_demo_write_plain(const dm_out *o, const char *rel, const void *p, size_t 
 	if (rc == 0 && bytes)
 		*bytes += f.disk_bytes;
 	return rc;
+}
+
+int vg_demo_write_plain(const dm_out *o, const char *rel, const void *p, size_t n,
+			uint64_t *bytes, vg_err *err)
+{
+	return vg_demo_write_file(o, rel, 0, p, n, bytes, err);
 }
 
 /* ---------- text ---------- */

@@ -1,19 +1,8 @@
 /* test_awscli.c — the awscli format (fixtures in tests/fixtures/awscli/). */
-#include "testutil.h"
-
-#include "parse/parse.h"
-#include "util/timeutil.h"
+#include "parsefix.h"
 
 #define REF INT64_C(1714557600000000000) /* 2024-05-01T10:00:00Z */
 #define ACCOUNT "111122223333"
-
-typedef struct run {
-	vg_batch b;
-	vg_parse_ctx ctx;
-	int rc;
-	char *buf;
-	size_t len;
-} run;
 
 static void parse_buf(run *r, const char *buf, size_t len, const char *account)
 {
@@ -33,30 +22,6 @@ static void parse_fixture(run *r, const char *name, const char *account)
 		fail_msg("cannot read %s", path);
 	assert_true(vg_fmt_awscli.detect(r->buf, r->len) >= 90);
 	parse_buf(r, r->buf, r->len, account);
-}
-
-static void done(run *r)
-{
-	vg_batch_free(&r->b);
-	free(r->buf);
-}
-
-static const char *sval(const run *r, size_t i, const char *name)
-{
-	const vg_field *f = vg_batch_get(&r->b, i, name);
-	if (f == NULL)
-		return NULL;
-	assert_int_equal(f->type, VG_T_STR);
-	return f->v.s;
-}
-
-static int64_t ival(const run *r, size_t i, const char *name)
-{
-	const vg_field *f = vg_batch_get(&r->b, i, name);
-	if (f == NULL)
-		fail_msg("no field %s in event %zu", name, i);
-	assert_int_equal(f->type, VG_T_INT);
-	return f->v.i;
 }
 
 /* The fields every event of ours has, as a configuration item. */

@@ -1,62 +1,18 @@
 /* test_awsconfig.c — the awsconfig format. */
-#include "testutil.h"
+#include "parsefix.h"
 
 #include "parse/jsonflat.h"
-#include "parse/parse.h"
-#include "util/timeutil.h"
 
 #define NOW INT64_C(1000000000000000000)
 
-typedef struct run {
-	vg_batch b;
-	vg_parse_ctx ctx;
-	int rc;
-} run;
-
+/* Parse buf as awsconfig into r (free with done()). */
 static void parse(run *r, const char *buf, size_t len)
 {
-	memset(r, 0, sizeof *r);
-	vg_batch_init(&r->b);
-	r->ctx.out = &r->b;
-	r->ctx.now_ns = NOW;
-	r->ctx.ref_ns = NOW;
+	run_start(r, NOW);
 	r->rc = vg_fmt_awsconfig.parse(&r->ctx, buf, len);
 }
 
 static void parse_str(run *r, const char *s) { parse(r, s, strlen(s)); }
-
-static void done(run *r) { vg_batch_free(&r->b); }
-
-static const char *sval(const run *r, size_t i, const char *name)
-{
-	const vg_field *f = vg_batch_get(&r->b, i, name);
-	if (f == NULL)
-		return NULL;
-	assert_int_equal(f->type, VG_T_STR);
-	return f->v.s;
-}
-
-static int64_t ival(const run *r, size_t i, const char *name)
-{
-	const vg_field *f = vg_batch_get(&r->b, i, name);
-	if (f == NULL)
-		fail_msg("no field %s in event %zu", name, i);
-	assert_int_equal(f->type, VG_T_INT);
-	return f->v.i;
-}
-
-static int64_t iso(const char *s)
-{
-	int64_t ns = 0;
-	assert_int_equal(vg_parse_iso8601(s, strlen(s), &ns), strlen(s));
-	return ns;
-}
-
-static void assert_raw(const run *r, size_t i, const char *want)
-{
-	assert_int_equal(r->b.ev[i].rawlen, strlen(want));
-	assert_memory_equal(r->b.ev[i].raw, want, strlen(want));
-}
 
 /* Parse one sample file. */
 static char *sample(run *r, const char *name)
@@ -64,9 +20,7 @@ static char *sample(run *r, const char *name)
 	char rel[256];
 	size_t len;
 	snprintf(rel, sizeof rel, "awsconfig/awsconfig-transformerd/%s", name);
-	char *buf = slurp(shared_path(rel), &len);
-	if (buf == NULL)
-		fail_msg("cannot read %s", rel);
+	char *buf = read_shared(rel, &len);
 	assert_int_equal(vg_fmt_awsconfig.detect(buf, len), 95);
 	parse(r, buf, len);
 	assert_int_equal(r->rc, 0);

@@ -1,66 +1,18 @@
 /* test_cloudtrail.c — the cloudtrail format. */
-#include "testutil.h"
+#include "parsefix.h"
 
 #include "parse/jsonflat.h"
-#include "parse/parse.h"
-#include "util/timeutil.h"
 
 #define NOW INT64_C(1000000000000000000)
-
-typedef struct run {
-	vg_batch b;
-	vg_parse_ctx ctx;
-	int rc;
-} run;
 
 /* Parse buf as cloudtrail into r (free with done()). */
 static void parse(run *r, const char *buf, size_t len)
 {
-	memset(r, 0, sizeof *r);
-	vg_batch_init(&r->b);
-	r->ctx.out = &r->b;
-	r->ctx.now_ns = NOW;
-	r->ctx.ref_ns = NOW;
+	run_start(r, NOW);
 	r->rc = vg_fmt_cloudtrail.parse(&r->ctx, buf, len);
 }
 
 static void parse_str(run *r, const char *s) { parse(r, s, strlen(s)); }
-
-static void done(run *r)
-{
-	vg_batch_free(&r->b);
-}
-
-static const char *sval(const run *r, size_t i, const char *name)
-{
-	const vg_field *f = vg_batch_get(&r->b, i, name);
-	if (f == NULL)
-		return NULL;
-	assert_int_equal(f->type, VG_T_STR);
-	return f->v.s;
-}
-
-static int64_t ival(const run *r, size_t i, const char *name)
-{
-	const vg_field *f = vg_batch_get(&r->b, i, name);
-	if (f == NULL)
-		fail_msg("no field %s in event %zu", name, i);
-	assert_int_equal(f->type, VG_T_INT);
-	return f->v.i;
-}
-
-static int64_t iso(const char *s)
-{
-	int64_t ns = 0;
-	assert_int_equal(vg_parse_iso8601(s, strlen(s), &ns), strlen(s));
-	return ns;
-}
-
-static void assert_raw(const run *r, size_t i, const char *want)
-{
-	assert_int_equal(r->b.ev[i].rawlen, strlen(want));
-	assert_memory_equal(r->b.ev[i].raw, want, strlen(want));
-}
 
 /* Every sample file: counts checked independently with jq. */
 static void test_samples(void **st)
@@ -100,8 +52,7 @@ static void test_samples(void **st)
 		char rel[256];
 		size_t len;
 		snprintf(rel, sizeof rel, "cloudtrail/stratus-red-team/%s", files[k].file);
-		char *buf = slurp(shared_path(rel), &len);
-		assert_non_null(buf);
+		char *buf = read_shared(rel, &len);
 		assert_true(vg_fmt_cloudtrail.detect(buf, len < 65536 ? len : 65536) >= 90);
 		run r;
 		parse(&r, buf, len);
@@ -133,9 +84,9 @@ static void test_sample_fields(void **st)
 {
 	(void)st;
 	size_t len;
-	char *buf = slurp(shared_path("cloudtrail/stratus-red-team/"
-				      "aws.execution.ec2-launch-unusual-instances.json"), &len);
-	assert_non_null(buf);
+	char *buf = read_shared("cloudtrail/stratus-red-team/"
+				"aws.execution.ec2-launch-unusual-instances.json",
+				&len);
 	run r;
 	parse(&r, buf, len);
 	assert_string_equal(sval(&r, 0, "errorCode"), "Client.UnauthorizedOperation");
@@ -150,8 +101,9 @@ static void test_sample_fields(void **st)
 	done(&r);
 	free(buf);
 
-	buf = slurp(shared_path("cloudtrail/stratus-red-team/"
-				"aws.initial-access.console-login-without-mfa.json"), &len);
+	buf = read_shared("cloudtrail/stratus-red-team/"
+			  "aws.initial-access.console-login-without-mfa.json",
+			  &len);
 	parse(&r, buf, len);
 	assert_string_equal(sval(&r, 0, "additionalEventData.MFAUsed"), "No");
 	assert_string_equal(sval(&r, 0, "responseElements.ConsoleLogin"), "Success");
@@ -164,8 +116,9 @@ static void test_sample_fields(void **st)
 	done(&r);
 	free(buf);
 
-	buf = slurp(shared_path("cloudtrail/stratus-red-team/"
-				"aws.exfiltration.ec2-share-ebs-snapshot.json"), &len);
+	buf = read_shared("cloudtrail/stratus-red-team/"
+			  "aws.exfiltration.ec2-share-ebs-snapshot.json",
+			  &len);
 	parse(&r, buf, len);
 	assert_string_equal(sval(&r, 0, "requestParameters.createVolumePermission.add.items[0].userId"),
 			    "098797384747");
@@ -173,8 +126,8 @@ static void test_sample_fields(void **st)
 	done(&r);
 	free(buf);
 
-	buf = slurp(shared_path("cloudtrail/stratus-red-team/aws.persistence.iam-backdoor-role.json"),
-		    &len);
+	buf = read_shared("cloudtrail/stratus-red-team/aws.persistence.iam-backdoor-role.json",
+			  &len);
 	parse(&r, buf, len);
 	const char *pd = sval(&r, 0, "requestParameters.policyDocument");
 	assert_non_null(pd);
@@ -189,8 +142,8 @@ static void test_records_wrapper(void **st)
 {
 	(void)st;
 	size_t len;
-	char *arr = slurp(shared_path("cloudtrail/stratus-red-team/aws.execution.ssm-start-session.json"),
-			  &len);
+	char *arr = read_shared("cloudtrail/stratus-red-team/aws.execution.ssm-start-session.json",
+				&len);
 	vg_buf doc = {0};
 	vg_buf_puts(&doc, "{\"Records\":");
 	vg_buf_put(&doc, arr, len);
@@ -258,9 +211,7 @@ static void test_shapes(void **st)
 	done(&r);
 	/* group override */
 	run g;
-	memset(&g, 0, sizeof g);
-	vg_batch_init(&g.b);
-	g.ctx.out = &g.b;
+	run_start(&g, 0);
 	g.ctx.group = "trail-prod";
 	vg_fmt_cloudtrail.parse(&g.ctx, "[{\"eventTime\":\"2024-01-01T00:00:00Z\"}]", 38);
 	assert_int_equal(g.b.ev[0].group, vg_batch_group(&g.b, "trail-prod", 10));

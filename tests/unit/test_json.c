@@ -1,61 +1,21 @@
 /* test_json.c — the json (NDJSON) format. */
-#include "testutil.h"
-
-#include "parse/parse.h"
-#include "util/timeutil.h"
+#include "parsefix.h"
 
 #define NOW INT64_C(1000000000000000000)
 
-typedef struct run {
-	vg_batch b;
-	vg_parse_ctx ctx;
-	int rc;
-} run;
-
-static void start(run *r)
-{
-	memset(r, 0, sizeof *r);
-	vg_batch_init(&r->b);
-	r->ctx.out = &r->b;
-	r->ctx.now_ns = NOW;
-	r->ctx.ref_ns = NOW;
-}
-
-static int feed(run *r, const char *s)
+/* Parse the C string s as the next NDJSON chunk; returns the parser's
+ * code, also kept in r->rc. */
+static int feed_json(run *r, const char *s)
 {
 	return r->rc = vg_fmt_json.parse(&r->ctx, s, strlen(s));
-}
-
-/* Release the state as vg_parse_ctx_reset would (not linked here). */
-static void done(run *r)
-{
-	if (r->ctx.state)
-		r->ctx.free_state(r->ctx.state);
-	vg_batch_free(&r->b);
-}
-
-static const char *sval(const run *r, size_t i, const char *name)
-{
-	const vg_field *f = vg_batch_get(&r->b, i, name);
-	if (f == NULL)
-		return NULL;
-	assert_int_equal(f->type, VG_T_STR);
-	return f->v.s;
-}
-
-static int64_t iso(const char *s)
-{
-	int64_t ns = 0;
-	assert_int_equal(vg_parse_iso8601(s, strlen(s), &ns), strlen(s));
-	return ns;
 }
 
 static void test_lines(void **st)
 {
 	(void)st;
 	run r;
-	start(&r);
-	feed(&r, "{\"@timestamp\":\"2024-02-03T04:05:06.789Z\",\"level\":\"warn\",\"http\":{\"status\":403,"
+	run_start(&r, NOW);
+	feed_json(&r, "{\"@timestamp\":\"2024-02-03T04:05:06.789Z\",\"level\":\"warn\",\"http\":{\"status\":403,"
 		 "\"path\":\"/admin\"},\"tags\":[\"a\",\"b\"],\"dur\":1.5,\"ok\":false,\"user\":null}\n"
 		 "\n"
 		 "   \r\n"
@@ -106,8 +66,8 @@ static void test_time_keys(void **st)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		run r;
-		start(&r);
-		feed(&r, cases[i].line);
+		run_start(&r, NOW);
+		feed_json(&r, cases[i].line);
 		assert_int_equal(vg_batch_count(&r.b), 1);
 		assert_int_equal(r.b.nparse_errors, 0);
 		if (r.b.ev[0].t != cases[i].t)
@@ -134,11 +94,11 @@ static void test_bad_lines(void **st)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		run r;
-		start(&r);
+		run_start(&r, NOW);
 		vg_buf in = {0};
 		vg_buf_printf(&in, "{\"ok\":1}\n%s\n{\"ok\":2}\n", cases[i][0]);
 		vg_buf_putc(&in, 0);
-		feed(&r, (const char *)in.p);
+		feed_json(&r, (const char *)in.p);
 		assert_int_equal(vg_batch_count(&r.b), 3);
 		assert_int_equal(r.b.nparse_errors, 1);
 		const char *got = sval(&r, 1, "_parse_error");
@@ -160,8 +120,8 @@ static void test_bad_lines(void **st)
 		vg_buf_putc(&in, '[');
 	vg_buf_putc(&in, 0);
 	run r;
-	start(&r);
-	feed(&r, (const char *)in.p);
+	run_start(&r, NOW);
+	feed_json(&r, (const char *)in.p);
 	assert_int_equal(vg_batch_count(&r.b), 1);
 	assert_string_equal(sval(&r, 0, "_parse_error"), "nesting deeper than 64 levels at byte 68");
 	done(&r);
@@ -173,22 +133,22 @@ static void test_chunks_and_state(void **st)
 {
 	(void)st;
 	run r;
-	start(&r);
+	run_start(&r, NOW);
 	r.ctx.group = "app";
-	feed(&r, "{\"a\":1}\n{\"a\":2}\n");
+	feed_json(&r, "{\"a\":1}\n{\"a\":2}\n");
 	void *state = r.ctx.state;
 	assert_non_null(state);
-	feed(&r, "{\"a\":3}");
+	feed_json(&r, "{\"a\":3}");
 	assert_ptr_equal(r.ctx.state, state);
 	assert_int_equal(vg_batch_count(&r.b), 3);
 	assert_int_equal(vg_batch_get(&r.b, 2, "a")->v.i, 3);
 	assert_int_equal(r.b.ev[2].group, vg_strtab_find(&r.b.groups, "app", 3));
 	done(&r);
 	/* another format's state is refused, not misread */
-	start(&r);
+	run_start(&r, NOW);
 	int other = 0;
 	r.ctx.state = &other;
-	assert_int_equal(feed(&r, "{}"), VG_EINVAL);
+	assert_int_equal(feed_json(&r, "{}"), VG_EINVAL);
 	assert_non_null(strstr(r.ctx.err.msg, "another format's state"));
 	r.ctx.state = NULL;
 	done(&r);

@@ -1,110 +1,13 @@
 /* test_logfmt.c — the logfmt parser: pairs and types, times, escapes,
  * malformed pairs, chunking, detection. */
-#include "testutil.h"
-
-#include "event/batch.h"
-#include "parse/parse.h"
-#include "util/timeutil.h"
-
-static int64_t ts(int64_t y, unsigned mo, unsigned d, int hh, int mi, int ss)
-{
-	return (vg_days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss) * VG_NS_PER_SEC;
-}
+#include "parsefix.h"
 
 #define NOW ts(2023, 11, 14, 22, 13, 20)
 
-typedef struct fx {
-	vg_batch b;
-	vg_parse_ctx ctx;
-} fx;
-
+/* A fixture parsing logfmt at NOW. */
 static void fx_init(fx *f)
 {
-	memset(f, 0, sizeof *f);
-	vg_batch_init(&f->b);
-	f->ctx.out = &f->b;
-	f->ctx.now_ns = NOW;
-	f->ctx.ref_ns = NOW;
-}
-
-static void fx_free(fx *f)
-{
-	if (f->ctx.state)
-		f->ctx.free_state(f->ctx.state);
-	vg_batch_free(&f->b);
-}
-
-static void feed(fx *f, const char *s, size_t n)
-{
-	assert_int_equal(vg_fmt_logfmt.parse(&f->ctx, s, n), 0);
-}
-
-static void feeds(fx *f, const char *s)
-{
-	feed(f, s, strlen(s));
-}
-
-static const vg_field *get(const fx *f, size_t i, const char *name)
-{
-	assert_true(i < f->b.nev);
-	return vg_batch_get(&f->b, i, name);
-}
-
-static void want_int(const fx *f, size_t i, const char *name, int64_t v)
-{
-	const vg_field *x = get(f, i, name);
-	if (x == NULL)
-		fail_msg("event %zu: no field %s", i, name);
-	assert_int_equal(x->type, VG_T_INT);
-	assert_int_equal(x->v.i, v);
-}
-
-static void want_str(const fx *f, size_t i, const char *name, const char *s)
-{
-	const vg_field *x = get(f, i, name);
-	if (x == NULL)
-		fail_msg("event %zu: no field %s", i, name);
-	assert_int_equal(x->type, VG_T_STR);
-	assert_int_equal(x->len, strlen(s));
-	assert_memory_equal(x->v.s, s, x->len);
-}
-
-static const char *perr(const fx *f, size_t i)
-{
-	const vg_field *x = get(f, i, "_parse_error");
-	return x ? x->v.s : NULL;
-}
-
-static void want_raw(const fx *f, size_t i, const char *raw)
-{
-	assert_true(i < f->b.nev);
-	assert_int_equal(f->b.ev[i].rawlen, strlen(raw));
-	assert_memory_equal(f->b.ev[i].raw, raw, strlen(raw));
-}
-
-static void same_events(const vg_batch *a, const vg_batch *b)
-{
-	assert_int_equal(a->nev, b->nev);
-	assert_int_equal(a->nparse_errors, b->nparse_errors);
-	for (size_t i = 0; i < a->nev; i++) {
-		const vg_event *x = &a->ev[i], *y = &b->ev[i];
-		assert_int_equal(x->t, y->t);
-		assert_int_equal(x->rawlen, y->rawlen);
-		assert_memory_equal(x->raw, y->raw, x->rawlen);
-		assert_int_equal(x->nfields, y->nfields);
-		for (uint32_t k = 0; k < x->nfields; k++) {
-			const vg_field *fa = &a->f[x->first + k], *fb = &b->f[y->first + k];
-			assert_string_equal(vg_strtab_get(&a->fields, fa->fid, NULL),
-					    vg_strtab_get(&b->fields, fb->fid, NULL));
-			assert_int_equal(fa->type, fb->type);
-			if (fa->type == VG_T_INT)
-				assert_int_equal(fa->v.i, fb->v.i);
-			else {
-				assert_int_equal(fa->len, fb->len);
-				assert_memory_equal(fa->v.s, fb->v.s, fa->len);
-			}
-		}
-	}
+	fx_open(f, &vg_fmt_logfmt, NOW);
 }
 
 static void test_pairs_and_types(void **st)
@@ -297,16 +200,7 @@ static void test_chunk_boundaries(void **st)
 	fx_init(&whole);
 	feed(&whole, s, len);
 	assert_int_equal(vg_batch_count(&whole.b), 5);
-	for (size_t cut = 0; cut <= len; cut++) {
-		if (cut != 0 && cut != len && s[cut - 1] != '\n')
-			continue;
-		fx two;
-		fx_init(&two);
-		feed(&two, s, cut);
-		feed(&two, s + cut, len - cut);
-		same_events(&whole.b, &two.b);
-		fx_free(&two);
-	}
+	same_at_cuts(fx_init, &whole.b, s, len, 1);
 	fx_free(&whole);
 }
 
@@ -331,15 +225,8 @@ static void test_detect(void **st)
 	assert_int_equal(vg_fmt_logfmt.detect(yes, strlen(yes)), 80);
 	const char *prefixed = "2024-01-01T00:00:00Z level=info msg=hi\n";
 	assert_int_equal(vg_fmt_logfmt.detect(prefixed, strlen(prefixed)), 80);
-	size_t len;
-	char *s = slurp(shared_path("syslog/secure-rhel7.log"), &len);
-	assert_non_null(s);
-	assert_int_equal(vg_fmt_logfmt.detect(s, len), 0);
-	free(s);
-	s = slurp(shared_path("vpcflow/aws-doc-examples.log"), &len);
-	assert_non_null(s);
-	assert_int_equal(vg_fmt_logfmt.detect(s, len), 0);
-	free(s);
+	assert_int_equal(detect_shared(&vg_fmt_logfmt, "syslog/secure-rhel7.log"), 0);
+	assert_int_equal(detect_shared(&vg_fmt_logfmt, "vpcflow/aws-doc-examples.log"), 0);
 	const char *no[] = {
 		"",
 		"{\"a\": \"b=c\"}\n",

@@ -1,104 +1,13 @@
 /* test_syslog.c — the syslog parser: RFC 3164, RFC 5424, ISO timestamps,
  * year inference, sshd/PAM/sudo fields, malformed lines, detection. */
-#include "testutil.h"
-
-#include "event/batch.h"
-#include "parse/parse.h"
-#include "util/ip.h"
-#include "util/timeutil.h"
-
-/* A UTC civil time in ns. */
-static int64_t ts(int64_t y, unsigned mo, unsigned d, int hh, int mi, int ss)
-{
-	return (vg_days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss) * VG_NS_PER_SEC;
-}
+#include "parsefix.h"
 
 #define NOW ts(2023, 11, 14, 22, 13, 20)
 
-typedef struct fx {
-	vg_batch b;
-	vg_parse_ctx ctx;
-} fx;
-
+/* A fixture parsing syslog at NOW. */
 static void fx_init(fx *f)
 {
-	memset(f, 0, sizeof *f);
-	vg_batch_init(&f->b);
-	f->ctx.out = &f->b;
-	f->ctx.now_ns = NOW;
-	f->ctx.ref_ns = NOW;
-}
-
-static void fx_free(fx *f)
-{
-	if (f->ctx.state)
-		f->ctx.free_state(f->ctx.state);
-	vg_batch_free(&f->b);
-}
-
-static void feed(fx *f, const char *s, size_t n)
-{
-	assert_int_equal(vg_fmt_syslog.parse(&f->ctx, s, n), 0);
-}
-
-static void feeds(fx *f, const char *s)
-{
-	feed(f, s, strlen(s));
-}
-
-static const vg_field *get(const fx *f, size_t i, const char *name)
-{
-	assert_true(i < f->b.nev);
-	return vg_batch_get(&f->b, i, name);
-}
-
-static void want_int(const fx *f, size_t i, const char *name, int64_t v)
-{
-	const vg_field *x = get(f, i, name);
-	if (x == NULL)
-		fail_msg("event %zu: no field %s", i, name);
-	assert_int_equal(x->type, VG_T_INT);
-	assert_int_equal(x->v.i, v);
-}
-
-static void want_str(const fx *f, size_t i, const char *name, const char *s)
-{
-	const vg_field *x = get(f, i, name);
-	if (x == NULL)
-		fail_msg("event %zu: no field %s", i, name);
-	assert_int_equal(x->type, VG_T_STR);
-	assert_string_equal(x->v.s, s);
-	assert_int_equal(x->len, strlen(s));
-}
-
-static void want_ip(const fx *f, size_t i, const char *name, const char *text)
-{
-	uint8_t ip[16];
-	assert_int_equal(vg_ip_parse(text, strlen(text), ip), 0);
-	const vg_field *x = get(f, i, name);
-	if (x == NULL)
-		fail_msg("event %zu: no field %s", i, name);
-	assert_int_equal(x->type, VG_T_IP);
-	assert_memory_equal(x->v.ip, ip, 16);
-}
-
-static void want_absent(const fx *f, size_t i, const char *name)
-{
-	if (get(f, i, name) != NULL)
-		fail_msg("event %zu: field %s should be absent", i, name);
-}
-
-static const char *perr(const fx *f, size_t i)
-{
-	const vg_field *x = get(f, i, "_parse_error");
-	return x ? x->v.s : NULL;
-}
-
-static void want_raw(const fx *f, size_t i, const char *raw)
-{
-	assert_true(i < f->b.nev);
-	assert_int_equal(f->b.ev[i].rawlen, strlen(raw));
-	assert_memory_equal(f->b.ev[i].raw, raw, strlen(raw));
+	fx_open(f, &vg_fmt_syslog, NOW);
 }
 
 /* Number of events whose field name is the string s. */
@@ -120,41 +29,9 @@ static size_t count_set(const fx *f, const char *name)
 	return n;
 }
 
-/* Two batches hold the same events (times, groups, raw text, fields). */
-static void same_events(const vg_batch *a, const vg_batch *b)
-{
-	assert_int_equal(a->nev, b->nev);
-	assert_int_equal(a->nparse_errors, b->nparse_errors);
-	for (size_t i = 0; i < a->nev; i++) {
-		const vg_event *x = &a->ev[i], *y = &b->ev[i];
-		assert_int_equal(x->t, y->t);
-		assert_string_equal(vg_strtab_get(&a->groups, x->group, NULL),
-				    vg_strtab_get(&b->groups, y->group, NULL));
-		assert_int_equal(x->rawlen, y->rawlen);
-		assert_memory_equal(x->raw, y->raw, x->rawlen);
-		assert_int_equal(x->nfields, y->nfields);
-		for (uint32_t k = 0; k < x->nfields; k++) {
-			const vg_field *fa = &a->f[x->first + k], *fb = &b->f[y->first + k];
-			assert_string_equal(vg_strtab_get(&a->fields, fa->fid, NULL),
-					    vg_strtab_get(&b->fields, fb->fid, NULL));
-			assert_int_equal(fa->type, fb->type);
-			if (fa->type == VG_T_INT)
-				assert_int_equal(fa->v.i, fb->v.i);
-			else if (fa->type == VG_T_IP)
-				assert_memory_equal(fa->v.ip, fb->v.ip, 16);
-			else {
-				assert_int_equal(fa->len, fb->len);
-				assert_memory_equal(fa->v.s, fb->v.s, fa->len);
-			}
-		}
-	}
-}
-
 static char *secure_log(size_t *len)
 {
-	char *s = slurp(shared_path("syslog/secure-rhel7.log"), len);
-	assert_non_null(s);
-	return s;
+	return read_shared("syslog/secure-rhel7.log", len);
 }
 
 /* The real RHEL 7 /var/log/secure: every line an event, and the counts of
@@ -615,19 +492,7 @@ static void test_chunk_boundaries(void **st)
 	fx whole;
 	fx_init(&whole);
 	feed(&whole, s, len);
-	size_t line = 0;
-	for (size_t cut = 0; cut <= len; cut++) {
-		if (cut != 0 && cut != len && s[cut - 1] != '\n')
-			continue;
-		if (line++ % 97 != 0 && cut != len)
-			continue;
-		fx two;
-		fx_init(&two);
-		feed(&two, s, cut);
-		feed(&two, s + cut, len - cut);
-		same_events(&whole.b, &two.b);
-		fx_free(&two);
-	}
+	same_at_cuts(fx_init, &whole.b, s, len, 97);
 	/* Line by line, as a network receiver would feed it. */
 	fx each;
 	fx_init(&each);
@@ -678,14 +543,8 @@ static void test_detect(void **st)
 	};
 	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
 		assert_int_equal(vg_fmt_syslog.detect(yes[i], strlen(yes[i])), 90);
-	char *v = slurp(shared_path("vpcflow/aws-doc-examples.log"), &len);
-	assert_non_null(v);
-	assert_int_equal(vg_fmt_syslog.detect(v, len), 0);
-	free(v);
-	v = slurp(shared_path("vpcflow/cloudwatch-export.log"), &len);
-	assert_non_null(v);
-	assert_int_equal(vg_fmt_syslog.detect(v, len), 0);
-	free(v);
+	assert_int_equal(detect_shared(&vg_fmt_syslog, "vpcflow/aws-doc-examples.log"), 0);
+	assert_int_equal(detect_shared(&vg_fmt_syslog, "vpcflow/cloudwatch-export.log"), 0);
 	const char *no[] = {
 		"",
 		"{\"a\": 1}\n",

@@ -1,53 +1,12 @@
 /* test_text.c — the fallback text format: one raw event per line. */
-#include "testutil.h"
-
-#include "event/batch.h"
-#include "parse/parse.h"
-#include "util/timeutil.h"
-
-static int64_t ts(int64_t y, unsigned mo, unsigned d, int hh, int mi, int ss)
-{
-	return (vg_days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss) * VG_NS_PER_SEC;
-}
+#include "parsefix.h"
 
 #define NOW ts(2023, 11, 14, 22, 13, 20)
 
-typedef struct fx {
-	vg_batch b;
-	vg_parse_ctx ctx;
-} fx;
-
+/* A fixture parsing text at NOW. */
 static void fx_init(fx *f)
 {
-	memset(f, 0, sizeof *f);
-	vg_batch_init(&f->b);
-	f->ctx.out = &f->b;
-	f->ctx.now_ns = NOW;
-	f->ctx.ref_ns = NOW;
-}
-
-static void fx_free(fx *f)
-{
-	if (f->ctx.state)
-		f->ctx.free_state(f->ctx.state);
-	vg_batch_free(&f->b);
-}
-
-static void feed(fx *f, const char *s, size_t n)
-{
-	assert_int_equal(vg_fmt_text.parse(&f->ctx, s, n), 0);
-}
-
-static void feeds(fx *f, const char *s)
-{
-	feed(f, s, strlen(s));
-}
-
-static void want_raw(const fx *f, size_t i, const char *raw)
-{
-	assert_true(i < f->b.nev);
-	assert_int_equal(f->b.ev[i].rawlen, strlen(raw));
-	assert_memory_equal(f->b.ev[i].raw, raw, strlen(raw));
+	fx_open(f, &vg_fmt_text, NOW);
 }
 
 static void test_lines_and_times(void **st)

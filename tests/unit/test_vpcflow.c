@@ -1,107 +1,21 @@
 /* test_vpcflow.c — the VPC Flow Logs parser: sample files, layouts,
  * chunking, malformed input, detection. */
-#include "testutil.h"
-
-#include "event/batch.h"
-#include "parse/parse.h"
-#include "util/ip.h"
-#include "util/timeutil.h"
+#include "parsefix.h"
 
 #define NOW (INT64_C(1700000000) * VG_NS_PER_SEC)
 #define SEC(s) (INT64_C(s) * VG_NS_PER_SEC)
 
-typedef struct fx {
-	vg_batch b;
-	vg_parse_ctx ctx;
-} fx;
-
+/* A fixture parsing vpcflow at NOW. */
 static void fx_init(fx *f)
 {
-	memset(f, 0, sizeof *f);
-	vg_batch_init(&f->b);
-	f->ctx.out = &f->b;
-	f->ctx.now_ns = NOW;
-	f->ctx.ref_ns = NOW;
-}
-
-static void fx_free(fx *f)
-{
-	if (f->ctx.state)
-		f->ctx.free_state(f->ctx.state);
-	vg_batch_free(&f->b);
-}
-
-static void feed(fx *f, const char *s, size_t n)
-{
-	assert_int_equal(vg_fmt_vpcflow.parse(&f->ctx, s, n), 0);
-}
-
-static void feeds(fx *f, const char *s)
-{
-	feed(f, s, strlen(s));
+	fx_open(f, &vg_fmt_vpcflow, NOW);
 }
 
 static char *sample(const char *name, size_t *len)
 {
 	char rel[256];
 	snprintf(rel, sizeof rel, "vpcflow/%s", name);
-	char *p = slurp(shared_path(rel), len);
-	assert_non_null(p);
-	return p;
-}
-
-static const vg_field *get(const fx *f, size_t i, const char *name)
-{
-	return vg_batch_get(&f->b, i, name);
-}
-
-static void want_int(const fx *f, size_t i, const char *name, int64_t v)
-{
-	const vg_field *x = get(f, i, name);
-	if (x == NULL)
-		fail_msg("event %zu: no field %s", i, name);
-	assert_int_equal(x->type, VG_T_INT);
-	assert_int_equal(x->v.i, v);
-}
-
-static void want_str(const fx *f, size_t i, const char *name, const char *s)
-{
-	const vg_field *x = get(f, i, name);
-	if (x == NULL)
-		fail_msg("event %zu: no field %s", i, name);
-	assert_int_equal(x->type, VG_T_STR);
-	assert_string_equal(x->v.s, s);
-	assert_int_equal(x->len, strlen(s));
-}
-
-static void want_ip(const fx *f, size_t i, const char *name, const char *text)
-{
-	uint8_t ip[16];
-	assert_int_equal(vg_ip_parse(text, strlen(text), ip), 0);
-	const vg_field *x = get(f, i, name);
-	if (x == NULL)
-		fail_msg("event %zu: no field %s", i, name);
-	assert_int_equal(x->type, VG_T_IP);
-	assert_memory_equal(x->v.ip, ip, 16);
-}
-
-static void want_absent(const fx *f, size_t i, const char *name)
-{
-	if (get(f, i, name) != NULL)
-		fail_msg("event %zu: field %s should be absent", i, name);
-}
-
-static const char *perr(const fx *f, size_t i)
-{
-	const vg_field *x = get(f, i, "_parse_error");
-	return x ? x->v.s : NULL;
-}
-
-static void want_raw(const fx *f, size_t i, const char *raw)
-{
-	assert_true(i < f->b.nev);
-	assert_int_equal(f->b.ev[i].rawlen, strlen(raw));
-	assert_memory_equal(f->b.ev[i].raw, raw, strlen(raw));
+	return read_shared(rel, len);
 }
 
 static const char *group_name(const fx *f, size_t i)
@@ -148,41 +62,6 @@ static void want_roundtrip(const fx *f, size_t i)
 	out[o] = 0;
 	assert_int_equal(f->b.ev[i].rawlen, o);
 	assert_memory_equal(f->b.ev[i].raw, out, o);
-}
-
-/* Two batches hold the same events: times, groups, templates, raw text and
- * every field by name, type and value. */
-static void same_events(const vg_batch *a, const vg_batch *b)
-{
-	assert_int_equal(a->nev, b->nev);
-	assert_int_equal(a->nparse_errors, b->nparse_errors);
-	for (size_t i = 0; i < a->nev; i++) {
-		const vg_event *x = &a->ev[i], *y = &b->ev[i];
-		assert_int_equal(x->t, y->t);
-		assert_string_equal(vg_strtab_get(&a->groups, x->group, NULL),
-				    vg_strtab_get(&b->groups, y->group, NULL));
-		assert_int_equal(x->rawtmpl == 0, y->rawtmpl == 0);
-		if (x->rawtmpl)
-			assert_string_equal(vg_strtab_get(&a->tmpls, x->rawtmpl - 1, NULL),
-					    vg_strtab_get(&b->tmpls, y->rawtmpl - 1, NULL));
-		assert_int_equal(x->rawlen, y->rawlen);
-		assert_memory_equal(x->raw, y->raw, x->rawlen);
-		assert_int_equal(x->nfields, y->nfields);
-		for (uint32_t k = 0; k < x->nfields; k++) {
-			const vg_field *fa = &a->f[x->first + k], *fb = &b->f[y->first + k];
-			assert_string_equal(vg_strtab_get(&a->fields, fa->fid, NULL),
-					    vg_strtab_get(&b->fields, fb->fid, NULL));
-			assert_int_equal(fa->type, fb->type);
-			if (fa->type == VG_T_INT)
-				assert_int_equal(fa->v.i, fb->v.i);
-			else if (fa->type == VG_T_IP)
-				assert_memory_equal(fa->v.ip, fb->v.ip, 16);
-			else {
-				assert_int_equal(fa->len, fb->len);
-				assert_memory_equal(fa->v.s, fb->v.s, fa->len);
-			}
-		}
-	}
 }
 
 static const char V2_HDR[] = "version account-id interface-id srcaddr dstaddr srcport dstport "
@@ -413,16 +292,7 @@ static void check_chunking(const char *s, size_t len)
 	fx whole;
 	fx_init(&whole);
 	feed(&whole, s, len);
-	for (size_t cut = 0; cut <= len; cut++) {
-		if (cut != 0 && cut != len && s[cut - 1] != '\n')
-			continue;
-		fx two;
-		fx_init(&two);
-		feed(&two, s, cut);
-		feed(&two, s + cut, len - cut);
-		same_events(&whole.b, &two.b);
-		fx_free(&two);
-	}
+	same_at_cuts(fx_init, &whole.b, s, len, 1);
 	fx_free(&whole);
 }
 
@@ -677,11 +547,7 @@ static void test_detect(void **st)
 			 "2 123456789010 eni-1 - - - - - - - 1431280876 1431280934 - NODATA\n"
 			 "2 123456789010 eni-1 172.31.16";  /* cut mid-line */
 	assert_int_equal(vg_fmt_vpcflow.detect(v2, strlen(v2)), 90);
-	size_t len;
-	char *sys = slurp(shared_path("syslog/secure-rhel7.log"), &len);
-	assert_non_null(sys);
-	assert_int_equal(vg_fmt_vpcflow.detect(sys, len), 0);
-	free(sys);
+	assert_int_equal(detect_shared(&vg_fmt_vpcflow, "syslog/secure-rhel7.log"), 0);
 	const char *others[] = {
 		"",
 		"\n\n",
