@@ -107,6 +107,8 @@ void vg_ev_begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t
 	e->rawlen = (uint32_t)rawlen;
 	e->nfields = 0;
 	e->first = (uint32_t)b->nf;
+	b->raw_in = raw;
+	b->raw_in_len = rawlen;
 	b->open = 1;
 	b->overflow = 0;
 	if (cut)
@@ -152,6 +154,7 @@ static vg_field *slot(vg_batch *b, uint32_t fid)
 	vg_field *f = &b->f[b->nf++];
 	f->fid = fid;
 	f->len = 0;
+	f->raw_off = 0;
 	return f;
 }
 
@@ -164,6 +167,12 @@ void vg_ev_str(vg_batch *b, uint32_t fid, const char *s, size_t n)
 		n = VG_MAX_RAW;
 	f->type = VG_T_STR;
 	f->len = (uint32_t)n;
+	/* Pointer comparison across objects is done on integers: a parser's
+	 * value that is a slice of the raw text it passed is known to stand
+	 * there, which spares the store from searching for it. */
+	uintptr_t ps = (uintptr_t)s, pr = (uintptr_t)b->raw_in;
+	f->raw_off = b->raw_in && ps >= pr && ps - pr + n <= b->raw_in_len
+		? (uint32_t)(ps - pr) + 1 : 0;
 	const char *last = b->last_s[fid];
 	if (last && b->last_len[fid] == n && memcmp(last, s, n) == 0) {
 		f->v.s = last;

@@ -57,6 +57,9 @@ typedef struct vg_field {
 	uint32_t fid;      /* id in the batch's field table */
 	uint32_t len;      /* string length (VG_T_STR) */
 	uint8_t type;      /* vg_type */
+	uint32_t raw_off;  /* VG_T_STR: 1 + where the value's bytes stand in the
+			    * event's raw text, when the parser handed a slice
+			    * of it (a JSON string without escapes); else 0 */
 	union {
 		int64_t i;
 		double d;
@@ -89,6 +92,8 @@ typedef struct vg_batch {
 	int overflow;       /* this event hit VG_MAX_FIELDS */
 	uint32_t perr_fid;  /* id of "_parse_error" */
 	uint32_t *gsort;    /* group id -> sort key id + 1 (in tmpls), or 0 */
+	const char *raw_in;  /* the open event's raw text as the caller passed it */
+	size_t raw_in_len;
 	const char **last_s; /* fid -> the last string value stored for it: an
 			      * equal value reuses that copy, so repeated
 			      * values share one pointer (less memory, and

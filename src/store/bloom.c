@@ -74,9 +74,10 @@ void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void 
 		}
 		if (k == start)
 			continue;
-		fn(vg_token_hash(s + start, k - start), ctx);
-		if (!has_minor)
+		if (!has_minor) {
+			fn(vg_token_hash(s + start, k - start), ctx);
 			continue;
+		}
 		size_t j = start;
 		while (j < k) {
 			while (j < k && cls[(unsigned char)s[j]] == 1)

@@ -10,10 +10,16 @@
  *    " ' ( ) [ ] { } < > , ; = | & ! ? `
  *  - each major token is also split at minor breakers . / : - @ _ \ # $ %
  *    + * ~ into subtokens;
- *  - the filter holds every major token and every subtoken, lowercased
- *    (ASCII), as 64-bit hashes (vg_token_hash, defined in docs/FORMAT.md);
- *    tokens longer than VG_TOKEN_MAX bytes are hashed on their first
- *    VG_TOKEN_MAX bytes.
+ *  - the filter holds every subtoken, lowercased (ASCII), as 64-bit hashes
+ *    (vg_token_hash, defined in docs/FORMAT.md); a major token without
+ *    minor breakers is its own only subtoken. Tokens longer than
+ *    VG_TOKEN_MAX bytes are hashed on their first VG_TOKEN_MAX bytes.
+ *
+ * So a search term may skip a block only if one of the term's subtokens
+ * is not in the block's filter: `10.0.1.5` is looked up as 10, 0, 1, 5.
+ * (Whole major tokens were held too at first; leaving them out halved the
+ * hashing of JSON events, whose ARNs and IDs are full of minor breakers,
+ * and costs only filter precision.)
  *
  * A block filter is a plain Bloom filter of 2^k bits with 3 probes derived
  * from one 64-bit hash (Kirsch–Mitzenmacher), at about 10 bits per distinct

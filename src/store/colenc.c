@@ -291,8 +291,12 @@ static void enc_strs_in_raw(const vg_colin *in, const vg_field **tv, size_t m,
 	for (size_t k = 0; k < m; k++) {
 		uint32_t r = in->rows ? in->rows[k] : (uint32_t)k;
 		const char *raw = ref->raw[r];
-		const char *p = raw && tv[k]->len
-			? memmem(raw, ref->rawlen[r], tv[k]->v.s, tv[k]->len) : NULL;
+		const vg_field *f = tv[k];
+		const char *p = NULL;
+		if (raw && f->raw_off && f->raw_off - 1 + (size_t)f->len <= ref->rawlen[r])
+			p = raw + f->raw_off - 1; /* the batch knows where it stands */
+		else if (raw && f->len)
+			p = memmem(raw, ref->rawlen[r], f->v.s, f->len);
 		if (p) {
 			marks[k >> 3] |= (uint8_t)(1u << (k & 7));
 			offs[nf] = p - raw;

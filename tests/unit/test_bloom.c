@@ -32,8 +32,9 @@ static void test_tokens(void **st)
 	assert_true(has(&v, "not"));
 	assert_true(has(&v, "authorized"));
 	assert_true(has(&v, "AUTHORIZED"));        /* case-insensitive */
-	assert_true(has(&v, "arn:aws:iam::123:user/bob")); /* a whole major token */
-	assert_true(has(&v, "iam"));               /* and its subtokens */
+	assert_false(has(&v, "arn:aws:iam::123:user/bob")); /* not whole major tokens */
+	assert_true(has(&v, "iam"));               /* but their subtokens */
+	assert_true(has(&v, "123"));
 	assert_true(has(&v, "bob"));
 	assert_true(has(&v, "ec2"));
 	assert_false(has(&v, "authorize"));        /* tokens, not substrings */
