@@ -68,6 +68,16 @@ static uint64_t abs64(int64_t v)
 	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 }
 
+void vg_col_thread_done(void)
+{
+	ZSTD_freeCCtx(tl_cctx);
+	ZSTD_freeDCtx(tl_dctx);
+	tl_cctx = NULL;
+	tl_dctx = NULL;
+	vg_strtab_free(&tl_dict);
+	vg_buf_free(&tl_raw);
+}
+
 double vg_int_cost(const int64_t *v, size_t n)
 {
 	/* The cheaper of frame-of-reference and delta, as enc_ints chooses. */

@@ -93,6 +93,11 @@ typedef struct vg_col {
 int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, const vg_col *ref,
 		  vg_arena *arena, vg_col *col, vg_err *err);
 
+/* Free this thread's encoder and decoder scratch (zstd contexts, the
+ * dictionary table). A thread that encoded or decoded calls it before it
+ * exits; the next use on the thread recreates what it needs. */
+void vg_col_thread_done(void);
+
 /* Estimated encoded bytes of INT values, for choosing a reference: zero
  * values cost an eighth (they compress to almost nothing). */
 double vg_int_cost(const int64_t *v, size_t n);

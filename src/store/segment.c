@@ -638,6 +638,15 @@ static void worker_init(segw *w, const segw *proto)
 	w->worker = 1;
 }
 
+static void *worker_run(void *arg);
+
+static void *worker_thread(void *arg)
+{
+	worker_run(arg);
+	vg_col_thread_done();
+	return NULL;
+}
+
 static void *worker_run(void *arg)
 {
 	work *wk = arg;
@@ -667,7 +676,7 @@ static void encode_blocks(segw *proto, const uint32_t *rows, blockrec *blocks, s
 	pthread_t tid[VG_SEAL_THREADS];
 	size_t started = 0;
 	for (size_t k = 1; k < nthreads; k++)
-		if (pthread_create(&tid[started], NULL, worker_run, &wk) == 0)
+		if (pthread_create(&tid[started], NULL, worker_thread, &wk) == 0)
 			started++;
 	worker_run(&wk); /* this thread works too */
 	for (size_t k = 0; k < started; k++)
