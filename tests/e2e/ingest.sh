@@ -118,7 +118,12 @@ printf 'garbage \x00\x01\x02 line\n{"Records":[{"eventTime":"bad"\n' > "$TMP/jun
 [ $rc -eq 0 ] || fail "junk cloudtrail: rc=$rc"
 "$VIGIL" cat --data "$D" --from 2000-01-01 --to bogus 2> "$TMP/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "cannot read time 'bogus'" "$TMP/err" || fail "bad time: rc=$rc"
+deep=$TMP/deep; d=$deep; for i in $(seq 40); do d=$d/d; done; mkdir -p "$d"
+echo 'deep line' > "$d/x.log"; echo 'shallow line' > "$deep/y.log"
+"$VIGIL" ingest --data "$D" "$deep" > /dev/null 2> "$TMP/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "nested deeper than 32" "$TMP/err" || fail "deep directories: rc=$rc"
 set -e
+"$VIGIL" cat --data "$D" | grep -q 'shallow line' || fail "a too-deep directory stopped the other inputs"
 after=$("$VIGIL" cat --data "$D" | wc -l)
 [ "$after" -gt "$before" ] || fail "junk input was not stored as parse errors"
 "$VIGIL" cat --data "$D" | grep -c '"_parse_error"' > "$TMP/n"

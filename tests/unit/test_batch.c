@@ -71,12 +71,54 @@ static void test_clear_and_abort(void **st)
 	vg_batch_free(&b);
 }
 
+static void test_raw_and_name_limits(void **st)
+{
+	(void)st;
+	vg_batch b;
+	vg_batch_init(&b);
+	size_t big = VG_MAX_RAW + 100;
+	char *raw = malloc(big);
+	memset(raw, 'a', big);
+	vg_ev_begin(&b, 0, 1, raw, big);
+	vg_ev_end(&b);
+	assert_int_equal(b.ev[0].rawlen, VG_MAX_RAW);
+	const vg_field *pe = vg_batch_get(&b, 0, "_parse_error");
+	assert_non_null(pe);
+	assert_non_null(strstr(pe->v.s, "longer than 1 MiB"));
+	/* A name past VG_MAX_NAME is cut there: two names differing only
+	 * after it are one field. */
+	char n1[VG_MAX_NAME + 10], n2[VG_MAX_NAME + 10];
+	memset(n1, 'x', sizeof n1);
+	memcpy(n2, n1, sizeof n2);
+	n2[VG_MAX_NAME + 5] = 'y';
+	assert_int_equal(vg_batch_field(&b, n1, sizeof n1), vg_batch_field(&b, n2, sizeof n2));
+	/* Repeated string values share one copy; different ones do not. */
+	uint32_t f = vg_batch_field(&b, "s", 1);
+	for (int i = 0; i < 3; i++) {
+		vg_ev_begin(&b, 0, 2 + i, "x", 1);
+		vg_ev_str(&b, f, i < 2 ? "same" : "other", i < 2 ? 4 : 5);
+		vg_ev_end(&b);
+	}
+	assert_ptr_equal(vg_batch_get(&b, 1, "s")->v.s, vg_batch_get(&b, 2, "s")->v.s);
+	assert_ptr_not_equal(vg_batch_get(&b, 2, "s")->v.s, vg_batch_get(&b, 3, "s")->v.s);
+	assert_string_equal(vg_batch_get(&b, 3, "s")->v.s, "other");
+	/* A value that is a slice of the raw text knows where it stands. */
+	const char *line = "k=hello there";
+	vg_ev_begin(&b, 0, 9, line, strlen(line));
+	vg_ev_str(&b, f, line + 2, 5);
+	vg_ev_end(&b);
+	assert_int_equal(vg_batch_get(&b, 4, "s")->raw_off, 3);
+	free(raw);
+	vg_batch_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_and_read),
 		cmocka_unit_test(test_field_limit),
 		cmocka_unit_test(test_clear_and_abort),
+		cmocka_unit_test(test_raw_and_name_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
