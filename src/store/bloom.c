@@ -38,7 +38,7 @@ static inline uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 29);
 }
 
-uint64_t vg_token_hash(const char *s, size_t n)
+static inline uint64_t tokhash(const char *s, size_t n)
 {
 	if (n > VG_TOKEN_MAX)
 		n = VG_TOKEN_MAX;
@@ -59,6 +59,11 @@ uint64_t vg_token_hash(const char *s, size_t n)
 	return h ^ (h >> 32);
 }
 
+uint64_t vg_token_hash(const char *s, size_t n)
+{
+	return tokhash(s, n);
+}
+
 void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void *ctx)
 {
 	pthread_once(&cls_once, init_cls);
@@ -75,7 +80,7 @@ void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void 
 		if (k == start)
 			continue;
 		if (!has_minor) {
-			fn(vg_token_hash(s + start, k - start), ctx);
+			fn(tokhash(s + start, k - start), ctx);
 			continue;
 		}
 		size_t j = start;
@@ -86,7 +91,7 @@ void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void 
 			while (j < k && cls[(unsigned char)s[j]] == 0)
 				j++;
 			if (j > ss)
-				fn(vg_token_hash(s + ss, j - ss), ctx);
+				fn(tokhash(s + ss, j - ss), ctx);
 		}
 	}
 }
