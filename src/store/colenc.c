@@ -333,6 +333,23 @@ static void enc_strs_in_raw(const vg_colin *in, const vg_field **tv, size_t m,
 	free(exc);
 }
 
+/* Smallest and largest address, compared as 16 network-order bytes. */
+static void ip_range(const vg_field **tv, size_t m, vg_colstat *st)
+{
+	const uint8_t *lo = tv[0]->v.ip, *hi = tv[0]->v.ip;
+	for (size_t k = 1; k < m; k++) {
+		const uint8_t *ip = tv[k]->v.ip;
+		if (ip16_eq(ip, tv[k - 1]->v.ip))
+			continue;
+		if (memcmp(ip, lo, 16) < 0)
+			lo = ip;
+		else if (memcmp(ip, hi, 16) > 0)
+			hi = ip;
+	}
+	memcpy(st->ipmin, lo, 16);
+	memcpy(st->ipmax, hi, 16);
+}
+
 /* Values of type t, in row order, gathered from the column. */
 static size_t gather(const vg_colin *in, uint8_t t, const vg_field **out)
 {
@@ -382,6 +399,8 @@ static void enc_payload(const vg_colin *in, vg_buf *b, vg_colstat *st, vg_tokset
 		if (!(types & (1u << t)))
 			continue;
 		size_t m = gather(in, t, tv);
+		if (t == VG_T_IP)
+			ip_range(tv, m, st);
 		vg_buf_uvarint(b, m);
 		if (t == VG_T_INT) {
 			int64_t *iv = vg_xmalloc(m * sizeof *iv);

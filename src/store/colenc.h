@@ -64,6 +64,8 @@ typedef struct vg_colstat {
 	uint8_t types;           /* bit (1 << type) for each type present */
 	uint32_t npresent;
 	int64_t imin, imax;      /* over INT values, when present */
+	uint8_t ipmin[16], ipmax[16]; /* over IP values (network order), when
+				       * present: CIDR filters skip blocks */
 	uint32_t ndistinct;      /* distinct STR/IP values (0 if not counted) */
 } vg_colstat;
 

@@ -598,6 +598,10 @@ static void footer_block(vg_buf *fb, const blockrec *br, uint32_t ncols, uint64_
 		vg_buf_uvarint(fb, cr->st.npresent);
 		vg_buf_svarint(fb, cr->st.imin);
 		vg_buf_svarint(fb, cr->st.imax);
+		if (cr->st.types & (1u << VG_T_IP)) {
+			vg_buf_put(fb, cr->st.ipmin, 16);
+			vg_buf_put(fb, cr->st.ipmax, 16);
+		}
 		vg_buf_uvarint(fb, cr->st.ndistinct);
 		vg_buf_uvarint(fb, (uint64_t)(cr->ref + 1));
 	}
@@ -930,8 +934,16 @@ static int parse_footer(vg_seg *s, vg_cur *c, uint64_t data_end, vg_err *err)
 				continue;
 			if (off < 8 || len > UINT32_MAX || off + len > data_end ||
 			    vg_cur_u8(c, &ch->st.types) || vg_cur_uvarint(c, &np) || np > nr ||
-			    vg_cur_svarint(c, &ch->st.imin) || vg_cur_svarint(c, &ch->st.imax) ||
-			    vg_cur_uvarint(c, &nd))
+			    vg_cur_svarint(c, &ch->st.imin) || vg_cur_svarint(c, &ch->st.imax))
+				return CORRUPT("bad chunk record in block %u", bi);
+			const uint8_t *ipr;
+			if ((ch->st.types & (1u << VG_T_IP)) && vg_cur_bytes(c, 32, &ipr) == 0) {
+				memcpy(ch->st.ipmin, ipr, 16);
+				memcpy(ch->st.ipmax, ipr + 16, 16);
+			} else if (ch->st.types & (1u << VG_T_IP)) {
+				return CORRUPT("bad address range in block %u", bi);
+			}
+			if (vg_cur_uvarint(c, &nd))
 				return CORRUPT("bad chunk record in block %u", bi);
 			uint64_t ref;
 			if (vg_cur_uvarint(c, &ref) || ref > k)

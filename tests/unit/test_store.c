@@ -358,6 +358,12 @@ static void test_reference_columns(void **state)
 	assert_true(seg->blocks[0].chunks[vg_seg_col(seg, "end")].ref == vg_seg_col(seg, "start"));
 	assert_true(seg->blocks[0].chunks[vg_seg_col(seg, "pkt-addr")].ref == vg_seg_col(seg, "addr"));
 	assert_int_equal(seg->blocks[0].chunks[vg_seg_col(seg, "end")].st.imax, 1699920000 + 999 * 7 + 60);
+	/* Address ranges per block, for CIDR filters to skip blocks. */
+	char lo[64], hi[64];
+	vg_ip_format(seg->blocks[0].chunks[vg_seg_col(seg, "addr")].st.ipmin, lo);
+	vg_ip_format(seg->blocks[0].chunks[vg_seg_col(seg, "addr")].st.ipmax, hi);
+	assert_string_equal(lo, "10.1.0.0");
+	assert_string_equal(hi, "10.1.6.249");
 	assert_int_equal(vg_seg_verify(seg, &e), 0);
 	vg_seg_close(seg);
 	assert_int_equal(vg_store_open_seg(st, 1, &seg, &e), 0);
