@@ -29,7 +29,7 @@ static const command commands[] = {
 	{"cat", vg_cmd_cat, "vigil cat [--data DIR] [--group G] [--from T] [--to T]",
 	 "Print stored events as JSON lines in time order. Times: ISO-8601, epoch seconds, or\n"
 	 "relative (-7d, -1h@h, @d)."},
-	{"check", vg_cmd_check, "vigil check [--data DIR] [--quiet]",
+	{"check", vg_cmd_check, "vigil check [--data DIR] [--quiet] [--verbose]",
 	 "Verify the store: every segment's content hash, the hash chain across segments, that\n"
 	 "every column decodes, and the write-ahead log. Exit status 0 only when all verifies."},
 	{"demo", vg_cmd_demo,

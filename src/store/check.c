@@ -19,7 +19,9 @@
 
 typedef struct checker {
 	FILE *out;
+	int verbose;
 	int fails;
+	uint64_t segs, rows, bytes, dropped, wal_records, wal_events;
 } checker;
 
 static void fail(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -58,9 +60,14 @@ static void check_segment(checker *c, const char *dir, const vg_seginfo *info,
 		fail(c, "segment %" PRIu64 ": chain hash differs from the manifest's", info->seq);
 	else if (vg_seg_verify(s, &e) != 0)
 		fail(c, "%s", e.msg);
-	else
-		fprintf(c->out, "ok segment %" PRIu64 " %s %" PRIu64 " rows %" PRIu64 " bytes\n",
-			info->seq, info->group, info->nrows, info->bytes);
+	else {
+		c->segs++;
+		c->rows += info->nrows;
+		c->bytes += info->bytes;
+		if (c->verbose)
+			fprintf(c->out, "ok segment %" PRIu64 " %s %" PRIu64 " rows %" PRIu64 " bytes\n",
+				info->seq, info->group, info->nrows, info->bytes);
+	}
 	vg_seg_close(s);
 }
 
@@ -104,8 +111,8 @@ static void check_wal(checker *c, const char *dir, uint64_t gen)
 		fail(c, "WAL %s: damaged record at byte %" PRIu64 " (%s) with valid records after it",
 		     p, r.valid_bytes, r.torn_reason);
 	else {
-		fprintf(c->out, "ok WAL %" PRIu64 " records, %" PRIu64 " events\n", r.records,
-			r.events);
+		c->wal_records = r.records;
+		c->wal_events = r.events;
 		if (r.torn_bytes)
 			fprintf(c->out,
 				"note WAL: %" PRIu64 " bytes after the last complete record (%s): "
@@ -115,9 +122,9 @@ static void check_wal(checker *c, const char *dir, uint64_t gen)
 	vg_batch_free(&b);
 }
 
-int vg_store_check(const char *dir, FILE *report, vg_err *err)
+int vg_store_check(const char *dir, FILE *report, int verbose, vg_err *err)
 {
-	checker c = {report, 0};
+	checker c = {.out = report, .verbose = verbose};
 	vg_manifest m;
 	int exists;
 	vg_err e = {0};
@@ -141,10 +148,17 @@ int vg_store_check(const char *dir, FILE *report, vg_err *err)
 			fail(&c, "manifest: chain broken at segment %" PRIu64, me->info.seq);
 		if (!me->dropped)
 			check_segment(&c, dir, &me->info, prev);
+		else
+			c.dropped++;
 		memcpy(prev, me->info.chain, VG_HASH_LEN);
 	}
 	check_orphans(&c, dir, &m);
 	check_wal(&c, dir, m.wal_gen);
+	fprintf(report,
+		"%s %" PRIu64 " segments (%" PRIu64 " events, %" PRIu64 " bytes), a hash chain of %zu links "
+		"(%" PRIu64 " removed by retention), the WAL (%" PRIu64 " records, %" PRIu64 " events)\n",
+		c.fails ? "checked" : "verified", c.segs, c.rows, c.bytes, m.n, c.dropped,
+		c.wal_records, c.wal_events);
 	vg_manifest_free(&m);
 	if (c.fails)
 		return vg_seterr(err, VG_ECORRUPT, -1, "the store does not verify: %d problem(s)",

@@ -93,8 +93,10 @@ typedef struct vg_store_stats {
 void vg_store_stats_get(const vg_store *st, vg_store_stats *s);
 
 /* Verify everything in dir: manifest, every segment's hashes and chain,
- * every chunk decodes, the WAL's records. Writes one line per finding to
- * report. Returns 0 only when everything verifies. */
-int vg_store_check(const char *dir, FILE *report, vg_err *err);
+ * every chunk decodes, the WAL's records. Writes a line per problem ("FAIL
+ * ...") and per harmless finding ("note ..."), a line per verified segment
+ * when verbose, and a closing summary to report. Returns 0 only when
+ * everything verifies. */
+int vg_store_check(const char *dir, FILE *report, int verbose, vg_err *err);
 
 #endif

@@ -154,7 +154,7 @@ static void test_wal_then_seal_roundtrip(void **state)
 	assert_true(found022);
 	collect_free(&before);
 	collect_free(&after);
-	assert_int_equal(vg_store_check(dir, stderr, &e), 0);
+	assert_int_equal(vg_store_check(dir, stderr, 1, &e), 0);
 }
 
 static void flip_byte(const char *path, long off)
@@ -191,7 +191,7 @@ static void test_check_detects_flipped_bytes(void **state)
 	(void)state;
 	sealed_store();
 	vg_err e = {0};
-	assert_int_equal(vg_store_check(dir, stderr, &e), 0);
+	assert_int_equal(vg_store_check(dir, stderr, 1, &e), 0);
 	char seg[400];
 	snprintf(seg, sizeof seg, "%s/seg/00000001.vseg", dir);
 	struct stat sb;
@@ -202,14 +202,14 @@ static void test_check_detects_flipped_bytes(void **state)
 	for (long off = 0; off < sb.st_size; off += 97) {
 		flip_byte(seg, off);
 		FILE *dn = fopen("/dev/null", "w");
-		int rc = vg_store_check(dir, dn, &e);
+		int rc = vg_store_check(dir, dn, 1, &e);
 		fclose(dn);
 		tried++;
 		detected += rc != 0;
 		flip_byte(seg, off);
 	}
 	assert_int_equal(detected, tried);
-	assert_int_equal(vg_store_check(dir, stderr, &e), 0);
+	assert_int_equal(vg_store_check(dir, stderr, 1, &e), 0);
 }
 
 static void test_wal_torn_tail_and_middle(void **state)
@@ -226,7 +226,7 @@ static void test_wal_torn_tail_and_middle(void **state)
 	assert_int_equal(write(fd, "VWAL\x40\0\0\0garbage", 15), 15);
 	close(fd);
 	vg_err e = {0};
-	assert_int_equal(vg_store_check(dir, stderr, &e), 0);
+	assert_int_equal(vg_store_check(dir, stderr, 1, &e), 0);
 	collect c = {0};
 	read_all(0, &c);
 	assert_int_equal(c.n, 2002 + 12);
@@ -244,7 +244,7 @@ static void test_wal_torn_tail_and_middle(void **state)
 	assert_int_equal(vg_store_close(st, &e), 0);
 	flip_byte(wal, 40);
 	FILE *dn = fopen("/dev/null", "w");
-	assert_int_equal(vg_store_check(dir, dn, &e), VG_ECORRUPT);
+	assert_int_equal(vg_store_check(dir, dn, 1, &e), VG_ECORRUPT);
 	fclose(dn);
 	/* And a writer refuses to truncate it away. */
 	assert_int_equal(vg_store_open(dir, &o, &st, &e), VG_ECORRUPT);
@@ -270,7 +270,7 @@ static void test_retention_keeps_chain(void **state)
 	assert_int_equal(ss.dropped_segments, 2);
 	assert_int_equal(ss.segments, n - 2);
 	assert_int_equal(vg_store_close(st, &e), 0);
-	assert_int_equal(vg_store_check(dir, stderr, &e), 0);
+	assert_int_equal(vg_store_check(dir, stderr, 1, &e), 0);
 	collect c = {0};
 	read_all(1, &c);
 	assert_int_equal(c.n, 12);
