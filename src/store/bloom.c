@@ -96,6 +96,16 @@ void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void 
 	}
 }
 
+int vg_token_aligned(const char *text, size_t len, size_t off, size_t n)
+{
+	pthread_once(&cls_once, init_cls);
+	if (off > len || n > len - off || n == 0)
+		return 0;
+	int before = off == 0 || cls[(unsigned char)text[off - 1]] != 0;
+	int after = off + n == len || cls[(unsigned char)text[off + n]] != 0;
+	return before && after;
+}
+
 static void set_insert(vg_tokset *t, uint64_t h)
 {
 	size_t i = h & (t->nslots - 1);

@@ -37,6 +37,10 @@
 
 /* Call fn(hash, ctx) for every token and subtoken of s. */
 void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void *ctx);
+/* 1 if bytes [off, off + n) of text start and end on token boundaries (a
+ * breaker or the text's edge on both sides), so their tokens are tokens of
+ * the text too. */
+int vg_token_aligned(const char *text, size_t len, size_t off, size_t n);
 /* Hash of one token as the filter stores it (lowercased). */
 uint64_t vg_token_hash(const char *s, size_t n);
 

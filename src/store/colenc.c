@@ -245,25 +245,32 @@ static void enc_strs(const vg_field *const *vals, size_t n, vg_buf *b, vg_colsta
 	 * the string at all for most rows. */
 	const char *pc[256] = {0};
 	uint32_t pid[256];
+	/* A value that stands verbatim in a stored raw text (raw_off) already
+	 * gave its tokens with that text: only the others are tokenized. */
+	uint8_t *verbatim = toks ? vg_xcalloc(n, 1) : NULL;
 	for (size_t k = 0; k < n; k++) {
 		const vg_field *f = vals[k];
 		plain += f->len + uvarint_len(f->len);
 		size_t h = ((uintptr_t)f->v.s >> 3) & 255;
 		if (pc[h] == f->v.s && d->lens[pid[h]] == f->len) {
 			ids[k] = pid[h];
-			continue;
-		}
-		if (k && f->len == vals[k - 1]->len && memcmp(f->v.s, vals[k - 1]->v.s, f->len) == 0) {
-			ids[k] = ids[k - 1];
 		} else {
-			ids[k] = vg_strtab_intern(d, f->v.s, f->len);
+			if (k && f->len == vals[k - 1]->len &&
+			    memcmp(f->v.s, vals[k - 1]->v.s, f->len) == 0)
+				ids[k] = ids[k - 1];
+			else
+				ids[k] = vg_strtab_intern(d, f->v.s, f->len);
+			pc[h] = f->v.s;
+			pid[h] = ids[k];
 		}
-		pc[h] = f->v.s;
-		pid[h] = ids[k];
+		if (verbatim && f->raw_off)
+			verbatim[ids[k]] = 1;
 	}
 	if (toks)
 		for (size_t k = 0; k < d->n; k++)
-			vg_tokset_add_text(toks, d->str[k], d->lens[k]);
+			if (!verbatim[k])
+				vg_tokset_add_text(toks, d->str[k], d->lens[k]);
+	free(verbatim);
 	size_t nd = d->n, dict = 0;
 	for (size_t k = 0; k < nd; k++)
 		dict += d->lens[k] + uvarint_len(d->lens[k]);

@@ -72,7 +72,9 @@ typedef struct vg_colstat {
 struct vg_tokset;
 /* Encode a column into out (appended): codec byte, sizes, payload.
  * zlevel is the zstd level. Fills *st. When toks is not NULL, the search
- * tokens of every distinct STR and IP value are added to it (bloom.h). */
+ * tokens of every distinct STR and IP value are added to it (bloom.h),
+ * except STR values that carry a raw_off: the caller guarantees their row's
+ * raw text is stored and tokenized, so their tokens are in already. */
 int vg_col_encode(const vg_colin *in, int zlevel, vg_buf *out, vg_colstat *st,
 		  struct vg_tokset *toks, vg_err *err);
 

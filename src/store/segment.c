@@ -535,6 +535,13 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 		for (uint32_t k = 0; k < e->nfields; k++) {
 			uint32_t c = w->col_of_fid[f[k].fid];
 			acc_push(&w->acc[c], r, &f[k]);
+			/* A value counts as standing in the raw text (its tokens
+			 * already given, see vg_col_encode) only when that text
+			 * is stored and the value sits on token boundaries. */
+			vg_field *cp = &w->acc[c].vals[w->acc[c].n - 1];
+			if (cp->raw_off && (!w->rawp[r] ||
+					    !vg_token_aligned(w->rawp[r], w->rawl[r], cp->raw_off - 1, cp->len)))
+				cp->raw_off = 0;
 		}
 	}
 	/* Point address values at their contiguous copies (the copy array may

@@ -83,12 +83,28 @@ static void test_bloom(void **st)
 	vg_tokset_free(&t);
 }
 
+static void test_aligned(void **st)
+{
+	(void)st;
+	const char *t = "{\"k\":\"abc\",\"u\":\"arn:aws:iam\"}";
+	size_t n = strlen(t);
+	const char *p = strstr(t, "abc");
+	assert_true(vg_token_aligned(t, n, (size_t)(p - t), 3));
+	assert_false(vg_token_aligned(t, n, (size_t)(p - t), 2));      /* ab|c */
+	assert_false(vg_token_aligned(t, n, (size_t)(p - t) + 1, 2));  /* a|bc */
+	p = strstr(t, "aws");
+	assert_true(vg_token_aligned(t, n, (size_t)(p - t), 3));       /* :aws: */
+	assert_true(vg_token_aligned(t, 3, 0, 3));                     /* whole text */
+	assert_false(vg_token_aligned(t, n, n - 1, 5));                /* past the end */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_hash_case_and_length),
 		cmocka_unit_test(test_bloom),
+		cmocka_unit_test(test_aligned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
