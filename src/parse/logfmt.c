@@ -57,15 +57,6 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* 1 if the n bytes hold nothing but spaces, tabs and carriage returns. */
-static int is_blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!is_ws(s[i]) && s[i] != '\r')
-			return 0;
-	return 1;
-}
-
 /* The integer that is all of s (`-?[1-9][0-9]*` or `0`, within int64),
  * in *v; returns 0, or -1 when s is not such an integer. */
 static int whole_int(const char *s, size_t n, int64_t *v)
@@ -290,7 +281,7 @@ static int lf_parse(vg_parse_ctx *ctx, const char *buf, size_t len)
 		pos += n + (nl != NULL);
 		if (n > 0 && line[n - 1] == '\r')
 			n--;
-		if (is_blank(line, n))
+		if (vg_line_blank(line, n))
 			continue;
 		parse_line(ctx, st, group, line, n);
 	}
@@ -340,27 +331,16 @@ static int looks_like_logfmt(const char *s, size_t n)
 
 /* Confidence that buf is logfmt: the share of its first lines in which
  * most tokens are key=value. */
+static int lf_look(void *ctx, const char *line, size_t n, int index)
+{
+	(void)ctx;
+	(void)index;
+	return looks_like_logfmt(line, n);
+}
+
 static int lf_detect(const char *buf, size_t len)
 {
-	int lines = 0, good = 0;
-	size_t pos = 0;
-	while (pos < len && lines < 50) {
-		const char *line = buf + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		if (nl == NULL && lines > 0)
-			break;  /* a cut last line says nothing */
-		size_t n = nl ? (size_t)(nl - line) : len - pos;
-		pos += n + 1;
-		if (is_blank(line, n))
-			continue;
-		lines++;
-		good += looks_like_logfmt(line, n);
-	}
-	if (lines == 0 || good == 0)
-		return 0;
-	if (good == lines)
-		return 80;
-	return good * 10 >= lines * 8 ? 60 : 10;
+	return vg_detect_lines(buf, len, 50, lf_look, NULL, 80, 60, 10);
 }
 
 const vg_format vg_fmt_logfmt = {

@@ -73,6 +73,20 @@ const vg_format *vg_format_detect(const char *buf, size_t len);
 /* Release ctx->state (calls free_state) so the ctx can start a new input. */
 void vg_parse_ctx_reset(vg_parse_ctx *ctx);
 
+/* 1 if the line holds only spaces, tabs and carriage returns. */
+int vg_line_blank(const char *s, size_t n);
+
+/* For line formats' detect(): walk the first `max` non-blank whole lines
+ * of buf (a last line cut by the 64 KiB window is skipped, unless it is the
+ * only one) and ask look(ctx, line, n, index) about each: 1 looks right, 0
+ * does not, -1 is a sure yes that ends the walk (a header line). Returns -1
+ * for a sure yes, else the share of good lines mapped to a confidence:
+ * `all` when every line is good, `most` from 80%, `some` below, 0 for
+ * none. */
+int vg_detect_lines(const char *buf, size_t len, int max,
+		    int (*look)(void *ctx, const char *line, size_t n, int index), void *ctx,
+		    int all, int most, int some);
+
 /* Group used when the user gave none and the format names none itself. */
 uint32_t vg_parse_group(vg_parse_ctx *ctx, const char *dflt);
 

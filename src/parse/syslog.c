@@ -84,15 +84,6 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* 1 if the n bytes hold nothing but spaces, tabs and carriage returns. */
-static int is_blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return 0;
-	return 1;
-}
-
 static int starts(sl_str s, const char *prefix)
 {
 	size_t n = strlen(prefix);
@@ -593,7 +584,7 @@ static int sl_parse(vg_parse_ctx *ctx, const char *buf, size_t len)
 		pos += n + (nl != NULL);
 		if (n > 0 && line[n - 1] == '\r')
 			n--;
-		if (is_blank(line, n))
+		if (vg_line_blank(line, n))
 			continue;
 		parse_line(&c, line, n);
 	}
@@ -635,30 +626,18 @@ static int looks_like_syslog(const sl_ctx *c, sl_str s)
 
 /* Confidence that buf is syslog: the share of its first lines that look
  * like syslog. */
+static int sl_look(void *ctx, const char *line, size_t n, int index)
+{
+	(void)index;
+	return looks_like_syslog(ctx, (sl_str){line, n});
+}
+
 static int sl_detect(const char *buf, size_t len)
 {
 	sl_ctx c;
 	memset(&c, 0, sizeof c);
 	c.ref_year = 2000;
-	int lines = 0, good = 0;
-	size_t pos = 0;
-	while (pos < len && lines < 50) {
-		const char *line = buf + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		if (nl == NULL && lines > 0)
-			break;  /* a cut last line says nothing */
-		size_t n = nl ? (size_t)(nl - line) : len - pos;
-		pos += n + 1;
-		if (is_blank(line, n))
-			continue;
-		lines++;
-		good += looks_like_syslog(&c, (sl_str){line, n});
-	}
-	if (lines == 0 || good == 0)
-		return 0;
-	if (good == lines)
-		return 90;
-	return good * 10 >= lines * 8 ? 70 : 20;
+	return vg_detect_lines(buf, len, 50, sl_look, &c, 90, 70, 20);
 }
 
 const vg_format vg_fmt_syslog = {

@@ -12,15 +12,6 @@
 
 #include "util/timeutil.h"
 
-/* 1 if the n bytes hold nothing but spaces, tabs and carriage returns. */
-static int is_blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return 0;
-	return 1;
-}
-
 /* The time of a line that starts with an ISO-8601 timestamp (bare or in
  * brackets) followed by the end, a space or punctuation; otherwise dflt.
  * A timestamp running straight into more digits or letters
@@ -53,7 +44,7 @@ static int text_parse(vg_parse_ctx *ctx, const char *buf, size_t len)
 		pos += n + (nl != NULL);
 		if (n > 0 && line[n - 1] == '\r')
 			n--;
-		if (is_blank(line, n))
+		if (vg_line_blank(line, n))
 			continue;
 		vg_ev_begin(ctx->out, group, leading_time(line, n, ctx->now_ns), line, n);
 		vg_ev_end(ctx->out);

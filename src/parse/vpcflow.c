@@ -99,20 +99,6 @@ typedef struct vpc_toks {
 	uint32_t len[VPC_MAXCOL];
 } vpc_toks;
 
-static int is_sep(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* 1 if the n bytes hold nothing but spaces, tabs and carriage returns. */
-static int is_blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!is_sep(s[i]) && s[i] != '\r')
-			return 0;
-	return 1;
-}
-
 /* Record a value ending at s + end that started after the previous
  * separator; runs of separators make empty values, which are skipped. */
 static inline void add_tok(vpc_toks *t, const char *s, size_t *from, size_t end)
@@ -453,7 +439,7 @@ static int vpc_parse(vg_parse_ctx *ctx, const char *buf, size_t len)
 			n--;
 		/* Most lines start with a digit: check blankness only when it
 		 * can be. */
-		if (n == 0 || ((unsigned char)line[0] <= ' ' && is_blank(line, n)))
+		if (n == 0 || ((unsigned char)line[0] <= ' ' && vg_line_blank(line, n)))
 			continue;
 		parse_line(ctx, st, group, line, n);
 	}
@@ -487,38 +473,27 @@ static int looks_like_record(const vpc_toks *t)
 
 /* Confidence that buf starts a VPC flow log: a header line with AWS field
  * names is conclusive; otherwise the share of record-shaped lines. */
+static int vpc_look(void *ctx, const char *line, size_t n, int index)
+{
+	(void)ctx;
+	int64_t ignored;
+	size_t k = n > 20 && line[4] == '-' ? vg_parse_iso8601(line, n, &ignored) : 0;
+	if (k >= 19 && k < n && line[k] == ' ') {
+		line += k + 1;
+		n -= k + 1;
+	}
+	vpc_toks t;
+	split(line, n, &t);
+	int hs = header_score(&t);
+	if (index == 0 && hs >= 3 && t.n >= 3)
+		return -1;
+	return hs >= 3 || looks_like_record(&t);
+}
+
 static int vpc_detect(const char *buf, size_t len)
 {
-	int lines = 0, good = 0;
-	size_t pos = 0;
-	while (pos < len && lines < 50) {
-		const char *line = buf + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		if (nl == NULL && lines > 0)
-			break;  /* a cut last line says nothing */
-		size_t n = nl ? (size_t)(nl - line) : len - pos;
-		pos += n + 1;
-		if (is_blank(line, n))
-			continue;
-		int64_t ignored;
-		size_t k = n > 20 && line[4] == '-' ? vg_parse_iso8601(line, n, &ignored) : 0;
-		if (k >= 19 && k < n && line[k] == ' ') {
-			line += k + 1;
-			n -= k + 1;
-		}
-		vpc_toks t;
-		split(line, n, &t);
-		int hs = header_score(&t);
-		if (lines == 0 && hs >= 3 && t.n >= 3)
-			return 90;
-		lines++;
-		good += hs >= 3 || looks_like_record(&t);
-	}
-	if (lines == 0 || good == 0)
-		return 0;
-	if (good == lines)
-		return 90;
-	return good * 10 >= lines * 8 ? 70 : 20;
+	int r = vg_detect_lines(buf, len, 50, vpc_look, NULL, 90, 70, 20);
+	return r < 0 ? 90 : r;
 }
 
 const vg_format vg_fmt_vpcflow = {
