@@ -234,6 +234,43 @@ static void resolve_tmpl(segw *w, uint32_t id)
 }
 
 /* 1 if the event's raw text equals its template rendering. */
+/* Does text [p, p + n) equal the value of field f printed as text? */
+static int field_text_is(const vg_field *f, const char *p, size_t n)
+{
+	char tmp[64];
+	size_t len;
+	switch (f->type) {
+	case VG_T_STR:
+		return f->len == n && memcmp(f->v.s, p, n) == 0;
+	case VG_T_INT: {
+		/* Printed backwards: no buffer object, no call. */
+		uint64_t u = f->v.i < 0 ? (uint64_t)0 - (uint64_t)f->v.i : (uint64_t)f->v.i;
+		char *q = tmp + sizeof tmp;
+		do {
+			*--q = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (f->v.i < 0)
+			*--q = '-';
+		len = (size_t)(tmp + sizeof tmp - q);
+		return len == n && memcmp(q, p, n) == 0;
+	}
+	case VG_T_IP:
+		len = vg_ip_format(f->v.ip, tmp);
+		return len == n && memcmp(tmp, p, n) == 0;
+	default: {
+		vg_buf b = {0};
+		vg_field_text(&b, f);
+		int same = b.len == n && memcmp(b.p, p, n) == 0;
+		vg_buf_free(&b);
+		return same;
+	}
+	}
+}
+
+/* 1 if the event's raw text equals its template rendering: the template's
+ * fields printed in order, separated by single spaces, `-` for absent.
+ * Compared piece by piece against the raw text, nothing is built. */
 static int tmpl_matches(segw *w, const vg_event *e)
 {
 	tmpl *t = &w->tmpls[e->rawtmpl - 1];
@@ -244,26 +281,35 @@ static int tmpl_matches(segw *w, const vg_event *e)
 		w->fstamp[f[k].fid] = w->stamp;
 		w->fpos[f[k].fid] = k;
 	}
-	vg_buf *r = &w->render;
-	vg_buf_clear(r);
+	/* An event the parser flagged keeps its raw text as it came. */
+	if (w->fstamp[w->b->perr_fid] == w->stamp)
+		return 0;
+	const char *raw = e->raw;
+	size_t rl = e->rawlen, pos = 0;
 	uint32_t used = 0;
 	for (uint32_t k = 0; k < t->n; k++) {
-		if (k)
-			vg_buf_putc(r, ' ');
+		if (k) {
+			if (pos >= rl || raw[pos] != ' ')
+				return 0;
+			pos++;
+		}
+		const char *sp = memchr(raw + pos, ' ', rl - pos);
+		size_t end = sp ? (size_t)(sp - raw) : rl;
 		uint32_t fid = t->fids[k];
 		if (fid != UINT32_MAX && w->fstamp[fid] == w->stamp) {
-			vg_field_text(r, &f[w->fpos[fid]]);
+			const vg_field *v = &f[w->fpos[fid]];
+			/* A string value may hold spaces: compare its own length. */
+			if (v->type == VG_T_STR)
+				end = pos + v->len <= rl ? pos + v->len : rl + 1;
+			if (end > rl || !field_text_is(v, raw + pos, end - pos))
+				return 0;
 			used++;
-		} else {
-			vg_buf_putc(r, '-');
-		}
-		if (r->len > e->rawlen)
+		} else if (end != pos + 1 || raw[pos] != '-') {
 			return 0;
+		}
+		pos = end;
 	}
-	/* An event the parser flagged keeps its raw text as it came. */
-	if (w->fstamp[w->b->perr_fid] == w->stamp || used == 0)
-		return 0;
-	return r->len == e->rawlen && memcmp(r->p, e->raw, e->rawlen) == 0;
+	return used > 0 && pos == rl;
 }
 
 static uint32_t add_col(segw *w, const char *name)
