@@ -80,7 +80,7 @@ static int64_t cur_time(const cursor *c, const vg_batch *mem)
 	return mem->ev[c->mem_rows[c->mpos]].t;
 }
 
-static int scan_day(vg_store *st, const vg_scan_opts *o, int64_t day, cursor *cs, size_t ncs,
+static int scan_day(vg_store *st, const vg_scan_opts *o, cursor *cs, size_t ncs,
 		    int (*fn)(void *, const vg_scan_row *), void *ctx, vg_err *err)
 {
 	const vg_batch *mem = vg_store_mem(st);
@@ -121,7 +121,6 @@ static int scan_day(vg_store *st, const vg_scan_opts *o, int64_t day, cursor *cs
 			c->mpos++;
 		}
 	}
-	(void)day;
 	return rc;
 }
 
@@ -179,7 +178,7 @@ int vg_scan_ordered(vg_store *st, const vg_scan_opts *o,
 		cs[ncs].nmem = nmd;
 		ncs++;
 		if (rc == 0)
-			rc = scan_day(st, o, days[d], cs, ncs, fn, ctx, err);
+			rc = scan_day(st, o, cs, ncs, fn, ctx, err);
 		for (size_t k = 0; k < ncs; k++) {
 			if (cs[k].loaded)
 				vg_blk_release(&cs[k].bk);

@@ -94,7 +94,6 @@ typedef struct segw {
 	uint32_t *fpos;             /* fid -> field index in the current event */
 	uint32_t *fstamp;           /* fid -> event stamp for fpos */
 	uint32_t stamp;
-	vg_buf render;
 	vg_tokset toks;
 	vg_buf file;
 	vg_buf footer;
@@ -233,7 +232,6 @@ static void resolve_tmpl(segw *w, uint32_t id)
 	t->ready = 1;
 }
 
-/* 1 if the event's raw text equals its template rendering. */
 /* Does text [p, p + n) equal the value of field f printed as text? */
 static int field_text_is(const vg_field *f, const char *p, size_t n)
 {
@@ -317,10 +315,8 @@ static uint32_t add_col(segw *w, const char *name)
 	uint32_t c = w->ncols++;
 	w->colname = vg_xrealloc(w->colname, w->ncols * sizeof *w->colname);
 	w->coltypes = vg_xrealloc(w->coltypes, w->ncols);
-	w->acc = vg_xrealloc(w->acc, w->ncols * sizeof *w->acc);
 	w->colname[c] = name;
 	w->coltypes[c] = 0;
-	memset(&w->acc[c], 0, sizeof w->acc[c]);
 	return c;
 }
 
@@ -774,7 +770,8 @@ static int write_file(const char *path, const vg_buf *data, vg_err *err)
 
 static void segw_free(segw *w)
 {
-	for (uint32_t c = 0; c < w->ncols; c++) {
+	/* Only workers have accumulators; the prototype has none. */
+	for (uint32_t c = 0; w->acc && c < w->ncols; c++) {
 		free(w->acc[c].rows);
 		free(w->acc[c].vals);
 		free(w->acc[c].ips);
@@ -803,7 +800,6 @@ static void segw_free(segw *w)
 	free(w->fstamp);
 	free(w->srows);
 	free(w->order);
-	vg_buf_free(&w->render);
 	vg_buf_free(&w->file);
 	vg_buf_free(&w->footer);
 	vg_tokset_free(&w->toks);
