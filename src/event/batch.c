@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event/value.h"
+#include "util/ip.h"
+
 void vg_batch_init(vg_batch *b)
 {
 	memset(b, 0, sizeof *b);
@@ -34,6 +37,10 @@ void vg_batch_free(vg_batch *b)
 	free(b->gsort);
 	free(b->last_s);
 	free(b->last_len);
+	for (size_t i = 0; i < b->captmplf; i++)
+		free(b->tmplfids[i]);
+	free(b->tmplfids);
+	free(b->tmplnf);
 	vg_strtab_free(&b->fields);
 	vg_strtab_free(&b->groups);
 	vg_strtab_free(&b->tmpls);
@@ -91,7 +98,9 @@ const char *vg_batch_group_sortkey(const vg_batch *b, uint32_t group)
 	return vg_strtab_get(&b->tmpls, b->gsort[group] - 1, NULL);
 }
 
-void vg_ev_begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t rawlen)
+/* Open event nev; its raw text is copied unless `borrow`. */
+static void begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t rawlen,
+		  int borrow)
 {
 	assert(!b->open);
 	if (b->nev == b->capev)
@@ -103,7 +112,7 @@ void vg_ev_begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t
 	e->t = t;
 	e->group = group;
 	e->rawtmpl = 0;
-	e->raw = vg_arena_dup(&b->arena, raw, rawlen);
+	e->raw = borrow ? NULL : vg_arena_dup(&b->arena, raw, rawlen);
 	e->rawlen = (uint32_t)rawlen;
 	e->nfields = 0;
 	e->first = (uint32_t)b->nf;
@@ -111,8 +120,28 @@ void vg_ev_begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t
 	b->raw_in_len = rawlen;
 	b->open = 1;
 	b->overflow = 0;
+	b->rendered = 0;
 	if (cut)
 		vg_ev_parse_error(b, "message longer than 1 MiB; cut there");
+}
+
+void vg_ev_begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t rawlen)
+{
+	begin(b, group, t, raw, rawlen, 0);
+}
+
+void vg_ev_begin_tmpl(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t rawlen,
+		      uint32_t tmpl)
+{
+	begin(b, group, t, raw, rawlen, 1);
+	b->ev[b->nev].rawtmpl = tmpl + 1;
+}
+
+void vg_ev_begin_rendered(vg_batch *b, uint32_t group, int64_t t, uint32_t tmpl)
+{
+	begin(b, group, t, NULL, 0, 1);
+	b->ev[b->nev].rawtmpl = tmpl + 1;
+	b->rendered = 1;
 }
 
 void vg_ev_settime(vg_batch *b, int64_t t)
@@ -222,6 +251,134 @@ void vg_ev_parse_error(vg_batch *b, const char *msg)
 		b->nparse_errors++;
 }
 
+/* The field ids template id names, in order (interned, so that a field
+ * first seen later still resolves to the same id). */
+static const uint32_t *tmpl_fids(vg_batch *b, uint32_t id, uint32_t *n)
+{
+	if (id >= b->captmplf) {
+		size_t old = b->captmplf, cap = b->captmplf;
+		vg_grow(&b->tmplfids, &cap, (size_t)id + 1, sizeof *b->tmplfids);
+		cap = b->captmplf;
+		vg_grow(&b->tmplnf, &cap, (size_t)id + 1, sizeof *b->tmplnf);
+		memset(b->tmplfids + old, 0, (cap - old) * sizeof *b->tmplfids);
+		b->captmplf = cap;
+	}
+	if (b->tmplfids[id] == NULL) {
+		size_t len, k = 0;
+		const char *s = vg_strtab_get(&b->tmpls, id, &len);
+		uint32_t *f = vg_xmalloc((len / 2 + 2) * sizeof *f), nf = 0;
+		while (k < len) {
+			size_t start = k;
+			while (k < len && s[k] != ' ')
+				k++;
+			if (k > start)
+				f[nf++] = vg_batch_field(b, s + start, k - start);
+			k++;
+		}
+		b->tmplfids[id] = f;
+		b->tmplnf[id] = nf;
+	}
+	*n = b->tmplnf[id];
+	return b->tmplfids[id];
+}
+
+/* Does text [p, p + n) equal integer v printed in decimal? Compared digit
+ * by digit from the end: no buffer, no call. */
+static int int_text_is(int64_t v, const char *p, size_t n)
+{
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t k = n;
+	do {
+		if (k == 0 || p[--k] != (char)('0' + u % 10))
+			return 0;
+		u /= 10;
+	} while (u);
+	return v < 0 ? k == 1 && p[0] == '-' : k == 0;
+}
+
+/* Does text [p, p + n) equal the value of f printed as text? `off` is where
+ * p stands in the raw text: a string value the parser sliced from that
+ * very place is equal by construction. */
+static int field_text_is(const vg_field *f, const char *p, size_t n, size_t off)
+{
+	char tmp[64];
+	size_t len;
+	switch (f->type) {
+	case VG_T_STR:
+		if (f->len != n)
+			return 0;
+		return f->raw_off == off + 1 || memcmp(f->v.s, p, n) == 0;
+	case VG_T_INT:
+		return int_text_is(f->v.i, p, n);
+	case VG_T_IP:
+		len = vg_ip_format(f->v.ip, tmp);
+		return len == n && memcmp(tmp, p, n) == 0;
+	default: {
+		vg_buf t = {0};
+		vg_field_text(&t, f);
+		int same = t.len == n && memcmp(t.p, p, n) == 0;
+		vg_buf_free(&t);
+		return same;
+	}
+	}
+}
+
+/* 1 if the open event's raw text equals its template rendering. Compared
+ * piece by piece against the text, nothing is built; the fields are found
+ * through the seen marks the open event already keeps. */
+static int tmpl_matches(vg_batch *b, const char *raw, size_t rl)
+{
+	vg_event *e = &b->ev[b->nev];
+	uint32_t mark = (uint32_t)b->nev + 1, nt;
+	/* An event the parser flagged keeps its raw text as it came. */
+	if (b->seen[b->perr_fid] == mark || b->overflow)
+		return 0;
+	const uint32_t *fids = tmpl_fids(b, e->rawtmpl - 1, &nt);
+	const vg_field *f = b->f + e->first;
+	size_t pos = 0;
+	uint32_t used = 0;
+	for (uint32_t k = 0; k < nt; k++) {
+		if (k) {
+			if (pos >= rl || raw[pos] != ' ')
+				return 0;
+			pos++;
+		}
+		const char *sp = memchr(raw + pos, ' ', rl - pos);
+		size_t end = sp ? (size_t)(sp - raw) : rl;
+		uint32_t fid = fids[k];
+		if (b->seen[fid] == mark) {
+			const vg_field *v = &f[b->seenpos[fid]];
+			/* A string value may hold spaces: compare its own length. */
+			if (v->type == VG_T_STR)
+				end = pos + v->len <= rl ? pos + v->len : rl + 1;
+			if (end > rl || !field_text_is(v, raw + pos, end - pos, pos))
+				return 0;
+			used++;
+		} else if (end != pos + 1 || raw[pos] != '-') {
+			return 0;
+		}
+		pos = end;
+	}
+	return used > 0 && pos == rl;
+}
+
+/* Settle the open event's raw text: rendered from its template when that
+ * is exact, else a copy of its own. */
+static void settle_raw(vg_batch *b)
+{
+	vg_event *e = &b->ev[b->nev];
+	if (b->rendered)
+		return;
+	const char *text = e->raw ? e->raw : b->raw_in;
+	if (e->rawtmpl && tmpl_matches(b, text, e->rawlen)) {
+		e->raw = NULL;
+		return;
+	}
+	e->rawtmpl = 0;
+	if (e->raw == NULL)
+		e->raw = vg_arena_dup(&b->arena, b->raw_in, e->rawlen);
+}
+
 void vg_ev_end(vg_batch *b)
 {
 	assert(b->open);
@@ -243,8 +400,43 @@ void vg_ev_end(vg_batch *b)
 		pf->len = (uint32_t)strlen(m);
 		pf->v.s = vg_arena_dup(&b->arena, m, pf->len);
 	}
+	settle_raw(b);
 	b->open = 0;
 	b->nev++;
+}
+
+void vg_event_raw(const vg_batch *b, const vg_event *e, vg_buf *out)
+{
+	if (e->raw != NULL || e->rawtmpl == 0) {
+		vg_buf_put(out, e->raw, e->rawlen);
+		return;
+	}
+	/* Rendering is off the hot path (reading the memtable back): the
+	 * template's names are looked up, not cached, so b stays const. */
+	size_t len, k = 0;
+	const char *s = vg_strtab_get(&b->tmpls, e->rawtmpl - 1, &len);
+	const vg_field *f = vg_event_fields(b, e);
+	int first = 1;
+	while (k < len) {
+		size_t start = k;
+		while (k < len && s[k] != ' ')
+			k++;
+		if (k > start) {
+			uint32_t fid = vg_strtab_find(&b->fields, s + start, k - start);
+			const vg_field *v = NULL;
+			for (uint32_t j = 0; j < e->nfields && fid != UINT32_MAX; j++)
+				if (f[j].fid == fid)
+					v = &f[j];
+			if (!first)
+				vg_buf_putc(out, ' ');
+			first = 0;
+			if (v)
+				vg_field_text(out, v);
+			else
+				vg_buf_putc(out, '-');
+		}
+		k++;
+	}
 }
 
 void vg_ev_abort(vg_batch *b)

@@ -25,11 +25,17 @@
  *  - a raw message longer than VG_MAX_RAW is cut there and the event gets
  *    `_parse_error`.
  *
- * A raw template (vg_ev_rawtmpl) tells the store that the raw message is
- * exactly the event's fields named in the template, printed in that order
- * and separated by single spaces, with `-` for an absent field. The store
- * verifies that claim per event and then keeps only the fields — this is
- * how a VPC flow record costs a few bytes instead of a hundred.
+ * A raw template (vg_ev_begin_tmpl, vg_ev_rawtmpl) claims that the raw
+ * message is exactly the event's fields named in the template, printed in
+ * that order (vg_field_text) and separated by single spaces, with `-` for
+ * an absent field. vg_ev_end verifies the claim while the line is still in
+ * the cache; when it holds, the event is *rendered*: the batch keeps no
+ * copy of the raw text (e->raw is NULL, e->rawtmpl names the template) and
+ * vg_event_raw prints it back from the fields — this is how a VPC flow
+ * record costs a few bytes instead of a hundred, in memory, in the WAL and
+ * in segments. When it does not hold, the raw text is kept and rawtmpl is
+ * reset to 0. So after vg_ev_end: e->rawtmpl != 0 exactly when e->raw is
+ * NULL.
  *
  * Not thread-safe; one batch per thread.
  */
@@ -72,8 +78,9 @@ typedef struct vg_event {
 	int64_t t;
 	uint32_t group;    /* id in the batch's group table */
 	uint32_t rawtmpl;  /* id + 1 in the template table, or 0 */
-	const char *raw;
-	uint32_t rawlen;
+	const char *raw;   /* NULL when rendered from rawtmpl */
+	uint32_t rawlen;   /* the raw text's length (0 if unknown: rendered
+			    * events replayed from the WAL) */
 	uint32_t nfields;
 	uint32_t first;    /* index of the first field in the batch */
 } vg_event;
@@ -101,6 +108,10 @@ typedef struct vg_batch {
 	uint32_t *last_len;
 	size_t capgsort;
 	uint64_t nparse_errors;
+	uint32_t **tmplfids; /* template id -> its field ids (resolved once) */
+	uint32_t *tmplnf;    /* template id -> how many */
+	size_t captmplf;
+	int rendered;        /* the open event is rendered, already verified */
 } vg_batch;
 
 void vg_batch_init(vg_batch *b);
@@ -114,12 +125,23 @@ uint32_t vg_batch_tmpl(vg_batch *b, const char *tmpl, size_t n);
  * space-separated field names, most significant first (at most 3 are
  * used). Like a table's ORDER BY: rows that share these values sit
  * together, which is what makes their columns compress; time still bounds
- * every block. Parsers of structured formats set it once per input. */
+ * every block. Words `a~b` declare mirror pairs instead (at most 3): a row
+ * that is the previous one with every pair swapped — the reply of a
+ * network flow — is stored without those values (docs/FORMAT.md). Parsers
+ * of structured formats set it once per input. */
 void vg_batch_sortkey(vg_batch *b, uint32_t group, const char *key, size_t n);
 /* The sort key of a group, or NULL. */
 const char *vg_batch_group_sortkey(const vg_batch *b, uint32_t group);
 
 void vg_ev_begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t rawlen);
+/* Like vg_ev_begin + vg_ev_rawtmpl, but raw is borrowed until vg_ev_end
+ * and copied only if the template does not describe it: the fast path of
+ * line formats whose lines are their fields (VPC flow logs). */
+void vg_ev_begin_tmpl(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_t rawlen,
+		      uint32_t tmpl);
+/* Begin an event whose raw text is known to be its template rendering
+ * (verified when it was first parsed): replaying the WAL. */
+void vg_ev_begin_rendered(vg_batch *b, uint32_t group, int64_t t, uint32_t tmpl);
 void vg_ev_settime(vg_batch *b, int64_t t);
 void vg_ev_setgroup(vg_batch *b, uint32_t group);
 void vg_ev_rawtmpl(vg_batch *b, uint32_t tmpl);
@@ -138,6 +160,9 @@ static inline const vg_field *vg_event_fields(const vg_batch *b, const vg_event 
 {
 	return b->f + e->first;
 }
+/* Append event e's raw text to out: the stored copy, or the template
+ * rendering of its fields. */
+void vg_event_raw(const vg_batch *b, const vg_event *e, vg_buf *out);
 /* The value of field `name` in event i, or NULL. */
 const vg_field *vg_batch_get(const vg_batch *b, size_t i, const char *name);
 /* Approximate memory held by the events, for flush decisions. */

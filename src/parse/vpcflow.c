@@ -408,11 +408,12 @@ static void parse_line(vg_parse_ctx *ctx, vpc_state *st, uint32_t group, const c
 	if (sc >= 0 && !(t.len[sc] == 1 && t.p[sc][0] == '-') && v[sc] <= INT64_MAX / VG_NS_PER_SEC)
 		when = v[sc] * VG_NS_PER_SEC;
 	vg_batch *b = ctx->out;
-	vg_ev_begin(b, group, when, line, n);
 	/* The template describes the record only; a CloudWatch prefix is not a
 	 * field, so those lines keep their raw text. */
-	if (!cw)
-		vg_ev_rawtmpl(b, st->tmpl);
+	if (cw)
+		vg_ev_begin(b, group, when, line, n);
+	else
+		vg_ev_begin_tmpl(b, group, when, line, n, st->tmpl);
 	put_fields(b, st, &t, v);
 	vg_ev_end(b);
 }
@@ -426,8 +427,11 @@ static int vpc_parse(vg_parse_ctx *ctx, const char *buf, size_t len)
 	/* Flows of one network interface sit together in a block, in time
 	 * order: one side's address is then a run, times are small steps.
 	 * (Adding srcaddr or dstport to the key was measured worse: times
-	 * scatter.) */
-	static const char key[] = "interface-id";
+	 * scatter.) Both directions of a connection are logged, the reply
+	 * being the request with the endpoints swapped: declared as mirror
+	 * pairs, the store keeps the reply's endpoints for free. */
+	static const char key[] =
+		"interface-id srcaddr~dstaddr srcport~dstport pkt-srcaddr~pkt-dstaddr";
 	vg_batch_sortkey(ctx->out, group, key, sizeof key - 1);
 	size_t pos = 0;
 	while (pos < len) {

@@ -184,7 +184,8 @@ void vg_blk_json(vg_blk *bk, uint32_t r, vg_buf *out)
 	vg_json_str(out, (const char *)raw.p, raw.len);
 	vg_buf_free(&raw);
 	for (uint32_t c = COL_TMPL + 1; c < bk->seg->ncols; c++) {
-		if (!bk->loaded[c] || bk->cols[c].types[r] == 0)
+		if (!bk->loaded[c] || bk->cols[c].types[r] == 0 ||
+		    (int32_t)c == bk->seg->mirror_col)
 			continue;
 		vg_buf_putc(out, ',');
 		vg_json_str(out, bk->seg->cols[c], strlen(bk->seg->cols[c]));
@@ -198,7 +199,14 @@ void vg_event_json(const vg_batch *b, size_t i, vg_buf *out)
 {
 	const vg_event *e = &b->ev[i];
 	head_json(out, e->t, vg_strtab_get(&b->groups, e->group, NULL));
-	vg_json_str(out, e->raw, e->rawlen);
+	if (e->raw) {
+		vg_json_str(out, e->raw, e->rawlen);
+	} else {
+		vg_buf raw = {0};
+		vg_event_raw(b, e, &raw);
+		vg_json_str(out, (const char *)raw.p, raw.len);
+		vg_buf_free(&raw);
+	}
 	const vg_field *f = vg_event_fields(b, e);
 	for (uint32_t k = 0; k < e->nfields; k++) {
 		size_t nl;

@@ -3,10 +3,19 @@
  * docs/FORMAT.md).
  *
  * The writer transposes a time-sorted run of events into columns, block by
- * block. For each event that names a raw template it rebuilds the raw text
- * from the fields and keeps only the template when the rebuilt text is
- * byte-identical; otherwise it keeps the raw text. The claim a parser makes
- * is therefore checked, never trusted.
+ * block. An event the batch rendered (its raw text verified to be its
+ * fields printed through a template, see batch.h) keeps only the template;
+ * any other keeps its raw text.
+ *
+ * Mirror rows. A group may declare column pairs (`srcaddr~dstaddr` in its
+ * sort key): network flows are logged once per direction, so the record of
+ * a connection's reply is its request with source and destination swapped.
+ * Inside a block, rows are ordered so that the two directions of a flow sit
+ * next to each other; a row whose every pair holds the previous row's
+ * values swapped is a mirror row: it stores nothing in the pair columns and
+ * a 1 in `_mirror`, and vg_seg_read puts the values back. The previous row
+ * of a mirror row is never a mirror row itself, so one step restores it.
+ * Chunk statistics are those of the restored values.
  */
 #include "store/segment.h"
 
@@ -32,6 +41,7 @@ static const char END_MAGIC[8] = {'V', 'G', 'S', 'E', 'G', 'E', 'N', 'D'};
 #define COL_TIME 0
 #define COL_RAW 1
 #define COL_TMPL 2
+#define MIRROR_COL "_mirror"
 
 void vg_seg_chain(const uint8_t prev[VG_HASH_LEN], const uint8_t content[VG_HASH_LEN],
 		  uint64_t seq, uint8_t out[VG_HASH_LEN])
@@ -62,15 +72,6 @@ static inline void prefetch_event(const vg_batch *b, uint32_t i)
 	__builtin_prefetch(e->raw + 64);
 }
 
-/* A template resolved against the batch: field ids in print order. */
-typedef struct tmpl {
-	uint32_t *fids;
-	uint32_t n;
-	const char *text;
-	uint32_t len;
-	int ready;
-} tmpl;
-
 /* Per-column value lists of the block being built. */
 typedef struct colacc {
 	uint32_t *rows;
@@ -89,16 +90,18 @@ typedef struct segw {
 	const char **colname;
 	uint8_t *coltypes;
 	colacc *acc;
-	tmpl *tmpls;
 	vg_field *synth;            /* _time, _raw/_tmpl values of the block */
-	uint32_t *fpos;             /* fid -> field index in the current event */
-	uint32_t *fstamp;           /* fid -> event stamp for fpos */
-	uint32_t stamp;
 	vg_tokset toks;
 	vg_buf file;
 	vg_buf footer;
 	uint32_t keyfids[3];        /* sort key fields, UINT32_MAX if absent */
 	uint32_t nkeys;
+	uint32_t npairs;            /* mirror pairs declared (see above) */
+	uint32_t pairfid[VG_MAX_PAIRS][2];
+	uint32_t paircol[VG_MAX_PAIRS][2];  /* their columns */
+	uint32_t col_mirror;        /* `_mirror`, or UINT32_MAX */
+	uint8_t *mirror;            /* per block row: a mirror row */
+	const vg_field **pv;        /* per block row: 2 * npairs pair values */
 	struct sortrow *srows;
 	uint32_t *order;
 	struct dense *dense;        /* per column, see dense_of */
@@ -112,11 +115,16 @@ typedef struct segw {
 	vg_err *err;
 } segw;
 
-/* A row's place in its block: the hashes of its sort key values, then time. */
+/* A row's place in its block: the hashes of its sort key values, then
+ * time, then a hash of its pairs that does not change when each pair is
+ * swapped (so both directions of a flow sort together). */
 typedef struct sortrow {
 	uint64_t k[3];
 	int64_t t;
+	uint64_t fh;
+	uint32_t dir;
 	uint32_t row;
+	const vg_field *pv[2 * VG_MAX_PAIRS];
 } sortrow;
 
 static int cmp_sortrow(const void *a, const void *b)
@@ -127,6 +135,10 @@ static int cmp_sortrow(const void *a, const void *b)
 			return x->k[k] < y->k[k] ? -1 : 1;
 	if (x->t != y->t)
 		return x->t < y->t ? -1 : 1;
+	if (x->fh != y->fh)
+		return x->fh < y->fh ? -1 : 1;
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
@@ -140,10 +152,84 @@ static uint64_t key_of(const vg_field *f)
 	}
 }
 
-/* Order the block's rows (indices into the batch) by sort key, then time. */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	return x;
+}
+
+/* Two pair values equal for mirroring: both INT or both IP, same value.
+ * Strings never mirror (their columns' dictionaries differ). */
+static int mirror_same(const vg_field *x, const vg_field *y)
+{
+	if (x == NULL || y == NULL || x->type != y->type)
+		return 0;
+	if (x->type == VG_T_INT)
+		return x->v.i == y->v.i;
+	return x->type == VG_T_IP && memcmp(x->v.ip, y->v.ip, 16) == 0;
+}
+
+/* Is sorted row r a mirror of row r - 1? Every pair swapped, every value
+ * present (so each pair column keeps a value in the block). */
+static int is_mirror(const segw *w, uint32_t r)
+{
+	if (r == 0 || w->mirror[r - 1])
+		return 0;
+	const vg_field *const *a = &w->pv[(size_t)r * 2 * w->npairs];
+	const vg_field *const *p = a - 2 * w->npairs;
+	for (uint32_t k = 0; k < w->npairs; k++)
+		if (!mirror_same(a[2 * k], p[2 * k + 1]) || !mirror_same(a[2 * k + 1], p[2 * k]))
+			return 0;
+	return 1;
+}
+
+/* Fill s's sort key hashes, pair values and pair hash from event e. */
+static void sortrow_fill(const segw *w, sortrow *s, const vg_event *e, uint32_t row)
+{
+	const vg_field *f = vg_event_fields(w->b, e);
+	memset(s, 0, sizeof *s);
+	for (uint32_t j = 0; j < e->nfields; j++) {
+		for (uint32_t k = 0; k < w->nkeys; k++)
+			if (f[j].fid == w->keyfids[k])
+				s->k[k] = key_of(&f[j]);
+		for (uint32_t k = 0; k < w->npairs; k++)
+			for (int side = 0; side < 2; side++)
+				if (f[j].fid == w->pairfid[k][side])
+					s->pv[2 * k + (uint32_t)side] = &f[j];
+	}
+	for (uint32_t k = 0; k < w->npairs; k++) {
+		uint64_t h = 0;
+		for (int side = 0; side < 2; side++)
+			if (s->pv[2 * k + (uint32_t)side])
+				h += key_of(s->pv[2 * k + (uint32_t)side]);
+		s->fh = mix64(s->fh ^ mix64(h + k));
+	}
+	/* Of the two directions of a flow, the one whose first differing
+	 * integer pair is descending sorts first and is stored, the other
+	 * mirrored: for ports, the request from an ephemeral port to a
+	 * service port. Stored rows then keep the service port in one column
+	 * (dstport), which compresses far better than a mix. */
+	s->dir = 0;
+	for (uint32_t k = 0; k < w->npairs; k++) {
+		const vg_field *a = s->pv[2 * k], *b = s->pv[2 * k + 1];
+		if (a && b && a->type == VG_T_INT && b->type == VG_T_INT && a->v.i != b->v.i) {
+			s->dir = a->v.i < b->v.i;
+			break;
+		}
+	}
+	s->t = e->t;
+	s->row = row;
+}
+
+/* Order the block's rows (indices into the batch) by sort key, then time,
+ * then flow; mark the mirror rows. */
 static const uint32_t *order_block(segw *w, const uint32_t *rows, uint32_t nb)
 {
-	if (w->nkeys == 0)
+	free(w->mirror);
+	w->mirror = NULL;
+	if (w->nkeys == 0 && w->npairs == 0)
 		return rows;
 	w->srows = vg_xrealloc(w->srows, (size_t)nb * sizeof *w->srows);
 	w->order = vg_xrealloc(w->order, (size_t)nb * sizeof *w->order);
@@ -152,36 +238,47 @@ static const uint32_t *order_block(segw *w, const uint32_t *rows, uint32_t nb)
 			prefetch_event(w->b, rows[r + PREFETCH]);
 		if (r + 2 * PREFETCH < nb)
 			__builtin_prefetch(&w->b->ev[rows[r + 2 * PREFETCH]]);
-		const vg_event *e = &w->b->ev[rows[r]];
-		const vg_field *f = vg_event_fields(w->b, e);
-		sortrow *s = &w->srows[r];
-		memset(s->k, 0, sizeof s->k);
-		for (uint32_t j = 0; j < e->nfields; j++)
-			for (uint32_t k = 0; k < w->nkeys; k++)
-				if (f[j].fid == w->keyfids[k])
-					s->k[k] = key_of(&f[j]);
-		s->t = e->t;
-		s->row = rows[r];
+		sortrow_fill(w, &w->srows[r], &w->b->ev[rows[r]], rows[r]);
 	}
 	qsort(w->srows, nb, sizeof *w->srows, cmp_sortrow);
 	for (uint32_t r = 0; r < nb; r++)
 		w->order[r] = w->srows[r].row;
+	if (w->npairs && w->col_mirror != UINT32_MAX) {
+		size_t np = 2 * (size_t)w->npairs;
+		w->mirror = vg_xcalloc(nb, 1);
+		w->pv = vg_xrealloc(w->pv, (size_t)nb * np * sizeof *w->pv);
+		for (uint32_t r = 0; r < nb; r++) {
+			memcpy(&w->pv[r * np], w->srows[r].pv, np * sizeof *w->pv);
+			w->mirror[r] = (uint8_t)is_mirror(w, r);
+		}
+	}
 	return w->order;
 }
 
+/* Sort key words are field names (at most 3 used) or mirror pairs
+ * `a~b` (at most VG_MAX_PAIRS). */
 static void resolve_sortkey(segw *w, const char *key)
 {
 	w->nkeys = 0;
+	w->npairs = 0;
 	if (key == NULL)
 		return;
 	const char *p = key;
-	while (*p && w->nkeys < 3) {
+	for (;;) {
 		while (*p == ' ')
 			p++;
 		size_t n = strcspn(p, " ");
 		if (n == 0)
 			break;
-		w->keyfids[w->nkeys++] = vg_strtab_find(&w->b->fields, p, n);
+		const char *tilde = memchr(p, '~', n);
+		if (tilde && tilde > p && tilde < p + n - 1 && w->npairs < VG_MAX_PAIRS) {
+			size_t n0 = (size_t)(tilde - p);
+			w->pairfid[w->npairs][0] = vg_strtab_find(&w->b->fields, p, n0);
+			w->pairfid[w->npairs][1] = vg_strtab_find(&w->b->fields, tilde + 1, n - n0 - 1);
+			w->npairs++;
+		} else if (!tilde && w->nkeys < 3) {
+			w->keyfids[w->nkeys++] = vg_strtab_find(&w->b->fields, p, n);
+		}
 		p += n;
 	}
 }
@@ -207,107 +304,6 @@ static inline void acc_push(colacc *c, uint32_t row, const vg_field *f)
 	}
 	c->n++;
 	c->types |= (uint8_t)(1u << f->type);
-}
-
-static void resolve_tmpl(segw *w, uint32_t id)
-{
-	tmpl *t = &w->tmpls[id];
-	if (t->ready)
-		return;
-	size_t len;
-	const char *s = vg_strtab_get(&w->b->tmpls, id, &len);
-	t->text = s;
-	t->len = (uint32_t)len;
-	t->fids = vg_xmalloc((len / 2 + 2) * sizeof *t->fids);
-	t->n = 0;
-	size_t k = 0;
-	while (k < len) {
-		size_t start = k;
-		while (k < len && s[k] != ' ')
-			k++;
-		if (k > start)
-			t->fids[t->n++] = vg_strtab_find(&w->b->fields, s + start, k - start);
-		k++;
-	}
-	t->ready = 1;
-}
-
-/* Does text [p, p + n) equal the value of field f printed as text? */
-static int field_text_is(const vg_field *f, const char *p, size_t n)
-{
-	char tmp[64];
-	size_t len;
-	switch (f->type) {
-	case VG_T_STR:
-		return f->len == n && memcmp(f->v.s, p, n) == 0;
-	case VG_T_INT: {
-		/* Printed backwards: no buffer object, no call. */
-		uint64_t u = f->v.i < 0 ? (uint64_t)0 - (uint64_t)f->v.i : (uint64_t)f->v.i;
-		char *q = tmp + sizeof tmp;
-		do {
-			*--q = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		if (f->v.i < 0)
-			*--q = '-';
-		len = (size_t)(tmp + sizeof tmp - q);
-		return len == n && memcmp(q, p, n) == 0;
-	}
-	case VG_T_IP:
-		len = vg_ip_format(f->v.ip, tmp);
-		return len == n && memcmp(tmp, p, n) == 0;
-	default: {
-		vg_buf b = {0};
-		vg_field_text(&b, f);
-		int same = b.len == n && memcmp(b.p, p, n) == 0;
-		vg_buf_free(&b);
-		return same;
-	}
-	}
-}
-
-/* 1 if the event's raw text equals its template rendering: the template's
- * fields printed in order, separated by single spaces, `-` for absent.
- * Compared piece by piece against the raw text, nothing is built. */
-static int tmpl_matches(segw *w, const vg_event *e)
-{
-	tmpl *t = &w->tmpls[e->rawtmpl - 1];
-	resolve_tmpl(w, e->rawtmpl - 1);
-	const vg_field *f = vg_event_fields(w->b, e);
-	w->stamp++;
-	for (uint32_t k = 0; k < e->nfields; k++) {
-		w->fstamp[f[k].fid] = w->stamp;
-		w->fpos[f[k].fid] = k;
-	}
-	/* An event the parser flagged keeps its raw text as it came. */
-	if (w->fstamp[w->b->perr_fid] == w->stamp)
-		return 0;
-	const char *raw = e->raw;
-	size_t rl = e->rawlen, pos = 0;
-	uint32_t used = 0;
-	for (uint32_t k = 0; k < t->n; k++) {
-		if (k) {
-			if (pos >= rl || raw[pos] != ' ')
-				return 0;
-			pos++;
-		}
-		const char *sp = memchr(raw + pos, ' ', rl - pos);
-		size_t end = sp ? (size_t)(sp - raw) : rl;
-		uint32_t fid = t->fids[k];
-		if (fid != UINT32_MAX && w->fstamp[fid] == w->stamp) {
-			const vg_field *v = &f[w->fpos[fid]];
-			/* A string value may hold spaces: compare its own length. */
-			if (v->type == VG_T_STR)
-				end = pos + v->len <= rl ? pos + v->len : rl + 1;
-			if (end > rl || !field_text_is(v, raw + pos, end - pos))
-				return 0;
-			used++;
-		} else if (end != pos + 1 || raw[pos] != '-') {
-			return 0;
-		}
-		pos = end;
-	}
-	return used > 0 && pos == rl;
 }
 
 static uint32_t add_col(segw *w, const char *name)
@@ -520,6 +516,54 @@ typedef struct blockrec {
 	vg_err err;
 } blockrec;
 
+static const vg_field mirror_one = {.type = VG_T_INT, .v.i = 1};
+
+static int is_pair_col(const segw *w, uint32_t c)
+{
+	for (uint32_t k = 0; k < w->npairs; k++)
+		if (w->paircol[k][0] == c || w->paircol[k][1] == c)
+			return 1;
+	return 0;
+}
+
+/* Widen a chunk's statistics by value f (a restored mirror value). */
+static void stat_add(vg_colstat *st, const vg_field *f)
+{
+	uint8_t bit = (uint8_t)(1u << f->type);
+	if (f->type == VG_T_INT) {
+		if (!(st->types & bit) || f->v.i < st->imin)
+			st->imin = f->v.i;
+		if (!(st->types & bit) || f->v.i > st->imax)
+			st->imax = f->v.i;
+	} else if (f->type == VG_T_IP) {
+		if (!(st->types & bit) || memcmp(f->v.ip, st->ipmin, 16) < 0)
+			memcpy(st->ipmin, f->v.ip, 16);
+		if (!(st->types & bit) || memcmp(f->v.ip, st->ipmax, 16) > 0)
+			memcpy(st->ipmax, f->v.ip, 16);
+	}
+	st->types |= bit;
+	st->npresent++;
+}
+
+/* Make the pair columns' statistics those of their restored values: a
+ * mirror row's value in one column is the other column's in the row
+ * before. */
+static void mirror_stats(const segw *w, uint32_t nb, blockrec *out)
+{
+	size_t np = 2 * (size_t)w->npairs;
+	for (uint32_t r = 1; r < nb; r++) {
+		if (!w->mirror[r])
+			continue;
+		const vg_field *const *prev = &w->pv[(r - 1) * np];
+		for (uint32_t k = 0; k < w->npairs; k++)
+			for (int side = 0; side < 2; side++) {
+				uint32_t c = w->paircol[k][side];
+				stat_add(&out->ch[c].st, prev[2 * k + (uint32_t)!side]);
+				out->coltypes[c] |= (uint8_t)(1u << prev[2 * k + (uint32_t)!side]->type);
+			}
+	}
+}
+
 /* Encode one block of rows [lo, hi) of the sorted row list into out. */
 static int write_block(segw *w, const uint32_t *all, blockrec *out)
 {
@@ -557,10 +601,11 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 		if (e->t > tmax)
 			tmax = e->t;
 		fr->type = VG_T_STR;
-		if (e->rawtmpl && tmpl_matches(w, e)) {
-			tmpl *t = &w->tmpls[e->rawtmpl - 1];
-			fr->v.s = t->text;
-			fr->len = t->len;
+		if (e->raw == NULL) {
+			/* Rendered: the batch verified the template (vg_ev_end). */
+			size_t tl;
+			fr->v.s = vg_strtab_get(&b->tmpls, e->rawtmpl - 1, &tl);
+			fr->len = (uint32_t)tl;
 			acc_push(&w->acc[COL_TMPL], r, fr);
 			w->rawp[r] = NULL;
 			w->rawl[r] = 0;
@@ -574,8 +619,13 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 			vg_tokset_add_text(&w->toks, e->raw, e->rawlen);
 		}
 		const vg_field *f = vg_event_fields(b, e);
+		int mirror = w->mirror && w->mirror[r];
+		if (mirror)
+			acc_push(&w->acc[w->col_mirror], r, &mirror_one);
 		for (uint32_t k = 0; k < e->nfields; k++) {
 			uint32_t c = w->col_of_fid[f[k].fid];
+			if (mirror && is_pair_col(w, c))
+				continue;
 			acc_push(&w->acc[c], r, &f[k]);
 			/* A value counts as standing in the raw text (its tokens
 			 * already given, see vg_col_encode) only when that text
@@ -621,6 +671,8 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 		cr->len = out->data.len - cr->off;
 		cr->ref = in.ref ? (int32_t)in.ref->col : -1;
 	}
+	if (w->mirror)
+		mirror_stats(w, nb, out);
 	out->boff = out->data.len;
 	vg_bloom_build(&w->toks, &out->data);
 	out->blen = out->data.len - out->boff;
@@ -681,13 +733,13 @@ static void worker_init(segw *w, const segw *proto)
 	w->zlevel = proto->zlevel;
 	w->ncols = proto->ncols;
 	w->col_of_fid = proto->col_of_fid;
-	w->tmpls = proto->tmpls;
 	memcpy(w->keyfids, proto->keyfids, sizeof w->keyfids);
 	w->nkeys = proto->nkeys;
+	w->npairs = proto->npairs;
+	memcpy(w->pairfid, proto->pairfid, sizeof w->pairfid);
+	memcpy(w->paircol, proto->paircol, sizeof w->paircol);
+	w->col_mirror = proto->col_mirror;
 	w->acc = vg_xcalloc(w->ncols, sizeof *w->acc);
-	size_t nf = w->b->fields.n ? w->b->fields.n : 1;
-	w->fpos = vg_xcalloc(nf, sizeof *w->fpos);
-	w->fstamp = vg_xcalloc(nf, sizeof *w->fstamp);
 	w->worker = 1;
 }
 
@@ -788,21 +840,42 @@ static void segw_free(segw *w)
 	free(w->rawp);
 	free(w->rawl);
 	if (!w->worker) {
-		for (size_t k = 0; k < w->b->tmpls.n; k++)
-			free(w->tmpls[k].fids);
-		free(w->tmpls);
 		free(w->colname);
 		free(w->coltypes);
 		free(w->col_of_fid);
 	}
 	free(w->synth);
-	free(w->fpos);
-	free(w->fstamp);
+	free(w->mirror);
+	free(w->pv);
 	free(w->srows);
 	free(w->order);
 	vg_buf_free(&w->file);
 	vg_buf_free(&w->footer);
 	vg_tokset_free(&w->toks);
+}
+
+/* Keep the declared pairs whose two columns exist, and give them the
+ * `_mirror` column. */
+static void resolve_pairs(segw *w)
+{
+	uint32_t kept = 0;
+	w->col_mirror = UINT32_MAX;
+	for (uint32_t k = 0; k < w->npairs; k++) {
+		uint32_t f0 = w->pairfid[k][0], f1 = w->pairfid[k][1];
+		if (f0 == UINT32_MAX || f1 == UINT32_MAX || f0 == f1)
+			continue;
+		uint32_t c0 = w->col_of_fid[f0], c1 = w->col_of_fid[f1];
+		if (c0 == UINT32_MAX || c1 == UINT32_MAX)
+			continue;
+		w->pairfid[kept][0] = f0;
+		w->pairfid[kept][1] = f1;
+		w->paircol[kept][0] = c0;
+		w->paircol[kept][1] = c1;
+		kept++;
+	}
+	w->npairs = kept;
+	if (kept)
+		w->col_mirror = add_col(w, MIRROR_COL);
 }
 
 int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size_t nrows,
@@ -817,9 +890,6 @@ int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size
 	size_t nf = b->fields.n;
 	w.col_of_fid = vg_xmalloc((nf ? nf : 1) * sizeof *w.col_of_fid);
 	memset(w.col_of_fid, 0xff, (nf ? nf : 1) * sizeof *w.col_of_fid);
-	w.fpos = vg_xcalloc(nf ? nf : 1, sizeof *w.fpos);
-	w.fstamp = vg_xcalloc(nf ? nf : 1, sizeof *w.fstamp);
-	w.tmpls = vg_xcalloc(b->tmpls.n ? b->tmpls.n : 1, sizeof *w.tmpls);
 	resolve_sortkey(&w, sortkey);
 	add_col(&w, "_time");
 	add_col(&w, "_raw");
@@ -841,10 +911,8 @@ int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size
 		if (e->t > tmax)
 			tmax = e->t;
 	}
+	resolve_pairs(&w);
 	vg_buf_put(&w.file, MAGIC, 8);
-	/* Templates are resolved now: workers only read them. */
-	for (uint32_t t = 0; t < b->tmpls.n; t++)
-		resolve_tmpl(&w, t);
 	/* Blocks end at VG_BLOCK_ROWS rows or VG_BLOCK_BYTES of raw text. */
 	blockrec *blocks = NULL;
 	size_t nblocks = 0, capblocks = 0;
@@ -885,7 +953,7 @@ int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size
 	/* Footer: segment header fields, columns, then the block records
 	 * accumulated in w.footer. */
 	vg_buf head = {0};
-	vg_buf_uvarint(&head, 1);
+	vg_buf_uvarint(&head, 2);
 	vg_buf_uvarint(&head, seq);
 	footer_str(&head, group);
 	vg_buf_svarint(&head, day);
@@ -896,6 +964,11 @@ int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size
 	for (uint32_t c = 0; c < w.ncols; c++) {
 		footer_str(&head, w.colname[c]);
 		vg_buf_putc(&head, w.coltypes[c]);
+	}
+	vg_buf_uvarint(&head, w.npairs);
+	for (uint32_t k = 0; k < w.npairs; k++) {
+		vg_buf_uvarint(&head, w.paircol[k][0]);
+		vg_buf_uvarint(&head, w.paircol[k][1]);
 	}
 	vg_buf_uvarint(&head, (uint64_t)nblocks);
 	uint64_t foff = w.file.len;
@@ -943,10 +1016,34 @@ static int read_str(vg_cur *c, char **out)
 	return 0;
 }
 
+/* Mirror pairs (version 2): each column in at most one pair, and then
+ * `_mirror` must exist. */
+static int read_pairs(vg_seg *s, vg_cur *c, uint64_t ver, vg_err *err)
+{
+	s->partner = vg_xmalloc(s->ncols * sizeof *s->partner);
+	for (uint32_t k = 0; k < s->ncols; k++)
+		s->partner[k] = -1;
+	s->mirror_col = vg_seg_col(s, MIRROR_COL);
+	uint64_t np = 0;
+	if (ver >= 2 && (vg_cur_uvarint(c, &np) || np > VG_MAX_PAIRS))
+		return CORRUPT("bad mirror pair count");
+	for (uint64_t k = 0; k < np; k++) {
+		uint64_t a, b;
+		if (vg_cur_uvarint(c, &a) || vg_cur_uvarint(c, &b) || a >= s->ncols ||
+		    b >= s->ncols || a == b || a <= COL_TMPL || b <= COL_TMPL ||
+		    s->partner[a] >= 0 || s->partner[b] >= 0 || s->mirror_col < 0 ||
+		    (int64_t)a == s->mirror_col || (int64_t)b == s->mirror_col)
+			return CORRUPT("bad mirror pair");
+		s->partner[a] = (int32_t)b;
+		s->partner[b] = (int32_t)a;
+	}
+	return 0;
+}
+
 static int parse_footer(vg_seg *s, vg_cur *c, uint64_t data_end, vg_err *err)
 {
 	uint64_t ver, v;
-	if (vg_cur_uvarint(c, &ver) || ver != 1)
+	if (vg_cur_uvarint(c, &ver) || ver < 1 || ver > 2)
 		return CORRUPT("unknown segment version");
 	if (vg_cur_uvarint(c, &s->seq) || read_str(c, &s->group) || vg_cur_svarint(c, &s->day) ||
 	    vg_cur_uvarint(c, &s->nrows) || vg_cur_svarint(c, &s->tmin) ||
@@ -958,6 +1055,8 @@ static int parse_footer(vg_seg *s, vg_cur *c, uint64_t data_end, vg_err *err)
 	for (uint32_t k = 0; k < s->ncols; k++)
 		if (read_str(c, &s->cols[k]) || vg_cur_u8(c, &s->coltypes[k]))
 			return CORRUPT("bad column list");
+	if (read_pairs(s, c, ver, err))
+		return -1;
 	if (vg_cur_uvarint(c, &v) || v > s->nrows + 1 || v > (1u << 24))
 		return CORRUPT("bad block count");
 	s->nblocks = (uint32_t)v;
@@ -1074,6 +1173,7 @@ void vg_seg_close(vg_seg *s)
 		free(s->blocks[b].chunks);
 	free(s->cols);
 	free(s->coltypes);
+	free(s->partner);
 	free(s->blocks);
 	free(s->group);
 	free(s);
@@ -1087,7 +1187,9 @@ int vg_seg_col(const vg_seg *s, const char *name)
 	return -1;
 }
 
-int vg_seg_read(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *out, vg_err *err)
+/* Decode column c of block b as stored: mirror rows still empty. */
+static int read_stored(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *out,
+		       vg_err *err)
 {
 	const vg_block *bl = &s->blocks[b];
 	const vg_chunk *ch = &bl->chunks[c];
@@ -1107,6 +1209,47 @@ int vg_seg_read(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *ou
 		ref = &refcol;
 	}
 	return vg_col_decode(s->map + ch->off, ch->len, bl->nrows, ref, a, out, err);
+}
+
+/* Put back column c's values on the mirror rows of the block: each is the
+ * partner column's value in the row before (see the top of this file). */
+static int restore_mirrors(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *out,
+			   vg_err *err)
+{
+	vg_col m, p;
+	int rc = read_stored(s, b, (uint32_t)s->mirror_col, a, &m, err);
+	if (rc == 0)
+		rc = read_stored(s, b, (uint32_t)s->partner[c], a, &p, err);
+	if (rc)
+		return rc;
+	for (uint32_t r = 0; r < out->n; r++) {
+		if (m.types[r] == 0)
+			continue;
+		if (r == 0 || m.types[r - 1] != 0 || out->types[r] != 0 ||
+		    (p.types[r - 1] != VG_T_INT && p.types[r - 1] != VG_T_IP))
+			return CORRUPT("segment %llu block %u: bad mirror row %u",
+				       (unsigned long long)s->seq, b, r);
+		uint8_t t = p.types[r - 1];
+		if (t == VG_T_INT && out->i == NULL)
+			out->i = vg_arena_alloc(a, (size_t)out->n * sizeof *out->i);
+		if (t == VG_T_IP && out->ip == NULL)
+			out->ip = vg_arena_alloc(a, (size_t)out->n * sizeof *out->ip);
+		out->types[r] = t;
+		if (t == VG_T_INT)
+			out->i[r] = p.i[r - 1];
+		else
+			memcpy(out->ip[r], p.ip[r - 1], 16);
+	}
+	return 0;
+}
+
+int vg_seg_read(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *out, vg_err *err)
+{
+	int rc = read_stored(s, b, c, a, out, err);
+	if (rc == 0 && s->partner && s->partner[c] >= 0 &&
+	    s->blocks[b].chunks[s->mirror_col].len != 0)
+		rc = restore_mirrors(s, b, c, a, out, err);
+	return rc;
 }
 
 int vg_seg_block_maybe(const vg_seg *s, uint32_t b, uint64_t h)

@@ -34,6 +34,7 @@
 #include "util/err.h"
 
 #define VG_BLOCK_ROWS 65536
+#define VG_MAX_PAIRS 3      /* mirror column pairs per segment (segment.c) */
 #define VG_BLOCK_BYTES (16u << 20)   /* raw bytes that end a block early */
 #define VG_HASH_LEN 32
 
@@ -65,6 +66,8 @@ typedef struct vg_seg {
 	uint32_t ncols;
 	char **cols;
 	uint8_t *coltypes;  /* union of value types seen per column */
+	int32_t *partner;   /* per column: its mirror pair's other column, or -1 */
+	int32_t mirror_col; /* `_mirror`, or -1 */
 	uint32_t nblocks;
 	vg_block *blocks;
 	uint8_t content_hash[VG_HASH_LEN];

@@ -84,9 +84,12 @@ static void encode(vg_wal *w, const vg_batch *b, size_t from, size_t to)
 		const vg_event *e = &b->ev[i];
 		vg_buf_svarint(r, e->t);
 		vg_buf_uvarint(r, lg[e->group] - 1);
-		vg_buf_uvarint(r, e->rawtmpl ? lt[e->rawtmpl - 1] : 0);
-		vg_buf_uvarint(r, e->rawlen);
-		vg_buf_put(r, e->raw, e->rawlen);
+		/* A rendered event's raw text is its fields: not written. */
+		vg_buf_uvarint(r, e->raw == NULL ? lt[e->rawtmpl - 1] : 0);
+		if (e->raw != NULL) {
+			vg_buf_uvarint(r, e->rawlen);
+			vg_buf_put(r, e->raw, e->rawlen);
+		}
 		vg_buf_uvarint(r, e->nfields);
 		const vg_field *f = vg_event_fields(b, e);
 		for (uint32_t k = 0; k < e->nfields; k++) {
@@ -154,13 +157,17 @@ static int decode(const uint8_t *p, size_t len, vg_batch *b, uint64_t *nev)
 		uint64_t g, tm, rl, nfl;
 		const uint8_t *raw;
 		if (vg_cur_svarint(&c, &t) || vg_cur_uvarint(&c, &g) || g >= ng ||
-		    vg_cur_uvarint(&c, &tm) || tm > nt || vg_cur_uvarint(&c, &rl) ||
-		    rl > VG_MAX_RAW || vg_cur_bytes(&c, rl, &raw) || vg_cur_uvarint(&c, &nfl) ||
-		    nfl > VG_MAX_FIELDS)
+		    vg_cur_uvarint(&c, &tm) || tm > nt)
 			goto bad;
-		vg_ev_begin(b, gids[g], t, (const char *)raw, rl);
+		if (tm == 0 && (vg_cur_uvarint(&c, &rl) || rl > VG_MAX_RAW ||
+				vg_cur_bytes(&c, rl, &raw)))
+			goto bad;
+		if (vg_cur_uvarint(&c, &nfl) || nfl > VG_MAX_FIELDS)
+			goto bad;
 		if (tm)
-			vg_ev_rawtmpl(b, tids[tm - 1]);
+			vg_ev_begin_rendered(b, gids[g], t, tids[tm - 1]);
+		else
+			vg_ev_begin(b, gids[g], t, (const char *)raw, rl);
 		for (uint64_t k = 0; k < nfl; k++) {
 			uint64_t fid, sl;
 			uint8_t type;

@@ -57,9 +57,10 @@ static int in_template(const char *tmpl, const char *name)
 	return 0;
 }
 
-/* Unparsed events carry nothing else; an event has the raw template
- * exactly when its line has no CloudWatch prefix, and then only fields the
- * template names. */
+/* Unparsed events carry nothing else; an event is rendered from its
+ * template exactly when it keeps no raw text (fz_check_lines proves the
+ * rendering is the line), never with a CloudWatch prefix, and then has only
+ * fields the template names. */
 static void extra_checks(const vg_batch *b)
 {
 	for (size_t i = 0; i < b->nev; i++) {
@@ -69,7 +70,14 @@ static void extra_checks(const vg_batch *b)
 			CHECK(e->nfields == 1 && e->rawtmpl == 0);
 			continue;
 		}
-		CHECK((e->rawtmpl != 0) == (prefix_len(e->raw, e->rawlen) == 0));
+		/* Rendered (template kept) only without a CloudWatch prefix;
+		 * a line without one may still keep its text (`022`). */
+		if (e->rawtmpl != 0)
+			CHECK(e->raw == NULL);
+		else
+			CHECK(e->raw != NULL);
+		if (e->raw != NULL && prefix_len(e->raw, e->rawlen) != 0)
+			CHECK(e->rawtmpl == 0);
 		if (e->rawtmpl == 0)
 			continue;
 		const char *tmpl = vg_strtab_get(&b->tmpls, e->rawtmpl - 1, NULL);

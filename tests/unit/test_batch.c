@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include "event/batch.h"
+#include "util/ip.h"
 
 static void test_build_and_read(void **st)
 {
@@ -112,10 +113,66 @@ static void test_raw_and_name_limits(void **st)
 	vg_batch_free(&b);
 }
 
+
+/* A line that is exactly its fields through the template is rendered: no
+ * copy kept, printed back identically. Any difference keeps the raw text. */
+static void test_rendered_events(void **st)
+{
+	(void)st;
+	vg_batch b;
+	vg_batch_init(&b);
+	uint32_t g = vg_batch_group(&b, "flows", 5);
+	uint32_t tm = vg_batch_tmpl(&b, "n addr s absent", 15);
+	uint32_t fn = vg_batch_field(&b, "n", 1), fa = vg_batch_field(&b, "addr", 4);
+	uint32_t fs = vg_batch_field(&b, "s", 1);
+	static const char *lines[] = {
+		"-7 10.0.0.1 OK -",   /* exact: rendered */
+		"07 10.0.0.1 OK -",   /* leading zero */
+		"-7 10.0.0.01 OK -",  /* address not canonical */
+		"-7 10.0.0.1 OK x",   /* a value where the template has none */
+		"-7 10.0.0.1 OK  -",  /* two spaces */
+		"-7 10.0.0.1 OK -\n", /* trailing byte */
+	};
+	uint8_t ip[16];
+	assert_int_equal(vg_ip_parse("10.0.0.1", 8, ip), 0);
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+		char buf[64];
+		size_t n = strlen(lines[i]);
+		memcpy(buf, lines[i], n);
+		vg_ev_begin_tmpl(&b, g, 1, buf, n, tm);
+		vg_ev_int(&b, fn, -7);
+		vg_ev_ip(&b, fa, ip);
+		vg_ev_str(&b, fs, buf + 12, 2); /* a slice of the line */
+		vg_ev_end(&b);
+		memset(buf, '#', sizeof buf);   /* the batch kept what it needs */
+	}
+	for (size_t i = 0; i < b.nev; i++) {
+		const vg_event *e = &b.ev[i];
+		assert_int_equal(e->raw == NULL, i == 0);
+		assert_int_equal(e->rawtmpl != 0, i == 0);
+		vg_buf out = {0};
+		vg_event_raw(&b, e, &out);
+		assert_int_equal(out.len, strlen(lines[i]));
+		assert_memory_equal(out.p, lines[i], out.len);
+		vg_buf_free(&out);
+	}
+	/* An event flagged unparsed keeps its text even if it would render. */
+	vg_ev_begin_tmpl(&b, g, 1, "1 10.0.0.1 OK -", 15, tm);
+	vg_ev_int(&b, fn, 1);
+	vg_ev_ip(&b, fa, ip);
+	vg_ev_str(&b, fs, "OK", 2);
+	vg_ev_parse_error(&b, "test");
+	vg_ev_end(&b);
+	assert_non_null(b.ev[b.nev - 1].raw);
+	assert_int_equal(b.ev[b.nev - 1].rawtmpl, 0);
+	vg_batch_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_and_read),
+		cmocka_unit_test(test_rendered_events),
 		cmocka_unit_test(test_field_limit),
 		cmocka_unit_test(test_clear_and_abort),
 		cmocka_unit_test(test_raw_and_name_limits),

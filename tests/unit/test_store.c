@@ -380,6 +380,109 @@ static void test_reference_columns(void **state)
 	assert_int_equal(vg_store_close(st, &e), 0);
 }
 
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds a flow-like event: interface, addresses a/b (NULL = absent, a
+ * string when not an address), ports pa/pb (-1 = absent). */
+static void add_flow(vg_batch *b, int64_t secs, const char *a, const char *bb, int pa, int pb)
+{
+	uint32_t g = vg_batch_group(b, "flows", 5);
+	vg_ev_begin(b, g, secs * VG_NS_PER_SEC, "f", 1);
+	vg_ev_str(b, vg_batch_field(b, "iface", 5), "eni-1", 5);
+	const char *v[2] = {a, bb};
+	for (int k = 0; k < 2; k++) {
+		uint32_t f = vg_batch_field(b, k ? "b" : "a", 1);
+		uint8_t ip[16];
+		if (v[k] && vg_ip_parse(v[k], strlen(v[k]), ip) == 0)
+			vg_ev_ip(b, f, ip);
+		else if (v[k])
+			vg_ev_str(b, f, v[k], strlen(v[k]));
+	}
+	if (pa >= 0)
+		vg_ev_int(b, vg_batch_field(b, "pa", 2), pa);
+	if (pb >= 0)
+		vg_ev_int(b, vg_batch_field(b, "pb", 2), pb);
+	vg_ev_end(b);
+}
+
+/* Rows that are another row with its pairs swapped (the reply of a flow)
+ * are stored as mirror rows and read back exactly, with statistics over
+ * the restored values; rows that only look alike are not mirrored. */
+static void test_mirror_rows(void **state)
+{
+	(void)state;
+	vg_store_opts o;
+	vg_store_defaults(&o);
+	vg_store *st;
+	vg_err e = {0};
+	assert_int_equal(vg_store_open(dir, &o, &st, &e), 0);
+	vg_batch *b = vg_store_batch(st);
+	uint32_t g = vg_batch_group(b, "flows", 5);
+	static const char key[] = "iface a~b pa~pb";
+	vg_batch_sortkey(b, g, key, sizeof key - 1);
+	int64_t t = 1699920000;
+	for (int i = 0; i < 300; i++) {
+		char client[32];
+		snprintf(client, sizeof client, "198.51.100.%d", i % 200);
+		/* The reply first: the request must still be the stored row. */
+		add_flow(b, t + i, "10.0.0.5", client, 443, 40000 + i);
+		add_flow(b, t + i, client, "10.0.0.5", 40000 + i, 443);
+	}
+	/* A, A', A: the third is not a mirror (its previous row is). */
+	for (int k = 0; k < 3; k++)
+		add_flow(b, t + 500, k % 2 ? "10.9.9.9" : "10.8.8.8", k % 2 ? "10.8.8.8" : "10.9.9.9",
+			 k % 2 ? 22 : 50000, k % 2 ? 50000 : 22);
+	/* Ports swapped, addresses not; a string in a pair; an absent port. */
+	add_flow(b, t + 600, "10.1.1.1", "10.2.2.2", 1234, 80);
+	add_flow(b, t + 600, "10.1.1.1", "10.2.2.2", 80, 1234);
+	add_flow(b, t + 700, "255.090.254.5", "10.2.2.2", 1, 2);
+	add_flow(b, t + 700, "10.2.2.2", "255.090.254.5", 2, 1);
+	add_flow(b, t + 800, "10.3.3.3", "10.4.4.4", 5, -1);
+	add_flow(b, t + 800, "10.4.4.4", "10.3.3.3", -1, 5);
+	collect before = {0};
+	vg_scan_opts so = {.from = INT64_MIN, .to = INT64_MAX};
+	assert_int_equal(vg_scan_ordered(st, &so, collect_row, &before, &e), 0);
+	assert_int_equal(vg_store_seal(st, &e), 0);
+	vg_seg *seg;
+	assert_int_equal(vg_store_open_seg(st, 0, &seg, &e), 0);
+	int cm = vg_seg_col(seg, "_mirror"), cpb = vg_seg_col(seg, "pb");
+	assert_true(cm > 0);
+	assert_int_equal(seg->partner[vg_seg_col(seg, "a")], vg_seg_col(seg, "b"));
+	const vg_block *bl = &seg->blocks[0];
+	/* 300 replies and the A' row; nothing else qualifies. */
+	assert_int_equal(bl->chunks[cm].st.npresent, 301);
+	/* Stored pb values are 443 (and 22): the replies' 40000+ come back. */
+	assert_int_equal(bl->chunks[cpb].st.imax, 50000);
+	assert_int_equal(bl->chunks[cpb].st.npresent, bl->nrows - 1);
+	vg_arena ar = {0};
+	vg_col col;
+	assert_int_equal(vg_seg_read(seg, 0, (uint32_t)cpb, &ar, &col, &e), 0);
+	size_t n443 = 0;
+	for (uint32_t r = 0; r < col.n; r++)
+		n443 += col.types[r] == VG_T_INT && col.i[r] == 443;
+	assert_int_equal(n443, 300);
+	vg_arena_free(&ar);
+	assert_int_equal(vg_seg_verify(seg, &e), 0);
+	vg_seg_close(seg);
+	collect after = {0};
+	assert_int_equal(vg_scan_ordered(st, &so, collect_row, &after, &e), 0);
+	/* Rows of equal time may come back in another order: compare sorted. */
+	assert_int_equal(before.n, after.n);
+	qsort(before.lines, before.n, sizeof *before.lines, cmp_line);
+	qsort(after.lines, after.n, sizeof *after.lines, cmp_line);
+	for (size_t k = 0; k < after.n; k++) {
+		assert_string_equal(before.lines[k], after.lines[k]);
+		assert_null(strstr(after.lines[k], "_mirror"));
+	}
+	collect_free(&before);
+	collect_free(&after);
+	assert_int_equal(vg_store_close(st, &e), 0);
+	assert_int_equal(vg_store_check(dir, stderr, 0, &e), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +492,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_keeps_chain, setup, teardown),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test_setup_teardown(test_reference_columns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mirror_rows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
