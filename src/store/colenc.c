@@ -12,7 +12,7 @@
 #define MAX_CHUNK (256u << 20)   /* largest decoded chunk we accept */
 
 enum { F_ALL_PRESENT = 1, F_SINGLE_TYPE = 2, F_REF = 4 };
-enum { INT_FOR = 0, INT_DELTA = 1 };
+enum { INT_FOR = 0, INT_DELTA = 1, INT_PLANES = 2 };
 enum { IP_PLAIN4 = 0, IP_PLAIN16 = 1, IP_DICT4 = 2, IP_DICT16 = 3 };
 enum { STR_PLAIN = 0, STR_DICT = 1 };
 enum { CODEC_RAW = 0, CODEC_ZSTD = 1 };
@@ -163,7 +163,26 @@ static void enc_ints(const int64_t *v, size_t n, vg_buf *b, vg_colstat *st)
 	size_t sd = delta_ok ? uvarints_len(ud + 1, n - 1) : SIZE_MAX;
 	st->imin = mn;
 	st->imax = mx;
-	if (sf <= sd) {
+	unsigned width = 0;
+	for (uint64_t top = ((uint64_t)mx - (uint64_t)mn) / gf; top; top >>= 8)
+		width++;
+	if (sf <= sd && width >= 2 && (size_t)width * n + n / 4 <= sf) {
+		/* Wide values of no order (ports, byte counts): fixed width,
+		 * split into byte planes, low byte first. Each plane has its
+		 * own statistics (the high ones are nearly constant), which
+		 * zstd's entropy coder models far better than varints whose
+		 * continuation bits mix every byte. */
+		vg_buf_putc(b, INT_PLANES);
+		vg_buf_svarint(b, mn);
+		vg_buf_uvarint(b, gf);
+		vg_buf_putc(b, (uint8_t)width);
+		vg_buf_reserve(b, (size_t)width * n);
+		uint8_t *p = b->p + b->len;
+		for (unsigned k = 0; k < width; k++)
+			for (size_t j = 0; j < n; j++)
+				*p++ = (uint8_t)(uf[j] >> (8 * k));
+		b->len += (size_t)width * n;
+	} else if (sf <= sd) {
 		vg_buf_putc(b, INT_FOR);
 		vg_buf_svarint(b, mn);
 		vg_buf_uvarint(b, gf);
@@ -523,6 +542,18 @@ static int dec_ints(vg_cur *c, size_t m, int64_t *v, vg_err *err)
 			if (vg_cur_uvarint(c, &u))
 				return BAD("integers cut short");
 			v[k] = (int64_t)((uint64_t)base + u * g);
+		}
+	} else if (enc == INT_PLANES) {
+		uint8_t width;
+		const uint8_t *p;
+		if (vg_cur_u8(c, &width) || width == 0 || width > 8 ||
+		    vg_cur_bytes(c, (size_t)width * m, &p))
+			return BAD("integer planes cut short");
+		for (size_t k = 0; k < m; k++) {
+			uint64_t x = 0;
+			for (unsigned j = 0; j < width; j++)
+				x |= (uint64_t)p[j * m + k] << (8 * j);
+			v[k] = (int64_t)((uint64_t)base + x * g);
 		}
 	} else if (enc == INT_DELTA) {
 		if (m)
