@@ -42,6 +42,7 @@ static const char END_MAGIC[8] = {'V', 'G', 'S', 'E', 'G', 'E', 'N', 'D'};
 #define COL_RAW 1
 #define COL_TMPL 2
 #define MIRROR_COL "_mirror"
+#define ROLE_PAIR 8
 
 void vg_seg_chain(const uint8_t prev[VG_HASH_LEN], const uint8_t content[VG_HASH_LEN],
 		  uint64_t seq, uint8_t out[VG_HASH_LEN])
@@ -100,8 +101,8 @@ typedef struct segw {
 	uint32_t pairfid[VG_MAX_PAIRS][2];
 	uint32_t paircol[VG_MAX_PAIRS][2];  /* their columns */
 	uint32_t col_mirror;        /* `_mirror`, or UINT32_MAX */
-	uint8_t *mirror;            /* per block row: a mirror row */
-	const vg_field **pv;        /* per block row: 2 * npairs pair values */
+	uint8_t *role;              /* per fid: 0, sort key k + 1, or
+				     * ROLE_PAIR + pair slot (2 k + side) */
 	struct sortrow *srows;
 	uint32_t *order;
 	struct dense *dense;        /* per column, see dense_of */
@@ -124,7 +125,6 @@ typedef struct sortrow {
 	uint64_t fh;
 	uint32_t dir;
 	uint32_t row;
-	const vg_field *pv[2 * VG_MAX_PAIRS];
 } sortrow;
 
 static int cmp_sortrow(const void *a, const void *b)
@@ -164,46 +164,55 @@ static inline uint64_t mix64(uint64_t x)
  * Strings never mirror (their columns' dictionaries differ). */
 static int mirror_same(const vg_field *x, const vg_field *y)
 {
-	if (x == NULL || y == NULL || x->type != y->type)
+	if (x == NULL || x->type != y->type)
 		return 0;
 	if (x->type == VG_T_INT)
 		return x->v.i == y->v.i;
 	return x->type == VG_T_IP && memcmp(x->v.ip, y->v.ip, 16) == 0;
 }
 
-/* Is sorted row r a mirror of row r - 1? Every pair swapped, every value
- * present (so each pair column keeps a value in the block). */
-static int is_mirror(const segw *w, uint32_t r)
+/* The pair values of event fields f (n of them) into pv (2 * npairs slots,
+ * NULL when absent). */
+static void pair_values(const segw *w, const vg_field *f, uint32_t n, const vg_field **pv)
 {
-	if (r == 0 || w->mirror[r - 1])
-		return 0;
-	const vg_field *const *a = &w->pv[(size_t)r * 2 * w->npairs];
-	const vg_field *const *p = a - 2 * w->npairs;
+	for (uint32_t k = 0; k < 2 * w->npairs; k++)
+		pv[k] = NULL;
+	for (uint32_t j = 0; j < n; j++) {
+		uint8_t role = w->role[f[j].fid];
+		if (role >= ROLE_PAIR)
+			pv[role - ROLE_PAIR] = &f[j];
+	}
+}
+
+/* Are pair values cur those of prev with every pair swapped? Every value
+ * present (so each pair column keeps a value in the block). */
+static int is_mirror(const segw *w, const vg_field *const *cur, const vg_field *prev)
+{
 	for (uint32_t k = 0; k < w->npairs; k++)
-		if (!mirror_same(a[2 * k], p[2 * k + 1]) || !mirror_same(a[2 * k + 1], p[2 * k]))
+		if (!mirror_same(cur[2 * k], &prev[2 * k + 1]) ||
+		    !mirror_same(cur[2 * k + 1], &prev[2 * k]))
 			return 0;
 	return 1;
 }
 
-/* Fill s's sort key hashes, pair values and pair hash from event e. */
+/* Fill s's sort key hashes and pair hash from event e. */
 static void sortrow_fill(const segw *w, sortrow *s, const vg_event *e, uint32_t row)
 {
 	const vg_field *f = vg_event_fields(w->b, e);
+	const vg_field *pv[2 * VG_MAX_PAIRS] = {0};
 	memset(s, 0, sizeof *s);
 	for (uint32_t j = 0; j < e->nfields; j++) {
-		for (uint32_t k = 0; k < w->nkeys; k++)
-			if (f[j].fid == w->keyfids[k])
-				s->k[k] = key_of(&f[j]);
-		for (uint32_t k = 0; k < w->npairs; k++)
-			for (int side = 0; side < 2; side++)
-				if (f[j].fid == w->pairfid[k][side])
-					s->pv[2 * k + (uint32_t)side] = &f[j];
+		uint8_t role = w->role[f[j].fid];
+		if (role >= ROLE_PAIR)
+			pv[role - ROLE_PAIR] = &f[j];
+		else if (role)
+			s->k[role - 1] = key_of(&f[j]);
 	}
 	for (uint32_t k = 0; k < w->npairs; k++) {
 		uint64_t h = 0;
-		for (int side = 0; side < 2; side++)
-			if (s->pv[2 * k + (uint32_t)side])
-				h += key_of(s->pv[2 * k + (uint32_t)side]);
+		for (uint32_t side = 0; side < 2; side++)
+			if (pv[2 * k + side])
+				h += key_of(pv[2 * k + side]);
 		s->fh = mix64(s->fh ^ mix64(h + k));
 	}
 	/* Of the two directions of a flow, the one whose first differing
@@ -211,9 +220,8 @@ static void sortrow_fill(const segw *w, sortrow *s, const vg_event *e, uint32_t 
 	 * mirrored: for ports, the request from an ephemeral port to a
 	 * service port. Stored rows then keep the service port in one column
 	 * (dstport), which compresses far better than a mix. */
-	s->dir = 0;
 	for (uint32_t k = 0; k < w->npairs; k++) {
-		const vg_field *a = s->pv[2 * k], *b = s->pv[2 * k + 1];
+		const vg_field *a = pv[2 * k], *b = pv[2 * k + 1];
 		if (a && b && a->type == VG_T_INT && b->type == VG_T_INT && a->v.i != b->v.i) {
 			s->dir = a->v.i < b->v.i;
 			break;
@@ -224,11 +232,9 @@ static void sortrow_fill(const segw *w, sortrow *s, const vg_event *e, uint32_t 
 }
 
 /* Order the block's rows (indices into the batch) by sort key, then time,
- * then flow; mark the mirror rows. */
+ * then flow. */
 static const uint32_t *order_block(segw *w, const uint32_t *rows, uint32_t nb)
 {
-	free(w->mirror);
-	w->mirror = NULL;
 	if (w->nkeys == 0 && w->npairs == 0)
 		return rows;
 	w->srows = vg_xrealloc(w->srows, (size_t)nb * sizeof *w->srows);
@@ -243,15 +249,6 @@ static const uint32_t *order_block(segw *w, const uint32_t *rows, uint32_t nb)
 	qsort(w->srows, nb, sizeof *w->srows, cmp_sortrow);
 	for (uint32_t r = 0; r < nb; r++)
 		w->order[r] = w->srows[r].row;
-	if (w->npairs && w->col_mirror != UINT32_MAX) {
-		size_t np = 2 * (size_t)w->npairs;
-		w->mirror = vg_xcalloc(nb, 1);
-		w->pv = vg_xrealloc(w->pv, (size_t)nb * np * sizeof *w->pv);
-		for (uint32_t r = 0; r < nb; r++) {
-			memcpy(&w->pv[r * np], w->srows[r].pv, np * sizeof *w->pv);
-			w->mirror[r] = (uint8_t)is_mirror(w, r);
-		}
-	}
 	return w->order;
 }
 
@@ -518,14 +515,6 @@ typedef struct blockrec {
 
 static const vg_field mirror_one = {.type = VG_T_INT, .v.i = 1};
 
-static int is_pair_col(const segw *w, uint32_t c)
-{
-	for (uint32_t k = 0; k < w->npairs; k++)
-		if (w->paircol[k][0] == c || w->paircol[k][1] == c)
-			return 1;
-	return 0;
-}
-
 /* Widen a chunk's statistics by value f (a restored mirror value). */
 static void stat_add(vg_colstat *st, const vg_field *f)
 {
@@ -545,23 +534,52 @@ static void stat_add(vg_colstat *st, const vg_field *f)
 	st->npresent++;
 }
 
-/* Make the pair columns' statistics those of their restored values: a
- * mirror row's value in one column is the other column's in the row
- * before. */
-static void mirror_stats(const segw *w, uint32_t nb, blockrec *out)
+/* Widen chunk statistics st by x (the restored values of mirror rows). */
+static void stat_merge(vg_colstat *st, const vg_colstat *x)
 {
-	size_t np = 2 * (size_t)w->npairs;
-	for (uint32_t r = 1; r < nb; r++) {
-		if (!w->mirror[r])
-			continue;
-		const vg_field *const *prev = &w->pv[(r - 1) * np];
-		for (uint32_t k = 0; k < w->npairs; k++)
-			for (int side = 0; side < 2; side++) {
-				uint32_t c = w->paircol[k][side];
-				stat_add(&out->ch[c].st, prev[2 * k + (uint32_t)!side]);
-				out->coltypes[c] |= (uint8_t)(1u << prev[2 * k + (uint32_t)!side]->type);
-			}
+	uint8_t ib = 1u << VG_T_INT, pb = 1u << VG_T_IP;
+	if (x->types & ib) {
+		if (!(st->types & ib) || x->imin < st->imin)
+			st->imin = x->imin;
+		if (!(st->types & ib) || x->imax > st->imax)
+			st->imax = x->imax;
 	}
+	if (x->types & pb) {
+		if (!(st->types & pb) || memcmp(x->ipmin, st->ipmin, 16) < 0)
+			memcpy(st->ipmin, x->ipmin, 16);
+		if (!(st->types & pb) || memcmp(x->ipmax, st->ipmax, 16) > 0)
+			memcpy(st->ipmax, x->ipmax, 16);
+	}
+	st->types |= x->types;
+	st->npresent += x->npresent;
+}
+
+/* Row r (fields f, n of them) against the previous row: push `_mirror`
+ * and account the restored values when it is a mirror row. Returns 1 for
+ * a mirror row. prev holds the previous row's pair values; *prev_mirror
+ * whether it was a mirror row itself. */
+static int mirror_row(segw *w, uint32_t r, const vg_field *f, uint32_t n, vg_field *prev,
+		      int *prev_mirror, vg_colstat *extra)
+{
+	const vg_field *cur[2 * VG_MAX_PAIRS];
+	pair_values(w, f, n, cur);
+	int m = r > 0 && !*prev_mirror && is_mirror(w, cur, prev);
+	if (m) {
+		acc_push(&w->acc[w->col_mirror], r, &mirror_one);
+		for (uint32_t k = 0; k < 2 * w->npairs; k++)
+			stat_add(&extra[k], &prev[k ^ 1]);
+	}
+	*prev_mirror = m;
+	/* Every pair slot of a row before a mirror row is present: absent
+	 * ones are marked with type 0, which never matches. */
+	for (uint32_t k = 0; k < 2 * w->npairs; k++) {
+		if (cur[k]) {
+			prev[k] = *cur[k];
+		} else {
+			memset(&prev[k], 0, sizeof prev[k]);
+		}
+	}
+	return m;
 }
 
 /* Encode one block of rows [lo, hi) of the sorted row list into out. */
@@ -584,6 +602,10 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 	w->rawl = vg_xrealloc(w->rawl, (size_t)nb * sizeof *w->rawl);
 	uint32_t ntmpl = 0;
 	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+	vg_field prev[2 * VG_MAX_PAIRS];
+	vg_colstat extra[2 * VG_MAX_PAIRS];
+	int prev_mirror = 0;
+	memset(extra, 0, sizeof extra);
 	for (uint32_t r = 0; r < nb; r++) {
 		/* Rows are visited in sort-key order, i.e. scattered over the
 		 * memtable: fetch a few rows ahead to hide the cache misses. */
@@ -619,12 +641,11 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 			vg_tokset_add_text(&w->toks, e->raw, e->rawlen);
 		}
 		const vg_field *f = vg_event_fields(b, e);
-		int mirror = w->mirror && w->mirror[r];
-		if (mirror)
-			acc_push(&w->acc[w->col_mirror], r, &mirror_one);
+		int mirror = w->npairs &&
+			mirror_row(w, r, f, e->nfields, prev, &prev_mirror, extra);
 		for (uint32_t k = 0; k < e->nfields; k++) {
 			uint32_t c = w->col_of_fid[f[k].fid];
-			if (mirror && is_pair_col(w, c))
+			if (mirror && w->role[f[k].fid] >= ROLE_PAIR)
 				continue;
 			acc_push(&w->acc[c], r, &f[k]);
 			/* A value counts as standing in the raw text (its tokens
@@ -671,8 +692,11 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 		cr->len = out->data.len - cr->off;
 		cr->ref = in.ref ? (int32_t)in.ref->col : -1;
 	}
-	if (w->mirror)
-		mirror_stats(w, nb, out);
+	for (uint32_t k = 0; k < 2 * w->npairs; k++) {
+		uint32_t c = w->paircol[k / 2][k % 2];
+		stat_merge(&out->ch[c].st, &extra[k]);
+		out->coltypes[c] |= extra[k].types;
+	}
 	out->boff = out->data.len;
 	vg_bloom_build(&w->toks, &out->data);
 	out->blen = out->data.len - out->boff;
@@ -739,6 +763,7 @@ static void worker_init(segw *w, const segw *proto)
 	memcpy(w->pairfid, proto->pairfid, sizeof w->pairfid);
 	memcpy(w->paircol, proto->paircol, sizeof w->paircol);
 	w->col_mirror = proto->col_mirror;
+	w->role = proto->role;
 	w->acc = vg_xcalloc(w->ncols, sizeof *w->acc);
 	w->worker = 1;
 }
@@ -843,10 +868,9 @@ static void segw_free(segw *w)
 		free(w->colname);
 		free(w->coltypes);
 		free(w->col_of_fid);
+		free(w->role);
 	}
 	free(w->synth);
-	free(w->mirror);
-	free(w->pv);
 	free(w->srows);
 	free(w->order);
 	vg_buf_free(&w->file);
@@ -876,6 +900,14 @@ static void resolve_pairs(segw *w)
 	w->npairs = kept;
 	if (kept)
 		w->col_mirror = add_col(w, MIRROR_COL);
+	size_t nf = w->b->fields.n ? w->b->fields.n : 1;
+	w->role = vg_xcalloc(nf, 1);
+	for (uint32_t k = 0; k < w->nkeys; k++)
+		if (w->keyfids[k] != UINT32_MAX)
+			w->role[w->keyfids[k]] = (uint8_t)(k + 1);
+	for (uint32_t k = 0; k < w->npairs; k++)
+		for (uint32_t side = 0; side < 2; side++)
+			w->role[w->pairfid[k][side]] = (uint8_t)(ROLE_PAIR + 2 * k + side);
 }
 
 int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size_t nrows,
