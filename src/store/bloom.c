@@ -1,25 +1,20 @@
 #include "store/bloom.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/strtab.h"
 
-/* Byte classes: 0 ordinary, 1 minor breaker, 2 major breaker. */
-static unsigned char cls[256];
-static pthread_once_t cls_once = PTHREAD_ONCE_INIT;
-
-static void init_cls(void)
-{
-	const char *major = " \t\r\n\v\f\"'()[]{}<>,;=|&!?`";
-	const char *minor = "./:-@_\\#$%+*~";
-	for (const char *p = major; *p; p++)
-		cls[(unsigned char)*p] = 2;
-	for (const char *p = minor; *p; p++)
-		cls[(unsigned char)*p] = 1;
-	cls[0] = 2;
-}
+/* Byte classes: 0 ordinary, 1 minor breaker, 2 major breaker (see
+ * bloom.h). A token of the filter is a maximal run of ordinary bytes. */
+static const unsigned char cls[256] = {
+	[0] = 2, [' '] = 2, ['\t'] = 2, ['\r'] = 2, ['\n'] = 2, ['\v'] = 2, ['\f'] = 2,
+	['"'] = 2, ['\''] = 2, ['('] = 2, [')'] = 2, ['['] = 2, [']'] = 2, ['{'] = 2,
+	['}'] = 2, ['<'] = 2, ['>'] = 2, [','] = 2, [';'] = 2, ['='] = 2, ['|'] = 2,
+	['&'] = 2, ['!'] = 2, ['?'] = 2, ['`'] = 2, ['.'] = 1, ['/'] = 1, [':'] = 1,
+	['-'] = 1, ['@'] = 1, ['_'] = 1, ['\\'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1,
+	['+'] = 1, ['*'] = 1, ['~'] = 1
+};
 
 /* ASCII-lowercase eight bytes at once: bytes 'A'..'Z' get 0x20 added. */
 static inline uint64_t lower8(uint64_t w)
@@ -64,41 +59,34 @@ uint64_t vg_token_hash(const char *s, size_t n)
 	return tokhash(s, n);
 }
 
+/* The next token at or after *p (before end): its start in *tok and
+ * length returned, *p moved past it; 0 when there is none. The subtokens of
+ * a major token are its runs of ordinary bytes, and a major token without
+ * minor breakers is one such run: so every filter token is a maximal run
+ * of ordinary bytes, found in one pass. */
+static inline size_t next_token(const unsigned char **p, const unsigned char *end,
+				const unsigned char **tok)
+{
+	const unsigned char *q = *p;
+	while (q < end && cls[*q])
+		q++;
+	*tok = q;
+	while (q < end && !cls[*q])
+		q++;
+	*p = q;
+	return (size_t)(q - *tok);
+}
+
 void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void *ctx)
 {
-	pthread_once(&cls_once, init_cls);
-	size_t k = 0;
-	while (k < n) {
-		while (k < n && cls[(unsigned char)s[k]] == 2)
-			k++;
-		size_t start = k;
-		int has_minor = 0;
-		while (k < n && cls[(unsigned char)s[k]] != 2) {
-			has_minor |= cls[(unsigned char)s[k]];
-			k++;
-		}
-		if (k == start)
-			continue;
-		if (!has_minor) {
-			fn(tokhash(s + start, k - start), ctx);
-			continue;
-		}
-		size_t j = start;
-		while (j < k) {
-			while (j < k && cls[(unsigned char)s[j]] == 1)
-				j++;
-			size_t ss = j;
-			while (j < k && cls[(unsigned char)s[j]] == 0)
-				j++;
-			if (j > ss)
-				fn(tokhash(s + ss, j - ss), ctx);
-		}
-	}
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *tok;
+	size_t len;
+	while ((len = next_token(&p, end, &tok)) != 0)
+		fn(tokhash((const char *)tok, len), ctx);
 }
 
 int vg_token_aligned(const char *text, size_t len, size_t off, size_t n)
 {
-	pthread_once(&cls_once, init_cls);
 	if (off > len || n > len - off || n == 0)
 		return 0;
 	int before = off == 0 || cls[(unsigned char)text[off - 1]] != 0;
@@ -138,9 +126,10 @@ void vg_tokset_add(vg_tokset *t, uint64_t h)
 
 #define RECENT 4096
 
-static void add_cb(uint64_t h, void *ctx)
+/* Add a hash, stopping repeats (JSON keys, common values) at the small
+ * direct-mapped cache of recent hashes before the large table. */
+static inline void add_recent(vg_tokset *t, uint64_t h)
 {
-	vg_tokset *t = ctx;
 	uint64_t *slot = &t->recent[h & (RECENT - 1)];
 	if (*slot == h)
 		return;
@@ -152,7 +141,10 @@ void vg_tokset_add_text(vg_tokset *t, const char *s, size_t n)
 {
 	if (t->recent == NULL)
 		t->recent = vg_xcalloc(RECENT, sizeof *t->recent);
-	vg_tokens(s, n, add_cb, t);
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *tok;
+	size_t len;
+	while ((len = next_token(&p, end, &tok)) != 0)
+		add_recent(t, tokhash((const char *)tok, len));
 }
 
 void vg_tokset_clear(vg_tokset *t)
