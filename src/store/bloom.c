@@ -85,6 +85,11 @@ void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void 
 		fn(tokhash((const char *)tok, len), ctx);
 }
 
+int vg_token_breaker(unsigned char c)
+{
+	return cls[c] != 0;
+}
+
 int vg_token_aligned(const char *text, size_t len, size_t off, size_t n)
 {
 	if (off > len || n > len - off || n == 0)

@@ -41,6 +41,8 @@ void vg_tokens(const char *s, size_t n, void (*fn)(uint64_t h, void *ctx), void 
  * breaker or the text's edge on both sides), so their tokens are tokens of
  * the text too. */
 int vg_token_aligned(const char *text, size_t len, size_t off, size_t n);
+/* 1 if byte c breaks tokens (a major or minor breaker). */
+int vg_token_breaker(unsigned char c);
 /* Hash of one token as the filter stores it (lowercased). */
 uint64_t vg_token_hash(const char *s, size_t n);
 

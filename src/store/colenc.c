@@ -613,8 +613,10 @@ static int read_strs(vg_cur *c, size_t n, const char **strs, uint32_t *lens, vg_
 	const uint8_t *p;
 	if (total > (uint64_t)(c->end - c->p) || vg_cur_bytes(c, total, &p))
 		return BAD("strings cut short");
+	/* Strings point into the decoded chunk (or the mapped file): no copy. */
+	(void)a;
 	for (size_t k = 0; k < n; k++) {
-		strs[k] = vg_arena_dup(a, p, lens[k]);
+		strs[k] = (const char *)p;
 		p += lens[k];
 	}
 	return 0;
@@ -753,6 +755,18 @@ static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, v
 	uint8_t have = 0;
 	for (uint32_t k = 0; k < np; k++)
 		have |= (uint8_t)(1u << col->types[rows[k]]);
+	/* Per-row arrays only for the types present: a JSON block has
+	 * hundreds of sparse columns, and allocating every array for each
+	 * would be megabytes of page faults per block. */
+	size_t nn = n ? n : 1;
+	if (have & (1u << VG_T_INT))
+		col->i = vg_arena_alloc(a, nn * sizeof *col->i);
+	if (have & (1u << VG_T_DBL))
+		col->d = vg_arena_alloc(a, nn * sizeof *col->d);
+	if (have & (1u << VG_T_IP))
+		col->ip = vg_arena_alloc(a, nn * 16);
+	if (have & (1u << VG_T_STR))
+		col->sid = vg_arena_alloc(a, nn * sizeof *col->sid);
 	uint32_t *trows = vg_arena_alloc(a, (np ? np : 1) * sizeof *trows);
 	for (uint8_t t = VG_T_STR; t <= VG_T_IP; t++) {
 		if (!(have & (1u << t)))
@@ -850,10 +864,6 @@ int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, const vg_col *re
 	size_t n = nrows ? nrows : 1;
 	col->types = vg_arena_alloc(a, n);
 	memset(col->types, 0, n);
-	col->i = vg_arena_alloc(a, n * sizeof *col->i);
-	col->d = vg_arena_alloc(a, n * sizeof *col->d);
-	col->ip = vg_arena_alloc(a, n * 16);
-	col->sid = vg_arena_alloc(a, n * sizeof *col->sid);
 	vg_cur pc = {raw, raw + rawlen};
 	return dec_payload(&pc, col, ref, a, err);
 }

@@ -19,7 +19,8 @@
  * docs/FORMAT.md.
  *
  * Decoding yields a vg_col whose memory lives in the caller's arena; string
- * values point into it. Dictionary-encoded strings keep their dictionary
+ * values point into it (or into the segment's mapping, which must outlive
+ * the column). Dictionary-encoded strings keep their dictionary
  * (sid[] indexes strs[]), so a filter can compare each distinct value once
  * instead of once per row.
  */
@@ -81,11 +82,15 @@ int vg_col_encode(const vg_colin *in, int zlevel, vg_buf *out, vg_colstat *st,
 typedef struct vg_col {
 	uint32_t n;              /* rows */
 	uint8_t *types;          /* per row: vg_type, or 0 when absent */
+	/* Per-row values, each array present only when some row has its
+	 * type (NULL otherwise): read i[r] only where types[r] == VG_T_INT. */
 	int64_t *i;              /* per row, valid where types[r] == VG_T_INT */
 	double *d;               /* per row, where VG_T_DBL */
 	uint8_t (*ip)[16];       /* per row, where VG_T_IP */
 	uint32_t *sid;           /* per row, where VG_T_STR: index into strs */
-	const char **strs;       /* distinct (dictionary) or per-row strings, NUL-terminated */
+	const char **strs;       /* distinct (dictionary) or per-row strings, slens[k]
+				  * bytes each, NOT NUL-terminated: they point into
+				  * the decoded chunk or the mapped segment */
 	uint32_t *slens;
 	uint32_t nstrs;
 	int str_dict;            /* strs is a dictionary */

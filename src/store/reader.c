@@ -49,7 +49,7 @@ int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg
 	bk->loaded = vg_arena_alloc(&bk->arena, s->ncols);
 	memset(bk->loaded, 0, s->ncols);
 	for (uint32_t c = 0; c <= COL_TMPL; c++) {
-		int rc = vg_seg_read(s, b, c, &bk->arena, &bk->cols[c], err);
+		int rc = vg_seg_read_cached(s, b, c, &bk->arena, bk->cols, bk->loaded, &bk->cols[c], err);
 		if (rc)
 			return rc;
 		bk->loaded[c] = 1;
@@ -66,7 +66,7 @@ int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg
 	for (uint32_t c = COL_TMPL + 1; c < s->ncols; c++) {
 		if (!need[c])
 			continue;
-		int rc = vg_seg_read(s, b, c, &bk->arena, &bk->cols[c], err);
+		int rc = vg_seg_read_cached(s, b, c, &bk->arena, bk->cols, bk->loaded, &bk->cols[c], err);
 		if (rc)
 			return rc;
 		bk->loaded[c] = 1;
@@ -122,8 +122,9 @@ void vg_blk_release(vg_blk *bk)
 static void col_text(const vg_col *c, uint32_t r, vg_buf *out)
 {
 	uint8_t t = c->types[r];
-	vg_value_text(out, t, c->i[r], c->d[r], t == VG_T_STR ? c->strs[c->sid[r]] : NULL,
-		      t == VG_T_STR ? c->slens[c->sid[r]] : 0, c->ip[r]);
+	vg_value_text(out, t, t == VG_T_INT ? c->i[r] : 0, t == VG_T_DBL ? c->d[r] : 0,
+		      t == VG_T_STR ? c->strs[c->sid[r]] : NULL, t == VG_T_STR ? c->slens[c->sid[r]] : 0,
+		      t == VG_T_IP ? c->ip[r] : NULL);
 }
 
 void vg_blk_raw(vg_blk *bk, uint32_t r, vg_buf *out)

@@ -1219,9 +1219,11 @@ int vg_seg_col(const vg_seg *s, const char *name)
 	return -1;
 }
 
-/* Decode column c of block b as stored: mirror rows still empty. */
+/* Decode column c of block b as stored: mirror rows still empty. A
+ * reference column already decoded in done[] (done_ok[ref] set) is used as
+ * it is instead of being decoded again. */
 static int read_stored(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *out,
-		       vg_err *err)
+		       const vg_col *done, const uint8_t *done_ok, vg_err *err)
 {
 	const vg_block *bl = &s->blocks[b];
 	const vg_chunk *ch = &bl->chunks[c];
@@ -1232,10 +1234,13 @@ static int read_stored(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_
 		memset(out->types, 0, bl->nrows);
 		return 0;
 	}
-	vg_col refcol, *ref = NULL;
-	if (ch->ref >= 0) {
+	vg_col refcol;
+	const vg_col *ref = NULL;
+	if (ch->ref >= 0 && done && done_ok[ch->ref]) {
+		ref = &done[ch->ref];
+	} else if (ch->ref >= 0) {
 		/* References point to earlier columns only, so this ends. */
-		int rc = vg_seg_read(s, b, (uint32_t)ch->ref, a, &refcol, err);
+		int rc = vg_seg_read_cached(s, b, (uint32_t)ch->ref, a, done, done_ok, &refcol, err);
 		if (rc)
 			return rc;
 		ref = &refcol;
@@ -1249,9 +1254,9 @@ static int restore_mirrors(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a,
 			   vg_err *err)
 {
 	vg_col m, p;
-	int rc = read_stored(s, b, (uint32_t)s->mirror_col, a, &m, err);
+	int rc = read_stored(s, b, (uint32_t)s->mirror_col, a, &m, NULL, NULL, err);
 	if (rc == 0)
-		rc = read_stored(s, b, (uint32_t)s->partner[c], a, &p, err);
+		rc = read_stored(s, b, (uint32_t)s->partner[c], a, &p, NULL, NULL, err);
 	if (rc)
 		return rc;
 	for (uint32_t r = 0; r < out->n; r++) {
@@ -1277,7 +1282,13 @@ static int restore_mirrors(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a,
 
 int vg_seg_read(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *out, vg_err *err)
 {
-	int rc = read_stored(s, b, c, a, out, err);
+	return vg_seg_read_cached(s, b, c, a, NULL, NULL, out, err);
+}
+
+int vg_seg_read_cached(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, const vg_col *done,
+		       const uint8_t *done_ok, vg_col *out, vg_err *err)
+{
+	int rc = read_stored(s, b, c, a, out, done, done_ok, err);
 	if (rc == 0 && s->partner && s->partner[c] >= 0 &&
 	    s->blocks[b].chunks[s->mirror_col].len != 0)
 		rc = restore_mirrors(s, b, c, a, out, err);
@@ -1302,10 +1313,15 @@ int vg_seg_verify(const vg_seg *s, vg_err *err)
 		return CORRUPT("segment %llu: chain hash mismatch", (unsigned long long)s->seq);
 	vg_arena a = {0};
 	int rc = 0;
+	vg_col *cols = vg_xcalloc(s->ncols ? s->ncols : 1, sizeof *cols);
+	uint8_t *ok = vg_xcalloc(s->ncols ? s->ncols : 1, 1);
 	for (uint32_t b = 0; b < s->nblocks && rc == 0; b++) {
+		memset(ok, 0, s->ncols);
 		for (uint32_t c = 0; c < s->ncols && rc == 0; c++) {
 			vg_col col;
-			rc = vg_seg_read(s, b, c, &a, &col, err);
+			rc = vg_seg_read_cached(s, b, c, &a, cols, ok, &col, err);
+			cols[c] = col;
+			ok[c] = rc == 0;
 			if (rc == 0 && c == 0) {
 				for (uint32_t r = 0; r < col.n; r++)
 					if (col.types[r] != VG_T_INT)
@@ -1315,6 +1331,8 @@ int vg_seg_verify(const vg_seg *s, vg_err *err)
 		}
 		vg_arena_reset(&a);
 	}
+	free(cols);
+	free(ok);
 	vg_arena_free(&a);
 	return rc;
 }

@@ -112,6 +112,12 @@ int vg_seg_verify(const vg_seg *s, vg_err *err);
 int vg_seg_col(const vg_seg *s, const char *name);
 /* Decode column c of block b (an absent chunk decodes as all-absent). */
 int vg_seg_read(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *out, vg_err *err);
+/* vg_seg_read, using the columns of the same block already decoded
+ * (done[k] where done_ok[k]) as references instead of decoding them again:
+ * a JSON block's many columns stored as places in `_raw` would each decode
+ * `_raw` otherwise. done / done_ok may be NULL. */
+int vg_seg_read_cached(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, const vg_col *done,
+		       const uint8_t *done_ok, vg_col *out, vg_err *err);
 /* 1 if block b may contain token hash h. */
 int vg_seg_block_maybe(const vg_seg *s, uint32_t b, uint64_t h);
 
