@@ -176,7 +176,9 @@ static int64_t unit_secs(const char *u, size_t n)
 	return 0;
 }
 
-static int64_t add_months(int64_t ns, int64_t months)
+/* ns plus a number of months (the day clamped to the month's end); 0, or
+ * -1 when the result falls outside what int64 nanoseconds hold. */
+static int add_months(int64_t ns, int64_t months, int64_t *out)
 {
 	int64_t days = vg_day_of(ns), rem = ns - days * VG_NS_PER_DAY, y;
 	unsigned m, d;
@@ -189,7 +191,11 @@ static int64_t add_months(int64_t ns, int64_t months)
 		last = 28;
 	if (d > last)
 		d = last;
-	return vg_days_from_civil(y, m, d) * VG_NS_PER_DAY + rem;
+	int64_t days2 = vg_days_from_civil(y, m, d);
+	if (days2 > INT64_MAX / VG_NS_PER_DAY - 1 || days2 < INT64_MIN / VG_NS_PER_DAY + 1)
+		return -1;
+	*out = days2 * VG_NS_PER_DAY + rem;
+	return 0;
 }
 
 static int snap(int64_t *t, const char *u, size_t n)
@@ -249,6 +255,8 @@ int vg_parse_time(const char *s, int64_t now, int64_t *out, struct vg_err *err)
 		int64_t secs = 0, frac = 0, scale = 100000000;
 		for (size_t j = 0; j < k; j++)
 			secs = secs * 10 + (s[j] - '0');
+		if (secs > INT64_MAX / VG_NS_PER_SEC - 1)
+			goto range;
 		if (k < n) {
 			size_t j = k + 1;
 			if (j == n)
@@ -281,10 +289,16 @@ int vg_parse_time(const char *s, int64_t now, int64_t *out, struct vg_err *err)
 		int64_t secs = unit_secs(s + us, k - us);
 		if (secs == 0)
 			goto bad;
-		if (secs < 0)
-			t = add_months(t, sign * num * -secs);
-		else
-			t += sign * num * secs * VG_NS_PER_SEC;
+		int64_t d;
+		if (secs < 0) {
+			/* Months: at most 600 years either way (int64 ns hold ±292). */
+			if (num * -secs > 12 * 600 || add_months(t, sign * num * -secs, &t))
+				goto range;
+		} else if (__builtin_mul_overflow(num, secs, &d) ||
+			   __builtin_mul_overflow(d, VG_NS_PER_SEC, &d) ||
+			   __builtin_add_overflow(t, sign * d, &t)) {
+			goto range;
+		}
 	}
 	if (k < n) {
 		if (s[k] != '@' || snap(&t, s + k + 1, n - k - 1) != 0)
@@ -298,4 +312,7 @@ bad:
 	return vg_seterr(err, VG_EINVAL, -1,
 			 "cannot read time '%s': use ISO-8601 (2026-11-27T10:00:00Z), epoch seconds, "
 			 "or a relative time like -7d, -1h@h, @w1", s);
+range:
+	return vg_seterr(err, VG_EINVAL, -1,
+			 "time '%s' is out of range: vigil keeps times from 1678 to 2261", s);
 }

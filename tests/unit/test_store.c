@@ -303,6 +303,16 @@ static void test_parse_time(void **state)
 	assert_non_null(strstr(e.msg, "cannot read time 'yesterday'"));
 	assert_int_equal(vg_parse_time("-7x", now, &t, &e), VG_EINVAL);
 	assert_int_equal(vg_parse_time("2025-13-01", now, &t, &e), VG_EINVAL);
+	/* Out of what int64 nanoseconds hold: an error, not an overflow. */
+	static const char *far[] = {"99999999999", "999999999999.5", "-999999999m", "+999999999d",
+				    "-700y", "+300y", "-999999999mon"};
+	for (size_t k = 0; k < sizeof far / sizeof *far; k++) {
+		assert_int_equal(vg_parse_time(far[k], now, &t, &e), VG_EINVAL);
+		assert_non_null(strstr(e.msg, "out of range"));
+	}
+	assert_int_equal(vg_parse_time("-200y", now, &t, &e), 0);
+	assert_int_equal(vg_parse_time("9999999999", now, &t, &e), VG_EINVAL); /* year 2286 */
+	assert_int_equal(vg_parse_time("9000000000", now, &t, &e), 0);          /* year 2255 */
 }
 
 /* Columns stored relative to another (start vs _time, end vs start, an
