@@ -1,0 +1,1 @@
+[ip, user, ..., status_code = 4* && bytes > 1000]

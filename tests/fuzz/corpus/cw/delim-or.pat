@@ -1,0 +1,1 @@
+[..., status_code = 404 || status_code = 410 && status_code != 5*, bytes > 1000]

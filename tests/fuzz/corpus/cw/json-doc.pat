@@ -1,0 +1,1 @@
+{ $.sourceIPAddress != 123.123.* && $.arrayKey[*] = %val.{2}% && $.['cluster.name'] = "c" }

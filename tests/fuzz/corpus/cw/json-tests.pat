@@ -1,0 +1,1 @@
+{ ($.SomeObject IS NULL || $.ThisFlag is true) && $.missing NOT EXISTS && $.n[0] >= -1.5e3 }

@@ -1,0 +1,1 @@
+%^starting|^initializing|^shutting down%

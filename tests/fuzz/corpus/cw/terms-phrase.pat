@@ -1,0 +1,1 @@
+"not authorized to perform" AccessDenied
