@@ -31,6 +31,7 @@ int vg_cli_outfmt(const char *s, vg_outfmt *out);
 
 int vg_cmd_ingest(int argc, char **argv);
 int vg_cmd_cat(int argc, char **argv);
+int vg_cmd_search(int argc, char **argv);
 int vg_cmd_check(int argc, char **argv);
 int vg_cmd_demo(int argc, char **argv);
 int vg_cmd_inspect(int argc, char **argv);

@@ -29,6 +29,17 @@ static const command commands[] = {
 	{"cat", vg_cmd_cat, "vigil cat [--data DIR] [--group G] [--from T] [--to T]",
 	 "Print stored events as JSON lines in time order. Times: ISO-8601, epoch seconds, or\n"
 	 "relative (-7d, -1h@h, @d)."},
+	{"search", vg_cmd_search,
+	 "vigil search [--data DIR] [--from T] [--to T] [--limit N] [--output table|json|csv] "
+	 "[--timeout SECONDS] [--cw PATTERN] [QUERY]",
+	 "Run a query: search terms and field comparisons, then a pipeline of commands\n"
+	 "(\"not authorized to perform\" earliest=-7d | timechart span=1h count;\n"
+	 "group=vpcflow action=REJECT | top 10 srcaddr). Events print newest first, at most\n"
+	 "--limit (default 100); a pipeline ending in stats, top, rare or timechart prints a\n"
+	 "table. --output json gives one document with the events or rows, a histogram of the\n"
+	 "matching events over time and the work done. --cw takes a CloudWatch Logs filter\n"
+	 "pattern instead of the search part ('{ $.errorCode = \"AccessDenied*\" }'); QUERY may\n"
+	 "then hold a pipeline (| stats count by eventName)."},
 	{"check", vg_cmd_check, "vigil check [--data DIR] [--quiet] [--verbose]",
 	 "Verify the store: every segment's content hash, the hash chain across segments, that\n"
 	 "every column decodes, and the write-ahead log. Exit status 0 only when all verifies."},

@@ -39,7 +39,7 @@ static void resolve_tmpls(vg_blk *bk)
 	}
 }
 
-int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err)
+static void blk_init(vg_blk *bk, const vg_seg *s, uint32_t b)
 {
 	memset(bk, 0, sizeof *bk);
 	bk->seg = s;
@@ -48,6 +48,25 @@ int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg
 	bk->cols = vg_arena_alloc(&bk->arena, s->ncols * sizeof *bk->cols);
 	bk->loaded = vg_arena_alloc(&bk->arena, s->ncols);
 	memset(bk->loaded, 0, s->ncols);
+}
+
+int vg_blk_load_only(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err)
+{
+	blk_init(bk, s, b);
+	for (uint32_t c = 0; c < s->ncols; c++) {
+		if (c != 0 && !want[c])
+			continue;
+		int rc = vg_seg_read_cached(s, b, c, &bk->arena, bk->cols, bk->loaded, &bk->cols[c], err);
+		if (rc)
+			return rc;
+		bk->loaded[c] = 1;
+	}
+	return 0;
+}
+
+int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err)
+{
+	blk_init(bk, s, b);
 	for (uint32_t c = 0; c <= COL_TMPL; c++) {
 		int rc = vg_seg_read_cached(s, b, c, &bk->arena, bk->cols, bk->loaded, &bk->cols[c], err);
 		if (rc)

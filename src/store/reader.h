@@ -34,6 +34,9 @@ typedef struct vg_blk {
  * with want[c] != 0 (plus `_time`, `_raw`, `_tmpl` and the columns their
  * templates name). */
 int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err);
+/* Decode only the columns with want[c] != 0, and `_time`: no raw text,
+ * no templates. For queries that read a few fields of many rows. */
+int vg_blk_load_only(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err);
 void vg_blk_release(vg_blk *bk);
 static inline int64_t vg_blk_time(const vg_blk *bk, uint32_t r)
 {

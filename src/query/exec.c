@@ -1,0 +1,3058 @@
+/*
+ * exec.c — the query executor (see exec.h for the design).
+ *
+ * The search part is compiled into a small plan (xnode) whose comparisons
+ * know their field's slot; per segment each slot is resolved to a column.
+ * Rows are reached through a cursor (xrow) over either a decoded block or
+ * a memtable event, and read as typed values (fval) without copying.
+ * Matching events then go to one sink: the events heap (newest `limit`),
+ * or the aggregation of the first transforming command (xagg), whose
+ * output table the remaining commands reshape (table.c-like helpers at the
+ * end of this file).
+ */
+#include "query/exec.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event/value.h"
+#include "query/cw.h"
+#include "query/qparse.h"
+#include "store/bloom.h"
+#include "store/reader.h"
+#include "util/ip.h"
+#include "util/timeutil.h"
+
+#define DEFAULT_LIMIT 100
+#define MAX_SLOTS 512
+#define MAX_GROUPS 1000000   /* distinct `by` combinations of one aggregation */
+#define MAX_ROWS 10000000    /* rows of a table */
+#define MAX_EVENT_ROWS 1000000 /* events materialized for sort, dedup, table ... */
+
+/* ------------------------------------------------------------ the plan */
+
+typedef struct xnode xnode;
+struct xnode {
+	uint8_t kind, op;           /* vg_snkind, vg_sop */
+	uint8_t fkind;              /* CMP: vg_qfkind */
+	uint8_t wild;               /* TERM / string CMP: pattern has `*` */
+	uint32_t pos;
+	xnode **kids;
+	uint32_t n;
+	int slot;                   /* CMP on a plain field: its slot */
+	const vg_qval *val;
+	char *pat;                  /* lowercased term or value */
+	uint32_t patlen;
+	/* `=` on a dictionary column: the verdict per distinct value of the
+	 * current block (0 unknown, 1 no, 2 yes), so each value is compared
+	 * once per block instead of once per row. */
+	uint64_t dserial;           /* the block the verdicts belong to */
+	uint8_t *dmatch;
+	uint32_t ndmatch;
+	/* A comparison on _group holds or not for a whole segment. */
+	uint64_t gserial;
+	int gverdict;
+};
+
+/* A value as stored: no copy, no conversion. */
+typedef struct fval {
+	uint8_t type;               /* vg_type, 0 absent */
+	int64_t i;
+	double d;
+	const char *s;
+	uint32_t len;
+	const uint8_t *ip;
+} fval;
+
+typedef struct term {
+	uint64_t *h;                /* subtoken hashes that must be in a block */
+	uint8_t *digits;            /* per hash: the subtoken is all digits */
+	uint32_t n;
+} term;
+
+typedef struct table {
+	const char **cols;
+	uint32_t ncols;
+	vg_val *cells;
+	uint32_t nrows, cap;
+} table;
+
+typedef struct exec {
+	const vg_query *q;
+	const vg_exec_opts *o;
+	vg_result *res;
+	vg_err *err;
+	vg_arena *a;                /* the result's arena */
+	xnode *root;                /* NULL: every event */
+	const vg_cw *cw;
+	/* Plain fields the query reads, by slot. */
+	const char *names[MAX_SLOTS];
+	uint32_t nslots;
+	term *terms;
+	uint32_t nterms;
+	int need_raw, events_mode;
+	int64_t from, to;
+	pcre2_match_context *mctx;
+	pcre2_match_data *md;
+	vg_buf scratch, lower;
+	int64_t deadline;
+	/* Events mode. */
+	vg_result_event *heap;
+	uint32_t nheap, limit;
+	/* The histogram, counted over [from, to) once known. */
+	uint64_t *hist;
+	uint32_t nhist;
+	int64_t hstart, hspan;
+	/* The first transforming command's aggregation. */
+	uint64_t serial;            /* of the block being scanned, from 1 */
+	uint64_t segserial;         /* of the segment being scanned, from 1 */
+	struct xagg *agg;
+	uint32_t first_cmd;         /* commands before it run per event */
+	/* Rows mode: matching events become table rows (see prepare_rows). */
+	xnode **cmdnode;            /* compiled `| search` commands, by index */
+	table *rows;
+	vg_qname *rnames;           /* the rows' columns as names */
+	int rows_event;             /* column 1 holds the event's JSON */
+} exec;
+
+/* A row cursor: a decoded block row or a memtable event. */
+typedef struct xrow {
+	exec *x;
+	vg_blk *bk;
+	vg_blk *full;               /* the whole block, decoded on the first
+				     * event it must print (late materialization) */
+	int full_ready;
+	const int *colof;           /* slot -> column in bk's segment, -1 none */
+	uint32_t r;
+	const vg_batch *mem;
+	size_t i;
+	const uint32_t *memfid;     /* slot -> field id in mem, UINT32_MAX none */
+	int64_t t;
+	const char *group;
+	int raw_ready, lraw_ready;
+	vg_buf raw, lraw;
+	/* eval's results on this row: name -> value */
+	struct overlay *ov;
+	uint32_t nov, capov;
+} xrow;
+
+typedef struct overlay {
+	const char *name;
+	uint32_t len;
+	vg_val v;
+} overlay;
+
+static char *lower_dup(vg_arena *a, const char *s, size_t n)
+{
+	char *p = vg_arena_alloc(a, n + 1);
+	for (size_t k = 0; k < n; k++)
+		p[k] = (s[k] >= 'A' && s[k] <= 'Z') ? (char)(s[k] + 32) : s[k];
+	p[n] = 0;
+	return p;
+}
+
+static int slot_of(exec *x, const char *name)
+{
+	for (uint32_t k = 0; k < x->nslots; k++)
+		if (strcmp(x->names[k], name) == 0)
+			return (int)k;
+	if (x->nslots == MAX_SLOTS)
+		return -1;
+	x->names[x->nslots] = name;
+	return (int)x->nslots++;
+}
+
+static xnode *compile(exec *x, const vg_snode *sn)
+{
+	xnode *n = vg_arena_alloc(x->a, sizeof *n);
+	memset(n, 0, sizeof *n);
+	n->kind = sn->kind;
+	n->op = sn->op;
+	n->pos = sn->pos;
+	n->slot = -1;
+	switch (sn->kind) {
+	case VG_SN_AND:
+	case VG_SN_OR:
+		n->n = sn->list.n;
+		n->kids = vg_arena_alloc(x->a, n->n * sizeof *n->kids);
+		for (uint32_t k = 0; k < n->n; k++)
+			if ((n->kids[k] = compile(x, sn->list.kids[k])) == NULL)
+				return NULL;
+		break;
+	case VG_SN_NOT:
+		n->n = 1;
+		n->kids = vg_arena_alloc(x->a, sizeof *n->kids);
+		if ((n->kids[0] = compile(x, sn->kid)) == NULL)
+			return NULL;
+		break;
+	case VG_SN_TERM:
+		n->val = &sn->term;
+		n->pat = lower_dup(x->a, sn->term.s, sn->term.len);
+		n->patlen = sn->term.len;
+		n->wild = (sn->term.flags & VG_QV_WILD) != 0;
+		x->need_raw = 1;
+		break;
+	default:
+		n->val = &sn->cmp.val;
+		n->fkind = sn->cmp.field.kind;
+		n->pat = lower_dup(x->a, sn->cmp.val.s, sn->cmp.val.len);
+		n->patlen = sn->cmp.val.len;
+		n->wild = (sn->cmp.val.flags & VG_QV_WILD) != 0;
+		if (n->fkind == VG_QF_RAW)
+			x->need_raw = 1;
+		if (n->fkind == VG_QF_PLAIN) {
+			n->slot = slot_of(x, sn->cmp.field.s);
+			if (n->slot < 0) {
+				vg_seterr(x->err, VG_ELIMIT, sn->pos, "too many fields in the query at %u",
+					  (unsigned)sn->pos);
+				return NULL;
+			}
+		}
+		break;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------ reading values */
+
+static void col_fval(const vg_col *c, uint32_t r, fval *v)
+{
+	v->type = c->types[r];
+	switch (v->type) {
+	case VG_T_INT: v->i = c->i[r]; v->d = (double)v->i; break;
+	case VG_T_DBL: v->d = c->d[r]; break;
+	case VG_T_IP: v->ip = c->ip[r]; break;
+	case VG_T_STR:
+		v->s = c->strs[c->sid[r]];
+		v->len = c->slens[c->sid[r]];
+		break;
+	default: break;
+	}
+}
+
+static void field_fval(const vg_field *f, fval *v)
+{
+	v->type = f->type;
+	v->i = f->v.i;
+	v->d = f->type == VG_T_INT ? (double)f->v.i : f->v.d;
+	v->s = f->type == VG_T_STR ? f->v.s : NULL;
+	v->len = f->len;
+	v->ip = f->type == VG_T_IP ? f->v.ip : NULL;
+}
+
+/* The stored value of slot in the row (type 0 when absent). */
+static void row_fval(const xrow *rw, int slot, fval *v)
+{
+	memset(v, 0, sizeof *v);
+	if (slot < 0)
+		return;
+	if (rw->bk) {
+		int c = rw->colof[slot];
+		if (c >= 0 && rw->bk->loaded[c])
+			col_fval(&rw->bk->cols[c], rw->r, v);
+		return;
+	}
+	uint32_t fid = rw->memfid[slot];
+	if (fid == UINT32_MAX)
+		return;
+	const vg_event *e = &rw->mem->ev[rw->i];
+	const vg_field *f = vg_event_fields(rw->mem, e);
+	for (uint32_t k = 0; k < e->nfields; k++)
+		if (f[k].fid == fid) {
+			field_fval(&f[k], v);
+			return;
+		}
+}
+
+static const vg_buf *row_raw(xrow *rw)
+{
+	if (!rw->raw_ready) {
+		vg_buf_clear(&rw->raw);
+		if (rw->bk)
+			vg_blk_raw(rw->bk, rw->r, &rw->raw);
+		else
+			vg_event_raw(rw->mem, &rw->mem->ev[rw->i], &rw->raw);
+		rw->raw_ready = 1;
+	}
+	return &rw->raw;
+}
+
+static const vg_buf *row_lraw(xrow *rw)
+{
+	if (!rw->lraw_ready) {
+		const vg_buf *r = row_raw(rw);
+		vg_buf_clear(&rw->lraw);
+		vg_buf_reserve(&rw->lraw, r->len + 1);
+		for (size_t k = 0; k < r->len; k++) {
+			uint8_t ch = r->p[k];
+			rw->lraw.p[k] = (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch + 32) : ch;
+		}
+		rw->lraw.len = r->len;
+		rw->lraw_ready = 1;
+	}
+	return &rw->lraw;
+}
+
+/* The text of a stored value into out (cleared first). */
+static void fval_text(const fval *v, vg_buf *out)
+{
+	vg_buf_clear(out);
+	if (v->type)
+		vg_value_text(out, v->type, v->i, v->d, v->s, v->len, v->ip);
+}
+
+/* ------------------------------------------------------------ matching */
+
+/* May a match start (end) at byte `at` of t: the text's edge or a
+ * breaker before (after) it. */
+static int starts_token(const char *t, size_t at)
+{
+	return at == 0 || vg_token_breaker((unsigned char)t[at - 1]);
+}
+
+static int ends_token(const char *t, size_t n, size_t at)
+{
+	return at == n || vg_token_breaker((unsigned char)t[at]);
+}
+
+/* Does glob pattern p (`*` any run) match all of s? Iterative, with one
+ * backtrack point: linear in practice. */
+static int glob_full(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t i = 0, j = 0, star = SIZE_MAX, mark = 0;
+	while (j < sn) {
+		if (i < pn && p[i] != '*' && p[i] == s[j]) {
+			i++;
+			j++;
+		} else if (i < pn && p[i] == '*') {
+			star = i++;
+			mark = j;
+		} else if (star != SIZE_MAX) {
+			i = star + 1;
+			j = ++mark;
+		} else {
+			return 0;
+		}
+	}
+	while (i < pn && p[i] == '*')
+		i++;
+	return i == pn;
+}
+
+/* A wildcard term in text: its `*`-separated pieces in order, the first
+ * starting a token (unless the term starts with `*`), the last ending one
+ * (unless it ends with `*`). Leftmost matching of each piece is enough,
+ * which keeps this linear in the text for each start. */
+static int wild_in(const char *p, size_t pn, const char *t, size_t tn)
+{
+	int open_left = p[0] == '*', open_right = p[pn - 1] == '*';
+	const char *pc[64];
+	size_t pl[64], np = 0;
+	for (size_t k = 0; k < pn;) {
+		size_t e = k;
+		while (e < pn && p[e] != '*')
+			e++;
+		if (e > k) {
+			if (np == 64)
+				return 0;
+			pc[np] = p + k;
+			pl[np++] = e - k;
+		}
+		k = e + 1;
+	}
+	if (np == 0)
+		return 1; /* only stars */
+	const char *end = t + tn;
+	for (const char *s0 = t;; s0++) {
+		const char *h = (size_t)(end - s0) >= pl[0] ? memmem(s0, (size_t)(end - s0), pc[0], pl[0])
+							   : NULL;
+		if (h == NULL)
+			return 0;
+		s0 = h;
+		if (!open_left && !starts_token(t, (size_t)(h - t)))
+			continue;
+		const char *pos = h + pl[0];
+		int ok = 1;
+		for (size_t k = 1; k < np && ok; k++) {
+			const char *m = (size_t)(end - pos) >= pl[k] ? memmem(pos, (size_t)(end - pos), pc[k], pl[k])
+								   : NULL;
+			if (m == NULL)
+				return 0; /* later starts cannot find it either */
+			if (k + 1 == np && !open_right) {
+				/* The last piece must end a token: try its later places. */
+				while (m && !ends_token(t, tn, (size_t)(m + pl[k] - t))) {
+					const char *from = m + 1;
+					m = (size_t)(end - from) >= pl[k] ? memmem(from, (size_t)(end - from), pc[k], pl[k])
+									  : NULL;
+				}
+				if (m == NULL)
+					return 0;
+			}
+			pos = m + pl[k];
+		}
+		if (np == 1 && !open_right && !ends_token(t, tn, (size_t)(pos - t)))
+			continue;
+		if (ok)
+			return 1;
+	}
+}
+
+/* A term (lowercased, maybe with `*`) in lowercased text t on token
+ * boundaries: the match starts where a token starts (unless the term
+ * starts with `*`) and ends where one ends (unless it ends with `*`). */
+static int term_in(const char *p, size_t pn, int wild, const char *t, size_t tn)
+{
+	if (pn == 0)
+		return 1;
+	if (!wild) {
+		const char *s = t, *end = t + tn;
+		while ((size_t)(end - s) >= pn) {
+			const char *hit = memmem(s, (size_t)(end - s), p, pn);
+			if (hit == NULL)
+				return 0;
+			if (vg_token_aligned(t, tn, (size_t)(hit - t), pn))
+				return 1;
+			s = hit + 1;
+		}
+		return 0;
+	}
+	return wild_in(p, pn, t, tn);
+}
+
+static int num_of(const fval *v, double *d)
+{
+	if (v->type == VG_T_INT || v->type == VG_T_DBL) {
+		*d = v->d;
+		return 1;
+	}
+	if (v->type == VG_T_STR && v->len > 0 && v->len < 64) {
+		char buf[64], *end;
+		memcpy(buf, v->s, v->len);
+		buf[v->len] = 0;
+		*d = strtod(buf, &end);
+		return end == buf + v->len && !isnan(*d);
+	}
+	return 0;
+}
+
+static int ip_in(const uint8_t *ip, const uint8_t *net, unsigned bits)
+{
+	for (unsigned k = 0; k < 16 && bits > 0; k++) {
+		unsigned b = bits >= 8 ? 8 : bits;
+		uint8_t mask = (uint8_t)(0xff00u >> b);
+		if ((ip[k] & mask) != (net[k] & mask))
+			return 0;
+		bits -= b;
+	}
+	return 1;
+}
+
+/* field = value (and the = half of !=), on a present value. */
+static int eq_match(exec *x, const xnode *n, const fval *v)
+{
+	const vg_qval *q = n->val;
+	if (q->flags & VG_QV_ANY)
+		return 1;
+	if (v->type == VG_T_IP && (q->flags & (VG_QV_CIDR | VG_QV_IP)))
+		return ip_in(v->ip, q->ip, q->bits);
+	if ((v->type == VG_T_INT || v->type == VG_T_DBL) && (q->flags & VG_QV_NUM))
+		return v->d == q->d;
+	if (v->type == VG_T_STR && (q->flags & (VG_QV_CIDR | VG_QV_IP))) {
+		uint8_t ip[16];
+		if (vg_ip_parse(v->s, v->len, ip) == 0)
+			return ip_in(ip, q->ip, q->bits);
+	}
+	fval_text(v, &x->scratch);
+	vg_buf *lw = &x->lower;
+	vg_buf_clear(lw);
+	vg_buf_reserve(lw, x->scratch.len + 1);
+	for (size_t k = 0; k < x->scratch.len; k++) {
+		uint8_t ch = x->scratch.p[k];
+		lw->p[k] = (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch + 32) : ch;
+	}
+	lw->len = x->scratch.len;
+	if (n->wild)
+		return glob_full(n->pat, n->patlen, (const char *)lw->p, lw->len);
+	return lw->len == n->patlen && memcmp(lw->p, n->pat, n->patlen) == 0;
+}
+
+static int re_match(exec *x, const vg_qregex *re, const char *s, size_t len)
+{
+	int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, x->md, x->mctx);
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	vg_seterr(x->err, VG_ELIMIT, re->pos,
+		  "the regular expression at %u gave up on an event (match limit)", (unsigned)re->pos);
+	return -1;
+}
+
+static int ord_match(uint8_t op, double a, double b)
+{
+	switch (op) {
+	case VG_SOP_LT: return a < b;
+	case VG_SOP_LE: return a <= b;
+	case VG_SOP_GT: return a > b;
+	case VG_SOP_GE: return a >= b;
+	default: return 0;
+	}
+}
+
+/* The value of a computed field as a stored value. */
+static void special_fval(xrow *rw, uint8_t fkind, fval *v, char *buf)
+{
+	memset(v, 0, sizeof *v);
+	int64_t days = vg_day_of(rw->t);
+	switch (fkind) {
+	case VG_QF_TIME: v->type = VG_T_INT; v->i = rw->t; v->d = (double)rw->t; break;
+	case VG_QF_GROUP:
+		v->type = VG_T_STR;
+		v->s = rw->group;
+		v->len = (uint32_t)strlen(rw->group);
+		break;
+	case VG_QF_HOUR:
+		v->type = VG_T_INT;
+		v->i = (rw->t - days * VG_NS_PER_DAY) / (3600 * VG_NS_PER_SEC);
+		v->d = (double)v->i;
+		break;
+	case VG_QF_MDAY: {
+		int64_t y;
+		unsigned m, d;
+		vg_civil_from_days(days, &y, &m, &d);
+		v->type = VG_T_INT;
+		v->i = d;
+		v->d = d;
+		break;
+	}
+	case VG_QF_WDAY: {
+		static const char *names[] = {"sunday", "monday", "tuesday", "wednesday",
+					      "thursday", "friday", "saturday"};
+		int64_t w = ((days % 7) + 7 + 4) % 7; /* 1970-01-01 was a Thursday */
+		strcpy(buf, names[w]);
+		v->type = VG_T_STR;
+		v->s = buf;
+		v->len = (uint32_t)strlen(buf);
+		break;
+	}
+	default: break;
+	}
+}
+
+/* = and != on a dictionary-encoded string column, through the per-block
+ * verdict of each distinct value. -1 when the fast path does not apply. */
+static int dict_match(exec *x, xnode *n, xrow *rw)
+{
+	if (rw->bk == NULL || n->fkind != VG_QF_PLAIN || n->op > VG_SOP_NE)
+		return -1;
+	int c = rw->colof[n->slot];
+	if (c < 0 || !rw->bk->loaded[c])
+		return -1;
+	const vg_col *col = &rw->bk->cols[c];
+	if (col->types[rw->r] != VG_T_STR || !col->str_dict)
+		return -1;
+	if (n->dserial != x->serial) {
+		if (n->ndmatch < col->nstrs) {
+			n->dmatch = vg_arena_alloc(x->a, col->nstrs * 2);
+			n->ndmatch = col->nstrs * 2;
+		}
+		memset(n->dmatch, 0, col->nstrs);
+		n->dserial = x->serial;
+	}
+	uint32_t sid = col->sid[rw->r];
+	if (n->dmatch[sid] == 0) {
+		fval v = {0};
+		v.type = VG_T_STR;
+		v.s = col->strs[sid];
+		v.len = col->slens[sid];
+		n->dmatch[sid] = (uint8_t)(1 + eq_match(x, n, &v));
+	}
+	int eq = n->dmatch[sid] == 2;
+	return n->op == VG_SOP_EQ ? eq : !eq;
+}
+
+static int cmp_match_row(exec *x, xnode *n, xrow *rw);
+
+static int cmp_match(exec *x, xnode *n, xrow *rw)
+{
+	if (n->fkind == VG_QF_GROUP && rw->bk) {
+		if (n->gserial != x->segserial) {
+			n->gverdict = cmp_match_row(x, n, rw);
+			n->gserial = x->segserial;
+		}
+		return n->gverdict;
+	}
+	int fast = dict_match(x, n, rw);
+	if (fast >= 0)
+		return fast;
+	return cmp_match_row(x, n, rw);
+}
+
+static int cmp_match_row(exec *x, xnode *n, xrow *rw)
+{
+	fval v;
+	char buf[16];
+	const vg_qval *q = n->val;
+	if (n->fkind == VG_QF_RAW) {
+		const vg_buf *r = n->op == VG_SOP_RE ? row_raw(rw) : row_lraw(rw);
+		memset(&v, 0, sizeof v);
+		v.type = VG_T_STR;
+		v.s = (const char *)r->p;
+		v.len = (uint32_t)r->len;
+	} else if (n->fkind != VG_QF_PLAIN) {
+		special_fval(rw, n->fkind, &v, buf);
+	} else {
+		row_fval(rw, n->slot, &v);
+	}
+	if (v.type == 0)
+		return 0;
+	if (n->fkind == VG_QF_TIME && (q->flags & VG_QV_TIME) && n->op != VG_SOP_RE) {
+		double t = (double)rw->t, b = (double)q->i;
+		return n->op == VG_SOP_EQ ? t == b : n->op == VG_SOP_NE ? t != b : ord_match(n->op, t, b);
+	}
+	if (n->fkind == VG_QF_WDAY && (q->flags & VG_QV_WDAY) && n->op <= VG_SOP_NE) {
+		int same = strcmp(buf, (const char *[]){"sunday", "monday", "tuesday", "wednesday",
+						      "thursday", "friday", "saturday"}[q->i]) == 0;
+		return n->op == VG_SOP_EQ ? same : !same;
+	}
+	switch (n->op) {
+	case VG_SOP_EQ: return eq_match(x, n, &v);
+	case VG_SOP_NE: return !eq_match(x, n, &v);
+	case VG_SOP_RE:
+		fval_text(&v, &x->scratch);
+		return re_match(x, q->re, (const char *)x->scratch.p, x->scratch.len);
+	default: {
+		double d;
+		if (!(q->flags & VG_QV_NUM) || !num_of(&v, &d))
+			return 0;
+		return ord_match(n->op, d, q->d);
+	}
+	}
+}
+
+/* 1 match, 0 not, -1 error (x->err set). */
+static int node_match(exec *x, xnode *n, xrow *rw)
+{
+	switch (n->kind) {
+	case VG_SN_AND:
+		for (uint32_t k = 0; k < n->n; k++) {
+			int m = node_match(x, n->kids[k], rw);
+			if (m <= 0)
+				return m;
+		}
+		return 1;
+	case VG_SN_OR:
+		for (uint32_t k = 0; k < n->n; k++) {
+			int m = node_match(x, n->kids[k], rw);
+			if (m != 0)
+				return m;
+		}
+		return 0;
+	case VG_SN_NOT: {
+		int m = node_match(x, n->kids[0], rw);
+		return m < 0 ? m : !m;
+	}
+	case VG_SN_TERM: {
+		const vg_buf *l = row_lraw(rw);
+		return term_in(n->pat, n->patlen, n->wild, (const char *)l->p, l->len);
+	}
+	default:
+		return cmp_match(x, n, rw);
+	}
+}
+
+/* ------------------------------------------------------------- pruning */
+
+static void add_hash(uint64_t h, void *ctx)
+{
+	term *t = ctx;
+	t->h = realloc(t->h, (t->n + 1) * sizeof *t->h);
+	t->digits = realloc(t->digits, t->n + 1);
+	if (t->h == NULL || t->digits == NULL)
+		abort();
+	t->h[t->n] = h;
+	t->digits[t->n] = 0;
+	t->n++;
+}
+
+/* Subtoken hashes of the query's required terms; a subtoken touched by a
+ * wildcard is left out (it may be part of a longer token). */
+static void prepare_terms(exec *x)
+{
+	const vg_query *q = x->q;
+	x->nterms = q->search ? q->nterms : 0;
+	x->terms = vg_arena_alloc(x->a, (x->nterms ? x->nterms : 1) * sizeof *x->terms);
+	memset(x->terms, 0, (x->nterms ? x->nterms : 1) * sizeof *x->terms);
+	for (uint32_t k = 0; k < x->nterms; k++) {
+		const vg_qterm *qt = &q->terms[k];
+		term *t = &x->terms[k];
+		/* Split on `*`: each piece's inner tokens are whole tokens. */
+		const char *s = qt->s, *end = qt->s + qt->len;
+		while (s < end) {
+			const char *star = memchr(s, '*', (size_t)(end - s));
+			const char *pe = star ? star : end;
+			int left_open = s == qt->s ? qt->open_left : 1;
+			int right_open = star ? 1 : qt->open_right;
+			uint32_t before = t->n;
+			vg_tokens(s, (size_t)(pe - s), add_hash, t);
+			/* Drop the tokens touching an open end. */
+			if (t->n > before && right_open && pe > s && !vg_token_aligned(s, (size_t)(pe - s), (size_t)(pe - s) - 1, 1))
+				t->n--;
+			if (t->n > before && left_open && !vg_token_aligned(s, (size_t)(pe - s), 0, 1)) {
+				memmove(t->h + before, t->h + before + 1, (t->n - before - 1) * sizeof *t->h);
+				t->n--;
+			}
+			for (uint32_t j = before; j < t->n; j++)
+				t->digits[j] = 0;
+			s = star ? star + 1 : end;
+		}
+	}
+	/* Mark the all-digit subtokens: template rows keep their numbers out of
+	 * the filter, so those cannot rule out a block that has some. */
+	for (uint32_t k = 0; k < x->nterms; k++) {
+		term *t = &x->terms[k];
+		const vg_qterm *qt = &q->terms[k];
+		uint32_t idx = 0;
+		const char *p = qt->s, *end = qt->s + qt->len;
+		while (p < end && idx < t->n) {
+			while (p < end && !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+					    (*p >= 'A' && *p <= 'Z') || (unsigned char)*p >= 0x80))
+				p++;
+			const char *st = p;
+			int digits = 1;
+			while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+					   (*p >= 'A' && *p <= 'Z') || (unsigned char)*p >= 0x80)) {
+				digits &= *p >= '0' && *p <= '9';
+				p++;
+			}
+			if (p > st && vg_token_hash(st, (size_t)(p - st)) == t->h[idx]) {
+				t->digits[idx] = (uint8_t)digits;
+				idx++;
+			}
+		}
+		/* Hashes not matched to text (cannot happen for plain ASCII)
+		 * are treated as numbers: never used to skip. */
+		for (; idx < t->n; idx++)
+			t->digits[idx] = 1;
+	}
+}
+
+static int block_filter_ok(exec *x, const vg_seg *s, uint32_t b)
+{
+	const vg_block *bl = &s->blocks[b];
+	for (uint32_t k = 0; k < x->nterms; k++)
+		for (uint32_t j = 0; j < x->terms[k].n; j++) {
+			if (bl->ntmpl && x->terms[k].digits[j])
+				continue;
+			if (!vg_seg_block_maybe(s, b, x->terms[k].h[j]))
+				return 0;
+		}
+	return 1;
+}
+
+/* Can a top-level comparison match anything in the block, by its column's
+ * statistics? */
+static int block_range_ok(const xnode *n, const vg_seg *s, uint32_t b, const int *colof)
+{
+	if (n->kind != VG_SN_CMP || n->fkind != VG_QF_PLAIN)
+		return 1;
+	int c = colof[n->slot];
+	if (c < 0 || s->blocks[b].chunks[c].len == 0)
+		return 0; /* the field is absent: no comparison holds */
+	const vg_colstat *st = &s->blocks[b].chunks[c].st;
+	const vg_qval *q = n->val;
+	if (st->types == (1u << VG_T_INT) && (q->flags & VG_QV_NUM)) {
+		double lo = (double)st->imin, hi = (double)st->imax, v = q->d;
+		switch (n->op) {
+		case VG_SOP_EQ: return v >= lo && v <= hi;
+		case VG_SOP_LT: return lo < v;
+		case VG_SOP_LE: return lo <= v;
+		case VG_SOP_GT: return hi > v;
+		case VG_SOP_GE: return hi >= v;
+		default: return 1;
+		}
+	}
+	if (st->types == (1u << VG_T_IP) && n->op == VG_SOP_EQ &&
+	    (q->flags & (VG_QV_CIDR | VG_QV_IP)) && !(q->flags & VG_QV_WILD)) {
+		uint8_t lo[16], hi[16];
+		unsigned bits = q->bits;
+		for (unsigned k = 0; k < 16; k++) {
+			unsigned keep = bits >= 8 ? 8 : bits;
+			uint8_t mask = (uint8_t)(0xff00u >> keep);
+			lo[k] = q->ip[k] & mask;
+			hi[k] = (uint8_t)(lo[k] | (uint8_t)~mask);
+			bits -= keep;
+		}
+		return memcmp(hi, st->ipmin, 16) >= 0 && memcmp(lo, st->ipmax, 16) <= 0;
+	}
+	return 1;
+}
+
+static int block_ranges_ok(exec *x, const vg_seg *s, uint32_t b, const int *colof)
+{
+	const xnode *r = x->root;
+	if (r == NULL)
+		return 1;
+	if (r->kind != VG_SN_AND)
+		return block_range_ok(r, s, b, colof);
+	for (uint32_t k = 0; k < r->n; k++)
+		if (!block_range_ok(r->kids[k], s, b, colof))
+			return 0;
+	return 1;
+}
+
+/* Can the group of a segment match the search (a top-level _group=)? */
+static int group_ok(const xnode *n, const char *group)
+{
+	if (n == NULL)
+		return 1;
+	if (n->kind == VG_SN_AND) {
+		for (uint32_t k = 0; k < n->n; k++)
+			if (!group_ok(n->kids[k], group))
+				return 0;
+		return 1;
+	}
+	if (n->kind != VG_SN_CMP || n->fkind != VG_QF_GROUP || n->op != VG_SOP_EQ)
+		return 1;
+	size_t gl = strlen(group);
+	char low[256];
+	if (gl >= sizeof low)
+		return 1;
+	for (size_t k = 0; k <= gl; k++)
+		low[k] = (group[k] >= 'A' && group[k] <= 'Z') ? (char)(group[k] + 32) : group[k];
+	return glob_full(n->pat, n->patlen, low, gl);
+}
+
+/* ------------------------------------------------------------- the sinks */
+
+static void hist_add(exec *x, int64_t t)
+{
+	if (x->nhist == 0 || t < x->hstart)
+		return;
+	uint64_t k = (uint64_t)(t - x->hstart) / (uint64_t)x->hspan;
+	if (k < x->nhist)
+		x->hist[k]++;
+}
+
+/* A "nice" span giving at most about 100 buckets over n ns. */
+static int64_t nice_span(int64_t n, uint32_t most)
+{
+	static const int64_t spans[] = {1, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600,
+					12 * 3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400};
+	for (size_t k = 0; k < sizeof spans / sizeof *spans; k++)
+		if (n / (spans[k] * VG_NS_PER_SEC) < most)
+			return spans[k] * VG_NS_PER_SEC;
+	return 365 * 86400 * VG_NS_PER_SEC * (n / (365 * 86400 * VG_NS_PER_SEC * most) + 1);
+}
+
+/* Row r of the block as a JSON event. Matching decoded only the columns
+ * the search reads; every column is decoded now, once per block, and only
+ * for blocks that have a match. Returns 0, or -1 with x->err set. */
+static int block_json(xrow *rw, vg_buf *j)
+{
+	if (!rw->full_ready) {
+		if (vg_blk_load(rw->full, rw->bk->seg, rw->bk->block, NULL, rw->x->err))
+			return -1;
+		rw->full_ready = 1;
+	}
+	vg_blk_json(rw->full, rw->r, j);
+	return 0;
+}
+
+/* Event order: newer first; of equal times, the smaller JSON text first,
+ * so that results do not depend on where an event is stored. */
+static int ev_older(const vg_result_event *a, const vg_result_event *b)
+{
+	if (a->t != b->t)
+		return a->t < b->t;
+	return strcmp(a->json, b->json) > 0;
+}
+
+/* The heap keeps the newest events, the oldest of them at the root. */
+static void heap_down(vg_result_event *h, uint32_t n, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+		if (l < n && ev_older(&h[l], &h[m]))
+			m = l;
+		if (l + 1 < n && ev_older(&h[l + 1], &h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		vg_result_event tmp = h[i];
+		h[i] = h[m];
+		h[m] = tmp;
+		i = m;
+	}
+}
+
+/* Keep the row if it is among the newest `limit` events. */
+static int keep_event(exec *x, xrow *rw)
+{
+	if (x->nheap == x->limit) {
+		x->res->truncated = 1;
+		if (rw->t < x->heap[0].t)
+			return 0;
+	}
+	vg_buf j = {0};
+	if (rw->bk) {
+		if (block_json(rw, &j))
+			return -1;
+	} else {
+		vg_event_json(rw->mem, rw->i, &j);
+	}
+	vg_result_event ev = {rw->t, vg_xstrndup((const char *)j.p, j.len), (uint32_t)j.len};
+	vg_buf_free(&j);
+	if (x->nheap < x->limit) {
+		uint32_t i = x->nheap++;
+		x->heap[i] = ev;
+		while (i > 0 && ev_older(&x->heap[i], &x->heap[(i - 1) / 2])) {
+			vg_result_event tmp = x->heap[i];
+			x->heap[i] = x->heap[(i - 1) / 2];
+			x->heap[(i - 1) / 2] = tmp;
+			i = (i - 1) / 2;
+		}
+		return 0;
+	}
+	if (!ev_older(&x->heap[0], &ev)) {
+		free((char *)ev.json);
+		return 0;
+	}
+	free((char *)x->heap[0].json);
+	x->heap[0] = ev;
+	heap_down(x->heap, x->nheap, 0);
+	return 0;
+}
+
+/* ------------------------------------------------------- aggregation */
+
+typedef struct aggst {
+	uint64_t n;                 /* count / count(f) / values seen */
+	int allint;
+	int64_t isum;
+	double sum;
+	vg_val min, max;            /* copies in the arena */
+	double *vals;               /* perc */
+	uint32_t nvals, capvals;
+	uint64_t *set;              /* dc: hashes; values: hashes */
+	uint32_t nset, capset;
+	const char **strs;          /* values: the distinct texts */
+	uint32_t *lens;
+	int64_t tbest;              /* earliest / latest */
+	vg_val best;
+} aggst;
+
+typedef struct xagg {
+	const vg_qcmd *cmd;
+	const vg_qagg *aggs;
+	uint32_t naggs;
+	const vg_qname *by;
+	uint32_t nby;
+	int timechart;
+	int64_t span;
+	/* groups: key text -> index */
+	uint64_t *ht;               /* hash << 0, index + 1 in low bits via idx */
+	uint32_t *htidx;
+	uint32_t htcap, ngroups;
+	char **keys;                /* per group: key text (by values, \x1f joined) */
+	uint32_t *keylens;
+	vg_val *byvals;             /* per group: nby values */
+	int64_t *bucket;            /* timechart: per group its bucket start */
+	aggst *st;                  /* per group: naggs states */
+	vg_arena arena;
+	vg_buf key;
+	/* Event rows (the scan): each by field and aggregated field by slot
+	 * (-1: a computed field, read by name), and for one by field on a
+	 * dictionary column the group of each distinct value of the block. */
+	int *byslot, *aggslot;
+	uint64_t dserial;
+	uint32_t *dgroup;           /* sid -> group + 1, 0 unknown */
+	uint32_t ndgroup;
+} xagg;
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	return XXH3_64bits(p, n);
+}
+
+static vg_val val_copy(vg_arena *a, const vg_val *v)
+{
+	vg_val c = *v;
+	if (v->kind == VG_V_STR) {
+		char *s = vg_arena_alloc(a, v->len + 1);
+		memcpy(s, v->s, v->len);
+		s[v->len] = 0;
+		c.s = s;
+	}
+	return c;
+}
+
+/* The value of a field of the row as a vg_val; strings may point into
+ * x->scratch-like per-call storage (buf), valid until the next call. */
+static int row_get(xrow *rw, const vg_qname *name, vg_val *out, vg_buf *buf)
+{
+	for (uint32_t k = rw->nov; k-- > 0;)
+		if (rw->ov[k].len == name->len && memcmp(rw->ov[k].name, name->s, name->len) == 0) {
+			*out = rw->ov[k].v;
+			return 0;
+		}
+	fval v;
+	char wb[16];
+	if (name->kind == VG_QF_TIME) {
+		*out = vg_v_dbl((double)rw->t / 1e9);
+		if (rw->t % VG_NS_PER_SEC == 0)
+			*out = vg_v_int(rw->t / VG_NS_PER_SEC);
+		return 0;
+	}
+	if (name->kind == VG_QF_RAW) {
+		const vg_buf *r = row_raw(rw);
+		*out = vg_v_str((const char *)r->p, r->len);
+		return 0;
+	}
+	if (name->kind != VG_QF_PLAIN) {
+		special_fval(rw, name->kind, &v, wb);
+	} else {
+		int slot = -1;
+		for (uint32_t k = 0; k < rw->x->nslots; k++)
+			if (strcmp(rw->x->names[k], name->s) == 0)
+				slot = (int)k;
+		row_fval(rw, slot, &v);
+	}
+	switch (v.type) {
+	case 0: *out = vg_v_null(); break;
+	case VG_T_INT: *out = vg_v_int(v.i); break;
+	case VG_T_DBL: *out = vg_v_dbl(v.d); break;
+	case VG_T_STR:
+		if (v.s == wb) {
+			vg_buf_clear(buf);
+			vg_buf_put(buf, v.s, v.len);
+			*out = vg_v_str((const char *)buf->p, buf->len);
+		} else {
+			*out = vg_v_str(v.s, v.len);
+		}
+		break;
+	default:
+		fval_text(&v, buf);
+		*out = vg_v_str((const char *)buf->p, buf->len);
+		break;
+	}
+	return 0;
+}
+
+/* The value of a by or aggregated field of an event row: by slot when it
+ * is a stored field (no lookup by name), else by name. */
+static void agg_get(xrow *rw, const vg_qname *name, int slot, vg_val *out, vg_buf *buf)
+{
+	if (slot < 0 || rw->nov > 0) { /* eval's fields come first */
+		row_get(rw, name, out, buf);
+		return;
+	}
+	fval v;
+	row_fval(rw, slot, &v);
+	switch (v.type) {
+	case 0: *out = vg_v_null(); break;
+	case VG_T_INT: *out = vg_v_int(v.i); break;
+	case VG_T_DBL: *out = vg_v_dbl(v.d); break;
+	case VG_T_STR: *out = vg_v_str(v.s, v.len); break;
+	default:
+		fval_text(&v, buf);
+		*out = vg_v_str((const char *)buf->p, buf->len);
+		break;
+	}
+}
+
+static int rowget_cb(void *ctx, const vg_qname *name, vg_val *out)
+{
+	xrow *rw = ctx;
+	return row_get(rw, name, out, &rw->x->scratch);
+}
+
+static uint32_t group_of(xagg *g, const char *key, uint32_t klen, int64_t bucket, int *isnew)
+{
+	uint64_t h = hash_bytes(key, klen) ^ (uint64_t)bucket * 0x9e3779b97f4a7c15ull;
+	if (g->htcap == 0 || (g->ngroups + 1) * 2 > g->htcap) {
+		uint32_t cap = g->htcap ? g->htcap * 2 : 1024;
+		uint64_t *ht = vg_xcalloc(cap, sizeof *ht);
+		uint32_t *idx = vg_xcalloc(cap, sizeof *idx);
+		for (uint32_t k = 0; k < g->htcap; k++)
+			if (g->htidx[k]) {
+				uint32_t j = (uint32_t)(g->ht[k] & (cap - 1));
+				while (idx[j])
+					j = (j + 1) & (cap - 1);
+				ht[j] = g->ht[k];
+				idx[j] = g->htidx[k];
+			}
+		free(g->ht);
+		free(g->htidx);
+		g->ht = ht;
+		g->htidx = idx;
+		g->htcap = cap;
+	}
+	uint32_t j = (uint32_t)(h & (g->htcap - 1));
+	while (g->htidx[j]) {
+		uint32_t i = g->htidx[j] - 1;
+		if (g->ht[j] == h && g->keylens[i] == klen && (klen == 0 || memcmp(g->keys[i], key, klen) == 0) &&
+		    (!g->timechart || g->bucket[i] == bucket)) {
+			*isnew = 0;
+			return i;
+		}
+		j = (j + 1) & (g->htcap - 1);
+	}
+	uint32_t i = g->ngroups++;
+	g->ht[j] = h;
+	g->htidx[j] = i + 1;
+	*isnew = 1;
+	return i;
+}
+
+static void set_add(aggst *s, uint64_t h, int *added)
+{
+	*added = 0;
+	if (h == 0)
+		h = 1;
+	if ((s->nset + 1) * 2 > s->capset) {
+		uint32_t cap = s->capset ? s->capset * 2 : 16;
+		uint64_t *ns = vg_xcalloc(cap, sizeof *ns);
+		for (uint32_t k = 0; k < s->capset; k++)
+			if (s->set[k]) {
+				uint32_t j = (uint32_t)(s->set[k] & (cap - 1));
+				while (ns[j])
+					j = (j + 1) & (cap - 1);
+				ns[j] = s->set[k];
+			}
+		free(s->set);
+		s->set = ns;
+		s->capset = cap;
+	}
+	uint32_t j = (uint32_t)(h & (s->capset - 1));
+	while (s->set[j]) {
+		if (s->set[j] == h)
+			return;
+		j = (j + 1) & (s->capset - 1);
+	}
+	s->set[j] = h;
+	s->nset++;
+	*added = 1;
+}
+
+static int agg_numeric(const vg_val *v, double *d, int *isint, int64_t *i)
+{
+	if (v->kind == VG_V_NUM) {
+		*d = v->d;
+		*isint = v->isint;
+		*i = v->i;
+		return 1;
+	}
+	if (v->kind == VG_V_STR) {
+		vg_val n;
+		if (vg_val_parse_num(v->s, v->len, &n)) {
+			*d = n.d;
+			*isint = n.isint;
+			*i = n.i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void agg_update(xagg *g, aggst *s, const vg_qagg *ag, const vg_val *v, int64_t t)
+{
+	if (!ag->has_field) {
+		s->n++;
+		return;
+	}
+	if (v->kind == VG_V_NULL)
+		return;
+	double d;
+	int isint;
+	int64_t i;
+	int added;
+	switch (ag->fn) {
+	case VG_AGG_COUNT: s->n++; break;
+	case VG_AGG_DC: {
+		vg_buf_clear(&g->key);
+		vg_val_text(v, &g->key);
+		set_add(s, hash_bytes(g->key.p, g->key.len), &added);
+		break;
+	}
+	case VG_AGG_SUM:
+	case VG_AGG_AVG:
+		if (!agg_numeric(v, &d, &isint, &i))
+			break;
+		if (s->n == 0)
+			s->allint = 1;
+		s->n++;
+		s->sum += d;
+		if (isint && s->allint && !__builtin_add_overflow(s->isum, i, &s->isum))
+			break;
+		s->allint = 0;
+		break;
+	case VG_AGG_MIN:
+	case VG_AGG_MAX: {
+		int lower = ag->fn == VG_AGG_MIN;
+		vg_val *cur = lower ? &s->min : &s->max;
+		vg_val nv = *v;
+		if (v->kind == VG_V_STR && agg_numeric(v, &d, &isint, &i))
+			nv = isint ? vg_v_int(i) : vg_v_dbl(d);
+		if (s->n == 0 || (lower ? vg_val_cmp(&nv, cur) < 0 : vg_val_cmp(&nv, cur) > 0))
+			*cur = val_copy(&g->arena, &nv);
+		s->n++;
+		break;
+	}
+	case VG_AGG_PERC:
+		if (!agg_numeric(v, &d, &isint, &i))
+			break;
+		if (s->nvals == s->capvals) {
+			s->capvals = s->capvals ? s->capvals * 2 : 16;
+			s->vals = vg_xrealloc(s->vals, s->capvals * sizeof *s->vals);
+		}
+		s->vals[s->nvals++] = d;
+		break;
+	case VG_AGG_VALUES:
+		vg_buf_clear(&g->key);
+		vg_val_text(v, &g->key);
+		set_add(s, hash_bytes(g->key.p, g->key.len), &added);
+		if (added) {
+			s->strs = vg_xrealloc(s->strs, s->nset * sizeof *s->strs);
+			s->lens = vg_xrealloc(s->lens, s->nset * sizeof *s->lens);
+			s->strs[s->nset - 1] = vg_arena_dup(&g->arena, g->key.p, g->key.len);
+			s->lens[s->nset - 1] = (uint32_t)g->key.len;
+		}
+		break;
+	case VG_AGG_EARLIEST:
+	case VG_AGG_LATEST:
+		if (s->n == 0 || (ag->fn == VG_AGG_EARLIEST ? t < s->tbest : t >= s->tbest)) {
+			s->tbest = t;
+			s->best = val_copy(&g->arena, v);
+		}
+		s->n++;
+		break;
+	default: break;
+	}
+}
+
+/* Feed one row to the aggregation. */
+static int agg_row(exec *x, const vg_rowget *get, int64_t t)
+{
+	xagg *g = x->agg;
+	vg_buf *keytext = &g->key;
+	vg_buf_clear(keytext);
+	/* The group's key is the text of its by values; their copies are
+	 * made only when the group is new. */
+	for (uint32_t j = 0; j < g->nby; j++) {
+		vg_val v;
+		get->get(get->ctx, &g->by[j], &v);
+		if (v.kind == VG_V_NULL && !g->timechart)
+			return 0; /* Splunk: events without a by field are left out */
+		if (j)
+			vg_buf_putc(keytext, 0x1f);
+		vg_val_text(&v, keytext);
+	}
+	int64_t bucket = 0;
+	if (g->timechart)
+		bucket = t - ((t % g->span) + g->span) % g->span;
+	int isnew;
+	uint32_t gi = group_of(g, (const char *)keytext->p, (uint32_t)keytext->len, bucket, &isnew);
+	if (isnew) {
+		if (g->ngroups > MAX_GROUPS)
+			return vg_seterr(x->err, VG_ELIMIT, g->cmd->pos,
+					 "more than %u groups for the command at %u", MAX_GROUPS,
+					 (unsigned)g->cmd->pos);
+		g->keys = vg_xrealloc(g->keys, g->ngroups * sizeof *g->keys);
+		g->keylens = vg_xrealloc(g->keylens, g->ngroups * sizeof *g->keylens);
+		g->byvals = vg_xrealloc(g->byvals, (size_t)g->ngroups * (g->nby ? g->nby : 1) * sizeof *g->byvals);
+		g->bucket = vg_xrealloc(g->bucket, g->ngroups * sizeof *g->bucket);
+		g->st = vg_xrealloc(g->st, (size_t)g->ngroups * g->naggs * sizeof *g->st);
+		g->keys[gi] = vg_arena_dup(&g->arena, keytext->p, keytext->len);
+		g->keylens[gi] = (uint32_t)keytext->len;
+		for (uint32_t j = 0; j < g->nby; j++) {
+			vg_val v;
+			get->get(get->ctx, &g->by[j], &v);
+			g->byvals[(size_t)gi * g->nby + j] = val_copy(&g->arena, &v);
+		}
+		g->bucket[gi] = bucket;
+		memset(&g->st[(size_t)gi * g->naggs], 0, g->naggs * sizeof *g->st);
+	}
+	for (uint32_t a = 0; a < g->naggs; a++) {
+		vg_val v = vg_v_null();
+		if (g->aggs[a].has_field)
+			get->get(get->ctx, &g->aggs[a].field, &v);
+		agg_update(g, &g->st[(size_t)gi * g->naggs + a], &g->aggs[a], &v, t);
+	}
+	return 0;
+}
+
+/* The group of an event row: the text of its by values, as agg_row makes
+ * it, but read by slot; with one by field on a dictionary column, each
+ * distinct value of the block is looked up once. Returns the group, or
+ * UINT32_MAX to leave the row out, or sets *err_rc. */
+static uint32_t group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
+{
+	int dict = 0;
+	const vg_col *col = NULL;
+	uint32_t sid = 0;
+	if (g->nby == 1 && !g->timechart && rw->bk && g->byslot[0] >= 0 && rw->nov == 0) {
+		int c = rw->colof[g->byslot[0]];
+		col = c >= 0 && rw->bk->loaded[c] ? &rw->bk->cols[c] : NULL;
+		if (col && col->str_dict && col->types[rw->r] == VG_T_STR) {
+			dict = 1;
+			sid = col->sid[rw->r];
+			if (g->dserial != x->serial) {
+				if (g->ndgroup < col->nstrs) {
+					free(g->dgroup);
+					g->ndgroup = col->nstrs * 2;
+					g->dgroup = vg_xmalloc(g->ndgroup * sizeof *g->dgroup);
+				}
+				memset(g->dgroup, 0, col->nstrs * sizeof *g->dgroup);
+				g->dserial = x->serial;
+			}
+			if (g->dgroup[sid])
+				return g->dgroup[sid] - 1;
+		}
+	}
+	vg_buf *keytext = &g->key;
+	vg_buf_clear(keytext);
+	for (uint32_t j = 0; j < g->nby; j++) {
+		vg_val v;
+		agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
+		if (v.kind == VG_V_NULL && !g->timechart)
+			return UINT32_MAX;
+		if (j)
+			vg_buf_putc(keytext, 0x1f);
+		if (v.kind == VG_V_NUM && v.isint)
+			vg_put_i64(keytext, v.i);
+		else
+			vg_val_text(&v, keytext);
+	}
+	int64_t bucket = g->timechart ? t - ((t % g->span) + g->span) % g->span : 0;
+	int isnew;
+	uint32_t gi = group_of(g, (const char *)keytext->p, (uint32_t)keytext->len, bucket, &isnew);
+	if (isnew) {
+		if (g->ngroups > MAX_GROUPS) {
+			*err_rc = vg_seterr(x->err, VG_ELIMIT, g->cmd->pos,
+					    "more than %u groups for the command at %u", MAX_GROUPS,
+					    (unsigned)g->cmd->pos);
+			return UINT32_MAX;
+		}
+		g->keys = vg_xrealloc(g->keys, g->ngroups * sizeof *g->keys);
+		g->keylens = vg_xrealloc(g->keylens, g->ngroups * sizeof *g->keylens);
+		g->byvals = vg_xrealloc(g->byvals, (size_t)g->ngroups * (g->nby ? g->nby : 1) * sizeof *g->byvals);
+		g->bucket = vg_xrealloc(g->bucket, g->ngroups * sizeof *g->bucket);
+		g->st = vg_xrealloc(g->st, (size_t)g->ngroups * g->naggs * sizeof *g->st);
+		g->keys[gi] = vg_arena_dup(&g->arena, keytext->p, keytext->len);
+		g->keylens[gi] = (uint32_t)keytext->len;
+		for (uint32_t j = 0; j < g->nby; j++) {
+			vg_val v;
+			agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
+			g->byvals[(size_t)gi * g->nby + j] = val_copy(&g->arena, &v);
+		}
+		g->bucket[gi] = bucket;
+		memset(&g->st[(size_t)gi * g->naggs], 0, g->naggs * sizeof *g->st);
+	}
+	if (dict)
+		g->dgroup[sid] = gi + 1;
+	return gi;
+}
+
+/* agg_row for an event row of the scan. */
+static int agg_row_x(exec *x, xrow *rw)
+{
+	xagg *g = x->agg;
+	int rc = 0;
+	uint32_t gi = group_x(x, g, rw, rw->t, &rc);
+	if (gi == UINT32_MAX)
+		return rc;
+	for (uint32_t a = 0; a < g->naggs; a++) {
+		vg_val v = vg_v_null();
+		if (g->aggs[a].has_field)
+			agg_get(rw, &g->aggs[a].field, g->aggslot[a], &v, &x->scratch);
+		agg_update(g, &g->st[(size_t)gi * g->naggs + a], &g->aggs[a], &v, rw->t);
+	}
+	return 0;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The final value of an aggregation state. */
+static vg_val agg_final(vg_arena *a, aggst *s, const vg_qagg *ag)
+{
+	switch (ag->fn) {
+	case VG_AGG_COUNT: return vg_v_int((int64_t)s->n);
+	case VG_AGG_DC: return vg_v_int(s->nset);
+	case VG_AGG_SUM:
+		if (s->n == 0)
+			return vg_v_null();
+		return s->allint ? vg_v_int(s->isum) : vg_v_dbl(s->sum);
+	case VG_AGG_AVG:
+		return s->n ? vg_v_dbl(s->sum / (double)s->n) : vg_v_null();
+	case VG_AGG_MIN: return s->n ? s->min : vg_v_null();
+	case VG_AGG_MAX: return s->n ? s->max : vg_v_null();
+	case VG_AGG_PERC: {
+		if (s->nvals == 0)
+			return vg_v_null();
+		qsort(s->vals, s->nvals, sizeof *s->vals, cmp_dbl);
+		/* Nearest rank. */
+		double r = ag->perc / 100.0 * s->nvals;
+		uint32_t k = (uint32_t)ceil(r);
+		k = k ? k - 1 : 0;
+		if (k >= s->nvals)
+			k = s->nvals - 1;
+		double v = s->vals[k];
+		return v == floor(v) && fabs(v) < 9e15 ? vg_v_int((int64_t)v) : vg_v_dbl(v);
+	}
+	case VG_AGG_VALUES: {
+		if (s->nset == 0)
+			return vg_v_null();
+		qsort(s->strs, s->nset, sizeof *s->strs, cmp_str);
+		vg_val *mv = vg_arena_alloc(a, s->nset * sizeof *mv);
+		for (uint32_t k = 0; k < s->nset; k++)
+			mv[k] = vg_v_str(s->strs[k], strlen(s->strs[k]));
+		vg_val r = {0};
+		r.kind = VG_V_MV;
+		r.mv = mv;
+		r.nmv = s->nset;
+		return r;
+	}
+	case VG_AGG_EARLIEST:
+	case VG_AGG_LATEST: return s->n ? s->best : vg_v_null();
+	default: return vg_v_null();
+	}
+}
+
+static void agg_free(xagg *g)
+{
+	if (g == NULL)
+		return;
+	for (size_t k = 0; k < (size_t)g->ngroups * g->naggs; k++) {
+		free(g->st[k].vals);
+		free(g->st[k].set);
+		free(g->st[k].strs);
+		free(g->st[k].lens);
+	}
+	free(g->st);
+	free(g->ht);
+	free(g->htidx);
+	free(g->keys);
+	free(g->keylens);
+	free(g->byvals);
+	free(g->bucket);
+	free(g->dgroup);
+	vg_buf_free(&g->key);
+	vg_arena_free(&g->arena);
+	free(g);
+}
+
+/* ---------------------------------------------------------- the table */
+
+static vg_val *trow(table *t, uint32_t r)
+{
+	return &t->cells[(size_t)r * t->ncols];
+}
+
+static vg_val *table_add(table *t)
+{
+	if (t->nrows == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->cells = vg_xrealloc(t->cells, (size_t)t->cap * t->ncols * sizeof *t->cells);
+	}
+	vg_val *r = trow(t, t->nrows++);
+	for (uint32_t c = 0; c < t->ncols; c++)
+		r[c] = vg_v_null();
+	return r;
+}
+
+static const char *qname_dup(vg_arena *a, const char *s)
+{
+	return vg_arena_dup(a, s, strlen(s));
+}
+
+static void table_sort(table *t, const uint32_t *cols, const uint8_t *desc, uint32_t n);
+
+/* stats / geostats-like output: by columns, then one per aggregation. */
+static void table_stats(exec *x, table *t)
+{
+	xagg *g = x->agg;
+	t->ncols = g->nby + g->naggs;
+	t->cols = vg_arena_alloc(x->a, t->ncols * sizeof *t->cols);
+	for (uint32_t j = 0; j < g->nby; j++)
+		t->cols[j] = qname_dup(x->a, g->by[j].s);
+	for (uint32_t a = 0; a < g->naggs; a++)
+		t->cols[g->nby + a] = vg_arena_dup(x->a, g->aggs[a].as, g->aggs[a].as_len);
+	for (uint32_t gi = 0; gi < g->ngroups; gi++) {
+		vg_val *r = table_add(t);
+		for (uint32_t j = 0; j < g->nby; j++)
+			r[j] = val_copy(x->a, &g->byvals[(size_t)gi * g->nby + j]);
+		for (uint32_t a = 0; a < g->naggs; a++) {
+			vg_val v = agg_final(&g->arena, &g->st[(size_t)gi * g->naggs + a], &g->aggs[a]);
+			r[g->nby + a] = v.kind == VG_V_MV ? v : val_copy(x->a, &v);
+			if (v.kind == VG_V_MV) {
+				vg_val *mv = vg_arena_alloc(x->a, v.nmv * sizeof *mv);
+				for (uint32_t k = 0; k < v.nmv; k++)
+					mv[k] = val_copy(x->a, &v.mv[k]);
+				r[g->nby + a].mv = mv;
+			}
+		}
+	}
+	/* Splunk sorts stats output by its by fields. */
+	uint32_t keys[VG_Q_MAX_ITEMS];
+	uint8_t desc[VG_Q_MAX_ITEMS] = {0};
+	for (uint32_t j = 0; j < g->nby && j < VG_Q_MAX_ITEMS; j++)
+		keys[j] = j;
+	table_sort(t, keys, desc, g->nby);
+	x->res->table = 1;
+}
+
+static __thread uint32_t sort_ncols;
+static __thread const uint32_t *sort_keycols;
+static __thread const uint8_t *sort_desc;
+
+/* Row order for sort: by key columns. qsort takes no context, so the keys
+ * are in thread-local state: one sort at a time per thread. */
+static int cmp_rows(const void *a, const void *b)
+{
+	const vg_val *x = a, *y = b;
+	for (uint32_t k = 0; k < sort_ncols; k++) {
+		int c = vg_val_cmp(&x[sort_keycols[k]], &y[sort_keycols[k]]);
+		if (c)
+			return sort_desc[k] ? -c : c;
+	}
+	return 0;
+}
+
+static void table_sort(table *t, const uint32_t *cols, const uint8_t *desc, uint32_t n)
+{
+	sort_ncols = n;
+	sort_keycols = cols;
+	sort_desc = desc;
+	/* Rows are contiguous runs of ncols values: sort them as records. */
+	size_t rec = (size_t)t->ncols * sizeof(vg_val);
+	if (t->nrows > 1 && t->ncols > 0)
+		qsort(t->cells, t->nrows, rec, cmp_rows);
+}
+
+static int col_index(const table *t, const char *name)
+{
+	for (uint32_t c = 0; c < t->ncols; c++)
+		if (strcmp(t->cols[c], name) == 0)
+			return (int)c;
+	return -1;
+}
+
+/* top / rare: count by fields (within each by group), most (least)
+ * frequent first, limit per group, with count and percent columns. */
+static void table_top(exec *x, table *t)
+{
+	xagg *g = x->agg;
+	const vg_qcmd *cmd = g->cmd;
+	uint32_t nf = cmd->top.fields.n, nb = cmd->top.by.n;
+	int rare = cmd->kind == VG_CMD_RARE;
+	t->ncols = nb + nf + cmd->top.showcount + cmd->top.showperc;
+	t->cols = vg_arena_alloc(x->a, t->ncols * sizeof *t->cols);
+	for (uint32_t j = 0; j < nb; j++)
+		t->cols[j] = qname_dup(x->a, cmd->top.by.v[j].s);
+	for (uint32_t j = 0; j < nf; j++)
+		t->cols[nb + j] = qname_dup(x->a, cmd->top.fields.v[j].s);
+	uint32_t cc = nb + nf;
+	if (cmd->top.showcount)
+		t->cols[cc++] = qname_dup(x->a, cmd->top.countfield ? cmd->top.countfield : "count");
+	if (cmd->top.showperc)
+		t->cols[cc] = qname_dup(x->a, cmd->top.percentfield ? cmd->top.percentfield : "percent");
+	/* g->by is by fields first, then the counted fields. */
+	table all = {0};
+	all.ncols = nb + nf + 1;
+	for (uint32_t gi = 0; gi < g->ngroups; gi++) {
+		vg_val *r = table_add(&all);
+		for (uint32_t j = 0; j < nb + nf; j++)
+			r[j] = g->byvals[(size_t)gi * g->nby + j];
+		r[nb + nf] = vg_v_int((int64_t)g->st[gi].n);
+	}
+	uint32_t keys[VG_Q_MAX_ITEMS + 1];
+	uint8_t desc[VG_Q_MAX_ITEMS + 1];
+	for (uint32_t j = 0; j < nb; j++) {
+		keys[j] = j;
+		desc[j] = 0;
+	}
+	keys[nb] = nb + nf;
+	desc[nb] = (uint8_t)!rare;
+	for (uint32_t j = 0; j < nf; j++) {
+		keys[nb + 1 + j] = nb + j;
+		desc[nb + 1 + j] = 0;
+	}
+	table_sort(&all, keys, desc, nb + 1 + nf);
+	uint32_t lim = cmd->top.limit;
+	for (uint32_t r0 = 0; r0 < all.nrows;) {
+		/* One by group: rows r0..r1 share the by values. */
+		uint32_t r1 = r0;
+		uint64_t total = 0;
+		while (r1 < all.nrows) {
+			int same = 1;
+			for (uint32_t j = 0; j < nb && same; j++)
+				same = vg_val_cmp(&trow(&all, r1)[j], &trow(&all, r0)[j]) == 0;
+			if (!same)
+				break;
+			total += (uint64_t)trow(&all, r1)[nb + nf].i;
+			r1++;
+		}
+		for (uint32_t r = r0; r < r1 && (lim == 0 || r - r0 < lim); r++) {
+			vg_val *src = trow(&all, r), *dst = table_add(t);
+			for (uint32_t j = 0; j < nb + nf; j++)
+				dst[j] = val_copy(x->a, &src[j]);
+			uint32_t c = nb + nf;
+			if (cmd->top.showcount)
+				dst[c++] = src[nb + nf];
+			if (cmd->top.showperc)
+				dst[c] = vg_v_dbl(total ? round(1e8 * (double)src[nb + nf].i / (double)total) / 1e6
+							: 0);
+		}
+		r0 = r1;
+	}
+	free(all.cells);
+}
+
+/* timechart: a row per bucket over the whole range, a column per
+ * aggregation, or per series of the by field (the `limit` largest by
+ * total, the rest summed as OTHER for counts). */
+static void table_timechart(exec *x, table *t)
+{
+	xagg *g = x->agg;
+	const vg_qcmd *cmd = g->cmd;
+	int64_t lo = x->from, hi = x->to;
+	for (uint32_t gi = 0; gi < g->ngroups; gi++) {
+		if (lo == INT64_MIN || g->bucket[gi] < lo)
+			lo = lo == INT64_MIN || g->bucket[gi] < lo ? g->bucket[gi] : lo;
+		if (hi == INT64_MAX || g->bucket[gi] + g->span > hi)
+			hi = hi == INT64_MAX || g->bucket[gi] + g->span > hi ? g->bucket[gi] + g->span : hi;
+	}
+	if (g->ngroups == 0) {
+		lo = hi = 0;
+	}
+	lo -= ((lo % g->span) + g->span) % g->span;
+	uint32_t nb = lo < hi ? (uint32_t)((hi - lo + g->span - 1) / g->span) : 0;
+	if (nb > 100000)
+		nb = 100000;
+	/* Series. */
+	const char **series = NULL;
+	uint32_t nser = 0;
+	int by = cmd->timechart.by.s != NULL;
+	if (by) {
+		/* Totals per series value (first aggregation). */
+		for (uint32_t gi = 0; gi < g->ngroups; gi++) {
+			uint32_t k;
+			for (k = 0; k < nser; k++)
+				if (strcmp(series[k], g->keys[gi]) == 0)
+					break;
+			if (k == nser) {
+				series = vg_xrealloc(series, (nser + 1) * sizeof *series);
+				series[nser++] = g->keys[gi];
+			}
+		}
+		qsort(series, nser, sizeof *series, cmp_str);
+	}
+	uint32_t naggcols = by ? nser : g->naggs;
+	t->ncols = 1 + naggcols;
+	t->cols = vg_arena_alloc(x->a, t->ncols * sizeof *t->cols);
+	t->cols[0] = "_time";
+	for (uint32_t k = 0; k < naggcols; k++)
+		t->cols[1 + k] = by ? vg_arena_dup(x->a, series[k], strlen(series[k]))
+				    : vg_arena_dup(x->a, g->aggs[k].as, g->aggs[k].as_len);
+	for (uint32_t b = 0; b < nb; b++) {
+		vg_val *r = table_add(t);
+		r[0] = vg_v_int((lo + (int64_t)b * g->span) / VG_NS_PER_SEC);
+		for (uint32_t k = 0; k < naggcols; k++)
+			r[1 + k] = g->aggs[0].fn == VG_AGG_COUNT || g->aggs[0].fn == VG_AGG_DC
+					   ? vg_v_int(0) : vg_v_null();
+	}
+	for (uint32_t gi = 0; gi < g->ngroups; gi++) {
+		int64_t b = (g->bucket[gi] - lo) / g->span;
+		if (b < 0 || b >= nb)
+			continue;
+		vg_val *r = trow(t, (uint32_t)b);
+		if (by) {
+			uint32_t k;
+			for (k = 0; k < nser; k++)
+				if (strcmp(series[k], g->keys[gi]) == 0)
+					break;
+			vg_val v = agg_final(&g->arena, &g->st[(size_t)gi * g->naggs], &g->aggs[0]);
+			r[1 + k] = val_copy(x->a, &v);
+		} else {
+			for (uint32_t a = 0; a < g->naggs; a++) {
+				vg_val v = agg_final(&g->arena, &g->st[(size_t)gi * g->naggs + a],
+						     &g->aggs[a]);
+				r[1 + a] = v.kind == VG_V_MV ? vg_v_null() : val_copy(x->a, &v);
+			}
+		}
+	}
+	free(series);
+}
+
+/* ------------------------------------------ commands after the transform */
+
+/* The column named name, added (null in every row) when missing. */
+static uint32_t table_col(exec *x, table *t, const char *name)
+{
+	int ci = col_index(t, name);
+	if (ci >= 0)
+		return (uint32_t)ci;
+	uint32_t n = t->ncols + 1;
+	vg_val *cells = vg_xmalloc(((size_t)t->nrows * n + 1) * sizeof *cells);
+	for (uint32_t r = 0; r < t->nrows; r++) {
+		memcpy(&cells[(size_t)r * n], trow(t, r), t->ncols * sizeof *cells);
+		cells[(size_t)r * n + t->ncols] = vg_v_null();
+	}
+	const char **cols = vg_arena_alloc(x->a, n * sizeof *cols);
+	memcpy(cols, t->cols, t->ncols * sizeof *cols);
+	cols[t->ncols] = qname_dup(x->a, name);
+	free(t->cells);
+	t->cells = cells;
+	t->cols = cols;
+	t->ncols = n;
+	t->cap = t->nrows;
+	return n - 1;
+}
+
+typedef struct trowctx {
+	table *t;
+	uint32_t r;
+} trowctx;
+
+static int table_get(void *ctx, const vg_qname *name, vg_val *out)
+{
+	trowctx *c = ctx;
+	int ci = col_index(c->t, name->s);
+	*out = ci < 0 ? vg_v_null() : trow(c->t, c->r)[ci];
+	return 0;
+}
+
+static int64_t row_time(table *t, uint32_t r)
+{
+	int ci = col_index(t, "_time");
+	if (ci < 0)
+		return 0;
+	const vg_val *v = &trow(t, r)[ci];
+	if (v->kind != VG_V_NUM)
+		return 0;
+	return v->isint ? v->i * VG_NS_PER_SEC : (int64_t)(v->d * 1e9);
+}
+
+static int table_where(exec *x, table *t, const vg_qcmd *c)
+{
+	vg_evalctx ec = {x->a, x->o->now_ns, x->mctx, NULL};
+	uint32_t out = 0;
+	for (uint32_t r = 0; r < t->nrows; r++) {
+		trowctx rc = {t, r};
+		vg_rowget get = {table_get, &rc};
+		vg_val v;
+		int e = vg_eval(c->where, &get, &ec, &v, x->err);
+		if (e)
+			return e;
+		if (!vg_val_true(&v))
+			continue;
+		if (out != r)
+			memcpy(trow(t, out), trow(t, r), t->ncols * sizeof *t->cells);
+		out++;
+	}
+	t->nrows = out;
+	return 0;
+}
+
+static int table_eval(exec *x, table *t, const vg_qcmd *c)
+{
+	vg_evalctx ec = {x->a, x->o->now_ns, x->mctx, NULL};
+	for (uint32_t j = 0; j < c->eval.n; j++) {
+		uint32_t col = table_col(x, t, c->eval.v[j].target.s);
+		for (uint32_t r = 0; r < t->nrows; r++) {
+			trowctx rc = {t, r};
+			vg_rowget get = {table_get, &rc};
+			vg_val v;
+			int e = vg_eval(c->eval.v[j].e, &get, &ec, &v, x->err);
+			if (e)
+				return e;
+			trow(t, r)[col] = val_copy(x->a, &v);
+		}
+	}
+	return 0;
+}
+
+/* rex: the named groups of the first match (or of each of up to
+ * max_match matches, as a multivalue) become fields. */
+static int table_rex(exec *x, table *t, const vg_qcmd *c)
+{
+	const vg_qregex *re = c->rex.re;
+	uint32_t cols[VG_Q_MAX_ITEMS];
+	for (uint32_t k = 0; k < re->nnames && k < VG_Q_MAX_ITEMS; k++)
+		cols[k] = table_col(x, t, re->names[k]);
+	int src = col_index(t, c->rex.field.s);
+	vg_buf text = {0};
+	for (uint32_t r = 0; r < t->nrows && src >= 0; r++) {
+		vg_buf_clear(&text);
+		vg_val_text(&trow(t, r)[src], &text);
+		int m = pcre2_match(re->code, (PCRE2_SPTR)(text.p ? (const char *)text.p : ""), text.len,
+				    0, 0, x->md, x->mctx);
+		if (m == PCRE2_ERROR_NOMATCH)
+			continue;
+		if (m < 0) {
+			vg_buf_free(&text);
+			return vg_seterr(x->err, VG_ELIMIT, re->pos,
+					 "the regular expression at %u gave up on an event (match limit)",
+					 (unsigned)re->pos);
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->md);
+		for (uint32_t k = 0; k < re->nnames && k < VG_Q_MAX_ITEMS; k++) {
+			uint32_t gno = re->name_groups[k];
+			if ((int)gno >= m || ov[2 * gno] == PCRE2_UNSET)
+				continue;
+			size_t a = ov[2 * gno], b = ov[2 * gno + 1];
+			trow(t, r)[cols[k]] = vg_v_str(vg_arena_dup(x->a, text.p + a, b - a), b - a);
+		}
+	}
+	vg_buf_free(&text);
+	return 0;
+}
+
+static xagg *make_agg(exec *x, const vg_qcmd *c);
+static void agg_free(xagg *g);
+static void table_stats(exec *x, table *t);
+static void table_top(exec *x, table *t);
+static void table_timechart(exec *x, table *t);
+
+/* A transforming command over the rows of a table: the table becomes its
+ * output. */
+static int table_agg(exec *x, table *t, const vg_qcmd *c)
+{
+	xagg *saved = x->agg;
+	x->agg = make_agg(x, c);
+	int rc = 0;
+	for (uint32_t r = 0; r < t->nrows && rc == 0; r++) {
+		trowctx tc = {t, r};
+		vg_rowget get = {table_get, &tc};
+		rc = agg_row(x, &get, row_time(t, r));
+	}
+	table out = {0};
+	if (rc == 0) {
+		if (c->kind == VG_CMD_STATS)
+			table_stats(x, &out);
+		else if (c->kind == VG_CMD_TIMECHART)
+			table_timechart(x, &out);
+		else
+			table_top(x, &out);
+		free(t->cells);
+		*t = out;
+	}
+	agg_free(x->agg);
+	x->agg = saved;
+	return rc;
+}
+
+static int after_cmd(exec *x, table *t, const vg_qcmd *c)
+{
+	switch (c->kind) {
+	case VG_CMD_WHERE:
+		return table_where(x, t, c);
+	case VG_CMD_EVAL:
+		return table_eval(x, t, c);
+	case VG_CMD_REX:
+		return table_rex(x, t, c);
+	case VG_CMD_STATS:
+	case VG_CMD_TOP:
+	case VG_CMD_RARE:
+	case VG_CMD_TIMECHART:
+		return table_agg(x, t, c);
+	case VG_CMD_HEAD:
+		if (t->nrows > c->head.n)
+			t->nrows = c->head.n;
+		return 0;
+	case VG_CMD_TAIL:
+		if (t->nrows > c->head.n) {
+			uint32_t drop = t->nrows - c->head.n;
+			memmove(t->cells, trow(t, drop), (size_t)c->head.n * t->ncols * sizeof *t->cells);
+			t->nrows = c->head.n;
+		}
+		return 0;
+	case VG_CMD_SORT: {
+		uint32_t keys[VG_Q_MAX_ITEMS];
+		uint8_t desc[VG_Q_MAX_ITEMS];
+		uint32_t n = 0;
+		for (uint32_t k = 0; k < c->sort.n && n < VG_Q_MAX_ITEMS; k++) {
+			int ci = col_index(t, c->sort.keys[k].field.s);
+			if (ci < 0)
+				continue;
+			keys[n] = (uint32_t)ci;
+			desc[n++] = c->sort.keys[k].desc;
+		}
+		table_sort(t, keys, desc, n);
+		if (c->sort.limit && t->nrows > c->sort.limit)
+			t->nrows = c->sort.limit;
+		return 0;
+	}
+	case VG_CMD_FIELDS:
+	case VG_CMD_TABLE: {
+		const vg_qnames *list = c->kind == VG_CMD_TABLE ? &c->table : &c->fields.list;
+		int remove = c->kind == VG_CMD_FIELDS && c->fields.remove;
+		uint8_t keep[4096];
+		if (t->ncols > sizeof keep)
+			return vg_seterr(x->err, VG_ELIMIT, c->pos, "too many columns at %u", (unsigned)c->pos);
+		uint32_t order[4096], n = 0;
+		memset(keep, 0, t->ncols);
+		for (uint32_t k = 0; k < list->n; k++)
+			for (uint32_t col = 0; col < t->ncols; col++)
+				if (glob_full(list->v[k].s, list->v[k].len, t->cols[col], strlen(t->cols[col])) &&
+				    !keep[col]) {
+					keep[col] = 1;
+					order[n++] = col;
+				}
+		if (remove) {
+			n = 0;
+			for (uint32_t col = 0; col < t->ncols; col++)
+				if (!keep[col])
+					order[n++] = col;
+		}
+		vg_val *cells = vg_xmalloc(((size_t)t->nrows * n + 1) * sizeof *cells);
+		const char **cols = vg_arena_alloc(x->a, (n ? n : 1) * sizeof *cols);
+		for (uint32_t k = 0; k < n; k++)
+			cols[k] = t->cols[order[k]];
+		for (uint32_t r = 0; r < t->nrows; r++)
+			for (uint32_t k = 0; k < n; k++)
+				cells[(size_t)r * n + k] = trow(t, r)[order[k]];
+		free(t->cells);
+		t->cells = cells;
+		t->cols = cols;
+		t->ncols = n;
+		t->cap = t->nrows;
+		return 0;
+	}
+	case VG_CMD_RENAME:
+		for (uint32_t k = 0; k < c->rename.n; k++) {
+			int ci = col_index(t, c->rename.v[k].from.s);
+			if (ci >= 0)
+				t->cols[ci] = qname_dup(x->a, c->rename.v[k].to.s);
+		}
+		return 0;
+	case VG_CMD_DEDUP: {
+		uint32_t cols[VG_Q_MAX_ITEMS], n = 0;
+		for (uint32_t k = 0; k < c->dedup.fields.n; k++) {
+			int ci = col_index(t, c->dedup.fields.v[k].s);
+			if (ci >= 0)
+				cols[n++] = (uint32_t)ci;
+		}
+		uint32_t out = 0;
+		for (uint32_t r = 0; r < t->nrows; r++) {
+			uint32_t seen = 0;
+			for (uint32_t p = 0; p < out && seen < c->dedup.keep; p++) {
+				int same = 1;
+				for (uint32_t k = 0; k < n && same; k++)
+					same = vg_val_cmp(&trow(t, p)[cols[k]], &trow(t, r)[cols[k]]) == 0;
+				seen += same;
+			}
+			if (seen < c->dedup.keep) {
+				if (out != r)
+					memcpy(trow(t, out), trow(t, r), t->ncols * sizeof *t->cells);
+				out++;
+			}
+		}
+		t->nrows = out;
+		return 0;
+	}
+	default:
+		return vg_seterr(x->err, VG_EINVAL, c->pos,
+				 "'%s' at %u cannot follow a transforming command yet",
+				 vg_cmd_name(c->kind), (unsigned)c->pos);
+	}
+}
+
+/* -------------------------------------------------------------- the scan */
+
+/* Commands between the search and the first transform, per event: 1 keep,
+ * 0 drop, <0 error. */
+static int per_event(exec *x, xrow *rw)
+{
+	for (uint32_t k = 0; k < x->first_cmd; k++) {
+		const vg_qcmd *c = &x->q->cmds[k];
+		if (c->kind == VG_CMD_SEARCH) {
+			int m = node_match(x, x->cmdnode[k], rw);
+			if (m <= 0)
+				return m;
+		} else if (c->kind == VG_CMD_WHERE || c->kind == VG_CMD_EVAL) {
+			vg_rowget get = {rowget_cb, rw};
+			vg_evalctx ec = {x->a, x->o->now_ns, x->mctx, NULL};
+			if (c->kind == VG_CMD_WHERE) {
+				vg_val v;
+				int rc = vg_eval(c->where, &get, &ec, &v, x->err);
+				if (rc)
+					return rc;
+				if (!vg_val_true(&v))
+					return 0;
+			} else {
+				for (uint32_t j = 0; j < c->eval.n; j++) {
+					vg_val v;
+					int rc = vg_eval(c->eval.v[j].e, &get, &ec, &v, x->err);
+					if (rc)
+						return rc;
+					if (rw->nov == rw->capov) {
+						rw->capov = rw->capov ? rw->capov * 2 : 8;
+						rw->ov = vg_xrealloc(rw->ov, rw->capov * sizeof *rw->ov);
+					}
+					overlay *o = &rw->ov[rw->nov++];
+					o->name = c->eval.v[j].target.s;
+					o->len = c->eval.v[j].target.len;
+					o->v = val_copy(x->a, &v);
+				}
+			}
+		}
+		/* fields and rename before a transform do not change what it
+		 * reads by name; they are applied to events' output later. */
+	}
+	return 1;
+}
+
+static vg_val *table_add(table *t);
+
+/* Rows mode: the event as a row of the columns the pipeline reads. */
+static int keep_row(exec *x, xrow *rw)
+{
+	table *t = x->rows;
+	if (t->nrows == MAX_EVENT_ROWS)
+		return vg_seterr(x->err, VG_ELIMIT, x->q->cmds[x->first_cmd].pos,
+				 "more than %u events reach '%s' at %u: narrow the search, or use "
+				 "stats", MAX_EVENT_ROWS, vg_cmd_name(x->q->cmds[x->first_cmd].kind),
+				 (unsigned)x->q->cmds[x->first_cmd].pos);
+	vg_val *r = table_add(t);
+	for (uint32_t c = 0; c < t->ncols; c++) {
+		vg_val v;
+		if (c == 1 && x->rows_event) {
+			vg_buf j = {0};
+			if (rw->bk) {
+				if (block_json(rw, &j))
+					return x->err->code;
+			} else {
+				vg_event_json(rw->mem, rw->i, &j);
+			}
+			r[c] = vg_v_str(vg_arena_dup(x->a, j.p, j.len), j.len);
+			vg_buf_free(&j);
+			continue;
+		}
+		row_get(rw, &x->rnames[c], &v, &x->scratch);
+		r[c] = val_copy(x->a, &v);
+	}
+	return 0;
+}
+
+static int on_match(exec *x, xrow *rw)
+{
+	rw->nov = 0;
+	int keep = per_event(x, rw);
+	if (keep <= 0)
+		return keep;
+	x->res->stats.events_matched++;
+	hist_add(x, rw->t);
+	if (x->agg)
+		return agg_row_x(x, rw);
+	if (x->rows)
+		return keep_row(x, rw);
+	return keep_event(x, rw);
+}
+
+static int match_row(exec *x, xrow *rw)
+{
+	int m = 1;
+	rw->raw_ready = rw->lraw_ready = 0;
+	if (x->cw) {
+		const vg_buf *r = row_raw(rw);
+		m = vg_cw_match(x->cw, (const char *)r->p, r->len);
+	}
+	if (m && x->root)
+		m = node_match(x, x->root, rw);
+	if (m < 0)
+		return -1;
+	return m ? on_match(x, rw) : 0;
+}
+
+static int timed_out(exec *x)
+{
+	if (x->deadline && vg_mono_ns() > x->deadline)
+		return vg_seterr(x->err, VG_ELIMIT, -1, "the search took longer than its time limit");
+	return 0;
+}
+
+/* Load the block's columns the query needs: all of them for events
+ * output, the raw text's when terms need it, else only the slots'. */
+static int load_block(exec *x, vg_blk *bk, const vg_seg *s, uint32_t b, const int *colof)
+{
+	uint8_t *want = calloc(s->ncols, 1);
+	if (want == NULL)
+		abort();
+	for (uint32_t k = 0; k < x->nslots; k++)
+		if (colof[k] >= 0)
+			want[colof[k]] = 1;
+	int rc;
+	if (x->need_raw || x->cw)
+		rc = vg_blk_load(bk, s, b, want, x->err);
+	else
+		rc = vg_blk_load_only(bk, s, b, want, x->err);
+	free(want);
+	return rc;
+}
+
+static int scan_segment(exec *x, const vg_seg *s)
+{
+	int colof[MAX_SLOTS];
+	for (uint32_t k = 0; k < x->nslots; k++)
+		colof[k] = vg_seg_col(s, x->names[k]);
+	xrow rw = {0};
+	rw.x = x;
+	rw.colof = colof;
+	rw.group = s->group;
+	x->segserial++;
+	int rc = 0;
+	for (uint32_t b = 0; b < s->nblocks && rc == 0; b++) {
+		const vg_block *bl = &s->blocks[b];
+		x->res->stats.blocks++;
+		if (bl->tmax < x->from || bl->tmin >= x->to || !block_filter_ok(x, s, b) ||
+		    !block_ranges_ok(x, s, b, colof)) {
+			x->res->stats.blocks_skipped++;
+			continue;
+		}
+		if ((rc = timed_out(x)) != 0)
+			break;
+		vg_blk bk, full;
+		rc = load_block(x, &bk, s, b, colof);
+		rw.full = &full;
+		rw.full_ready = 0;
+		x->serial++;
+		if (rc == 0) {
+			rw.bk = &bk;
+			for (uint32_t r = 0; r < bk.n && rc == 0; r++) {
+				rw.t = vg_blk_time(&bk, r);
+				if (rw.t < x->from || rw.t >= x->to)
+					continue;
+				x->res->stats.events_scanned++;
+				rw.r = r;
+				rc = match_row(x, &rw) < 0 ? -1 : 0;
+			}
+		}
+		vg_blk_release(&bk);
+		if (rw.full_ready)
+			vg_blk_release(&full);
+	}
+	vg_buf_free(&rw.raw);
+	vg_buf_free(&rw.lraw);
+	free(rw.ov);
+	return rc ? (x->err->code ? x->err->code : VG_EINVAL) : 0;
+}
+
+static int scan_mem(exec *x, const vg_batch *b)
+{
+	uint32_t memfid[MAX_SLOTS];
+	for (uint32_t k = 0; k < x->nslots; k++)
+		memfid[k] = vg_strtab_find(&b->fields, x->names[k], strlen(x->names[k]));
+	xrow rw = {0};
+	rw.x = x;
+	rw.mem = b;
+	rw.memfid = memfid;
+	int rc = 0;
+	for (size_t i = 0; i < b->nev && rc == 0; i++) {
+		const vg_event *e = &b->ev[i];
+		if (e->t < x->from || e->t >= x->to)
+			continue;
+		rw.group = vg_strtab_get(&b->groups, e->group, NULL);
+		if (x->root && !group_ok(x->root, rw.group))
+			continue;
+		x->res->stats.events_scanned++;
+		rw.i = i;
+		rw.t = e->t;
+		rc = match_row(x, &rw) < 0 ? -1 : 0;
+	}
+	vg_buf_free(&rw.raw);
+	vg_buf_free(&rw.lraw);
+	free(rw.ov);
+	return rc ? (x->err->code ? x->err->code : VG_EINVAL) : 0;
+}
+
+/* The time range to histogram: the query's, else the data's. */
+static void hist_range(exec *x, vg_store *st)
+{
+	int64_t lo = x->from, hi = x->to;
+	if (lo == INT64_MIN || hi == INT64_MAX) {
+		int64_t dlo = INT64_MAX, dhi = INT64_MIN;
+		for (size_t k = 0; k < vg_store_nsegs(st); k++) {
+			const vg_seginfo *si = vg_store_seginfo(st, k);
+			if (si == NULL)
+				continue; /* dropped by retention */
+			dlo = si->tmin < dlo ? si->tmin : dlo;
+			dhi = si->tmax > dhi ? si->tmax : dhi;
+		}
+		const vg_batch *m = vg_store_mem(st);
+		for (size_t i = 0; i < m->nev; i++) {
+			dlo = m->ev[i].t < dlo ? m->ev[i].t : dlo;
+			dhi = m->ev[i].t > dhi ? m->ev[i].t : dhi;
+		}
+		if (lo == INT64_MIN)
+			lo = dlo;
+		if (hi == INT64_MAX)
+			hi = dhi == INT64_MIN ? dhi : dhi + 1;
+	}
+	if (lo >= hi || lo == INT64_MAX)
+		return;
+	x->hspan = nice_span(hi - lo, 100);
+	x->hstart = lo - ((lo % x->hspan) + x->hspan) % x->hspan;
+	x->nhist = (uint32_t)((hi - x->hstart + x->hspan - 1) / x->hspan);
+	x->hist = vg_arena_alloc(x->a, x->nhist * sizeof *x->hist);
+	memset(x->hist, 0, x->nhist * sizeof *x->hist);
+}
+
+/* ------------------------------------------------------------ rows mode */
+
+static void rows_add(exec *x, const vg_qname *n)
+{
+	table *t = x->rows;
+	const char *name = n->s;
+	if (n->kind == VG_QF_RAW)
+		name = "_raw", x->need_raw = 1;
+	else if (n->kind == VG_QF_GROUP)
+		name = "_group";
+	else if (n->kind == VG_QF_TIME)
+		return; /* column 0 */
+	if (col_index(t, name) >= 0 || t->ncols >= MAX_SLOTS)
+		return;
+	if (n->kind == VG_QF_PLAIN && slot_of(x, name) < 0)
+		return;
+	t->cols = vg_xrealloc((void *)t->cols, (t->ncols + 1) * sizeof *t->cols);
+	x->rnames = vg_xrealloc(x->rnames, (t->ncols + 1) * sizeof *x->rnames);
+	t->cols[t->ncols] = qname_dup(x->a, name);
+	x->rnames[t->ncols] = *n;
+	x->rnames[t->ncols].s = t->cols[t->ncols];
+	x->rnames[t->ncols].len = (uint32_t)strlen(name);
+	t->ncols++;
+}
+
+/* Call fn(x, name) for every field expression e reads. */
+static void walk_expr(exec *x, const vg_expr *e, void (*fn)(exec *, const vg_qname *))
+{
+	if (e == NULL)
+		return;
+	switch (e->kind) {
+	case VG_EX_FIELD: fn(x, &e->field); break;
+	case VG_EX_NEG:
+	case VG_EX_NOT: walk_expr(x, e->kid, fn); break;
+	case VG_EX_BIN:
+		walk_expr(x, e->bin.l, fn);
+		walk_expr(x, e->bin.r, fn);
+		break;
+	case VG_EX_AND:
+	case VG_EX_OR:
+	case VG_EX_CALL:
+		for (uint32_t k = 0; k < e->list.n; k++)
+			walk_expr(x, e->list.args[k], fn);
+		break;
+	default: break;
+	}
+}
+
+/* Every stored field whose name matches pattern p becomes a column. */
+static int rows_pattern(exec *x, vg_store *st, const vg_qname *p)
+{
+	if (!p->wild) {
+		rows_add(x, p);
+		return 0;
+	}
+	for (size_t k = 0; k < vg_store_nsegs(st); k++) {
+		vg_seg *s;
+		if (vg_store_seginfo(st, k) == NULL)
+			continue;
+		int rc = vg_store_open_seg(st, k, &s, x->err);
+		if (rc)
+			return rc;
+		for (uint32_t c = 0; c < s->ncols; c++) {
+			const char *n = s->cols[c];
+			if (n[0] == '_' || !glob_full(p->s, p->len, n, strlen(n)))
+				continue;
+			vg_qname q = {vg_arena_dup(x->a, n, strlen(n)), (uint32_t)strlen(n), 0, VG_QF_PLAIN, 0};
+			rows_add(x, &q);
+		}
+		vg_seg_close(s);
+	}
+	const vg_batch *m = vg_store_mem(st);
+	for (uint32_t f = 0; f < m->fields.n; f++) {
+		size_t len;
+		const char *n = vg_strtab_get(&m->fields, f, &len);
+		if (n[0] == '_' || !glob_full(p->s, p->len, n, len))
+			continue;
+		vg_qname q = {vg_arena_dup(x->a, n, len), (uint32_t)len, 0, VG_QF_PLAIN, 0};
+		rows_add(x, &q);
+	}
+	return 0;
+}
+
+static int rows_names(exec *x, vg_store *st, const vg_qnames *l)
+{
+	for (uint32_t k = 0; k < l->n; k++) {
+		int rc = rows_pattern(x, st, &l->v[k]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The columns the commands from first_cmd on can read. */
+static int rows_cmd(exec *x, vg_store *st, const vg_qcmd *c)
+{
+	switch (c->kind) {
+	case VG_CMD_STATS:
+		for (uint32_t k = 0; k < c->stats.aggs.n; k++)
+			if (c->stats.aggs.v[k].has_field)
+				rows_add(x, &c->stats.aggs.v[k].field);
+		return rows_names(x, st, &c->stats.by);
+	case VG_CMD_TOP:
+	case VG_CMD_RARE:
+		if (rows_names(x, st, &c->top.fields))
+			return -1;
+		return rows_names(x, st, &c->top.by);
+	case VG_CMD_TIMECHART:
+		for (uint32_t k = 0; k < c->timechart.aggs.n; k++)
+			if (c->timechart.aggs.v[k].has_field)
+				rows_add(x, &c->timechart.aggs.v[k].field);
+		if (c->timechart.by.s)
+			rows_add(x, &c->timechart.by);
+		return 0;
+	case VG_CMD_SORT:
+		for (uint32_t k = 0; k < c->sort.n; k++)
+			rows_add(x, &c->sort.keys[k].field);
+		return 0;
+	case VG_CMD_FIELDS: return rows_names(x, st, &c->fields.list);
+	case VG_CMD_TABLE: return rows_names(x, st, &c->table);
+	case VG_CMD_DEDUP: return rows_names(x, st, &c->dedup.fields);
+	case VG_CMD_WHERE: walk_expr(x, c->where, rows_add); return 0;
+	case VG_CMD_EVAL:
+		for (uint32_t k = 0; k < c->eval.n; k++)
+			walk_expr(x, c->eval.v[k].e, rows_add);
+		return 0;
+	case VG_CMD_REX: rows_add(x, &c->rex.field); return 0;
+	case VG_CMD_RENAME:
+		for (uint32_t k = 0; k < c->rename.n; k++)
+			rows_pattern(x, st, &c->rename.v[k].from);
+		return 0;
+	default: return 0;
+	}
+}
+
+static int prepare_rows(exec *x, vg_store *st)
+{
+	const vg_query *q = x->q;
+	x->rows = vg_xcalloc(1, sizeof *x->rows);
+	static const vg_qname tname = {"_time", 5, 0, VG_QF_TIME, 0};
+	static const vg_qname ename = {"_event", 6, 0, VG_QF_PLAIN, 0};
+	table *t = x->rows;
+	t->cols = vg_xmalloc(2 * sizeof *t->cols);
+	x->rnames = vg_xmalloc(2 * sizeof *x->rnames);
+	t->cols[0] = "_time";
+	x->rnames[0] = tname;
+	t->ncols = 1;
+	if (q->output == VG_QOUT_EVENTS) {
+		t->cols[1] = "_event";
+		x->rnames[1] = ename;
+		t->ncols = 2;
+		x->rows_event = 1;
+	}
+	for (uint32_t k = x->first_cmd; k < q->ncmds; k++) {
+		int rc = rows_cmd(x, st, &q->cmds[k]);
+		if (rc)
+			return rc < 0 ? x->err->code : rc;
+	}
+	/* The column list moves to the arena: the table owns only cells. */
+	const char **cols = vg_arena_alloc(x->a, t->ncols * sizeof *cols);
+	memcpy(cols, t->cols, t->ncols * sizeof *cols);
+	free((void *)t->cols);
+	t->cols = cols;
+	return 0;
+}
+
+/* A field a streaming where/eval reads is decoded for it. */
+static void want_name(exec *x, const vg_qname *n)
+{
+	if (n->kind == VG_QF_PLAIN)
+		slot_of(x, n->s);
+	else if (n->kind == VG_QF_RAW)
+		x->need_raw = 1;
+}
+
+static int streaming(uint8_t kind)
+{
+	return kind == VG_CMD_SEARCH || kind == VG_CMD_WHERE || kind == VG_CMD_EVAL;
+}
+
+static int is_agg(uint8_t kind)
+{
+	return kind == VG_CMD_STATS || kind == VG_CMD_TOP || kind == VG_CMD_RARE ||
+	       kind == VG_CMD_TIMECHART;
+}
+
+/* How matching events leave the scan: commands up to first_cmd run per
+ * event; then either the newest events are kept (no other command, or a
+ * last `head`), or an aggregation takes them (stats, top, rare,
+ * timechart), or they become table rows for the rest (rows mode). */
+static int select_mode(exec *x, vg_store *st)
+{
+	const vg_query *q = x->q;
+	x->limit = x->o->limit ? x->o->limit : DEFAULT_LIMIT;
+	uint32_t k = 0;
+	x->cmdnode = vg_arena_alloc(x->a, (q->ncmds ? q->ncmds : 1) * sizeof *x->cmdnode);
+	while (k < q->ncmds && streaming(q->cmds[k].kind)) {
+		const vg_qcmd *c = &q->cmds[k];
+		if (c->kind == VG_CMD_SEARCH && (x->cmdnode[k] = compile(x, c->search)) == NULL)
+			return x->err->code;
+		if (c->kind == VG_CMD_WHERE)
+			walk_expr(x, c->where, want_name);
+		for (uint32_t j = 0; c->kind == VG_CMD_EVAL && j < c->eval.n; j++)
+			walk_expr(x, c->eval.v[j].e, want_name);
+		k++;
+	}
+	x->first_cmd = k;
+	if (k == q->ncmds)
+		return 0;
+	const vg_qcmd *c = &q->cmds[k];
+	if (c->kind == VG_CMD_HEAD && k + 1 == q->ncmds) {
+		if (c->head.n < x->limit)
+			x->limit = c->head.n;
+		return 0;
+	}
+	if (c->kind == VG_CMD_GEOSTATS || c->kind == VG_CMD_IPLOCATION || c->kind == VG_CMD_LOOKUP)
+		return vg_seterr(x->err, VG_EINVAL, c->pos,
+				 "'%s' at %u needs a GeoIP or lookup table, which this vigil does not "
+				 "have yet", vg_cmd_name(c->kind), (unsigned)c->pos);
+	for (uint32_t j = k; j < q->ncmds; j++) {
+		uint8_t kind = q->cmds[j].kind;
+		if (kind == VG_CMD_SEARCH || kind == VG_CMD_GEOSTATS || kind == VG_CMD_IPLOCATION ||
+		    kind == VG_CMD_LOOKUP)
+			return vg_seterr(x->err, VG_EINVAL, q->cmds[j].pos,
+					 "'%s' at %u is not supported at this place of a pipeline yet",
+					 vg_cmd_name(kind), (unsigned)q->cmds[j].pos);
+	}
+	if (is_agg(c->kind)) {
+		x->agg = make_agg(x, c);
+		return 0;
+	}
+	return prepare_rows(x, st);
+}
+
+/* The aggregation state of a transforming command. */
+static xagg *make_agg(exec *x, const vg_qcmd *c)
+{
+	xagg *g = vg_xcalloc(1, sizeof *g);
+	g->cmd = c;
+	static const vg_qagg count_agg = {.fn = VG_AGG_COUNT, .as = "count", .as_len = 5};
+	if (c->kind == VG_CMD_STATS) {
+		g->aggs = c->stats.aggs.v;
+		g->naggs = c->stats.aggs.n;
+		g->by = c->stats.by.v;
+		g->nby = c->stats.by.n;
+	} else if (c->kind == VG_CMD_TIMECHART) {
+		g->aggs = c->timechart.aggs.v;
+		g->naggs = c->timechart.aggs.n;
+		g->timechart = 1;
+		g->by = c->timechart.by.s ? &c->timechart.by : NULL;
+		g->nby = c->timechart.by.s ? 1 : 0;
+		g->span = c->timechart.span_ns;
+		if (g->span <= 0) {
+			int64_t lo = x->nhist ? x->hstart : 0;
+			int64_t hi = x->nhist ? x->hstart + (int64_t)x->nhist * x->hspan : VG_NS_PER_DAY;
+			g->span = nice_span(hi - lo, 100);
+		}
+	} else {
+		/* top/rare count by (by fields, counted fields). */
+		uint32_t nb = c->top.by.n, nf = c->top.fields.n;
+		vg_qname *names = vg_arena_alloc(x->a, (nb + nf) * sizeof *names);
+		if (nb)
+			memcpy(names, c->top.by.v, nb * sizeof *names);
+		memcpy(names + nb, c->top.fields.v, nf * sizeof *names);
+		g->by = names;
+		g->nby = nb + nf;
+		g->aggs = &count_agg;
+		g->naggs = 1;
+	}
+	g->byslot = vg_arena_alloc(x->a, (g->nby ? g->nby : 1) * sizeof *g->byslot);
+	g->aggslot = vg_arena_alloc(x->a, (g->naggs ? g->naggs : 1) * sizeof *g->aggslot);
+	for (uint32_t j = 0; j < g->nby; j++)
+		g->byslot[j] = g->by[j].kind == VG_QF_PLAIN ? slot_of(x, g->by[j].s) : -1;
+	for (uint32_t a = 0; a < g->naggs; a++)
+		g->aggslot[a] = g->aggs[a].has_field && g->aggs[a].field.kind == VG_QF_PLAIN
+					? slot_of(x, g->aggs[a].field.s) : -1;
+	return g;
+}
+
+/* Register the plain fields the pipeline reads, so blocks decode them. */
+static void register_reads(exec *x)
+{
+	const vg_query *q = x->q;
+	if (q->reads_all) {
+		x->events_mode = 1;
+		if (q->first_transform >= 0)
+			x->need_raw = 1; /* an unbounded read set: decode everything */
+	}
+	for (uint32_t k = 0; k < q->nreads; k++)
+		if (q->reads[k].kind == VG_QF_PLAIN && !q->reads[k].wild)
+			slot_of(x, q->reads[k].s);
+		else if (q->reads[k].kind == VG_QF_RAW)
+			x->need_raw = 1;
+}
+
+static int finish(exec *x, vg_store *st)
+{
+	(void)st;
+	vg_result *res = x->res;
+	res->hist = x->hist;
+	res->nhist = x->nhist;
+	res->hist_start = x->hstart;
+	res->hist_span = x->hspan;
+	if (!x->agg && !x->rows) {
+		/* Newest first. */
+		res->events = vg_arena_alloc(x->a, (x->nheap ? x->nheap : 1) * sizeof *res->events);
+		uint32_t n = x->nheap;
+		while (x->nheap > 0) {
+			vg_result_event ev = x->heap[0];
+			x->heap[0] = x->heap[--x->nheap];
+			heap_down(x->heap, x->nheap, 0);
+			res->events[x->nheap] = ev;
+		}
+		for (uint32_t k = 0; k < n; k++) {
+			char *j = vg_arena_dup(x->a, res->events[k].json, res->events[k].len);
+			free((char *)res->events[k].json);
+			res->events[k].json = j;
+		}
+		res->nevents = n;
+		return 0;
+	}
+	table t = {0};
+	int rc = 0;
+	if (x->rows) {
+		/* Events as rows, newest first, then the rest of the pipeline. */
+		t = *x->rows;
+		memset(x->rows, 0, sizeof *x->rows);
+		uint32_t keys[2] = {0, 1};
+		uint8_t desc[2] = {1, 0};
+		table_sort(&t, keys, desc, x->rows_event ? 2 : 1);
+		for (uint32_t k = x->first_cmd; k < x->q->ncmds && rc == 0; k++)
+			rc = after_cmd(x, &t, &x->q->cmds[k]);
+		int ev = col_index(&t, "_event");
+		if (rc == 0 && x->q->output == VG_QOUT_EVENTS && ev >= 0) {
+			uint32_t n = t.nrows < x->limit ? t.nrows : x->limit;
+			res->truncated = t.nrows > n;
+			res->events = vg_arena_alloc(x->a, (n ? n : 1) * sizeof *res->events);
+			for (uint32_t r = 0; r < n; r++) {
+				const vg_val *v = &trow(&t, r)[ev];
+				res->events[r].t = row_time(&t, r);
+				res->events[r].json = v->s;
+				res->events[r].len = v->len;
+			}
+			res->nevents = n;
+			free(t.cells);
+			return 0;
+		}
+		if (ev >= 0 && rc == 0) {
+			/* A table keeps the event only through `fields`: drop it. */
+			vg_qcmd drop = {.kind = VG_CMD_FIELDS};
+			vg_qname nm = {"_event", 6, 0, VG_QF_PLAIN, 0};
+			drop.fields.remove = 1;
+			drop.fields.list.v = &nm;
+			drop.fields.list.n = 1;
+			rc = after_cmd(x, &t, &drop);
+		}
+		goto out;
+	}
+	const vg_qcmd *c = x->agg->cmd;
+	if (c->kind == VG_CMD_STATS)
+		table_stats(x, &t);
+	else if (c->kind == VG_CMD_TIMECHART)
+		table_timechart(x, &t);
+	else
+		table_top(x, &t);
+	for (uint32_t k = x->first_cmd + 1; k < x->q->ncmds && rc == 0; k++)
+		rc = after_cmd(x, &t, &x->q->cmds[k]);
+out:
+	res->table = 1;
+	res->columns = t.cols;
+	res->ncols = t.ncols;
+	res->nrows = t.nrows;
+	res->cells = vg_arena_alloc(x->a, ((size_t)t.nrows * t.ncols + 1) * sizeof *res->cells);
+	if (t.nrows)
+		memcpy(res->cells, t.cells, (size_t)t.nrows * t.ncols * sizeof *res->cells);
+	free(t.cells);
+	return rc;
+}
+
+/* Everything before the scan: the plan, the columns to decode, the
+ * histogram's range, the sink. Returns 0 or an error code (err set). */
+static int exec_init(exec *x, vg_store *st, const vg_query *q, const vg_exec_opts *o,
+		     vg_result *res, vg_err *err)
+{
+	memset(res, 0, sizeof *res);
+	memset(x, 0, sizeof *x);
+	x->q = q;
+	x->o = o;
+	x->res = res;
+	x->err = err;
+	x->a = &res->arena;
+	x->cw = o->cw;
+	x->from = o->from;
+	x->to = o->to;
+	if (q->has_earliest && q->earliest > x->from)
+		x->from = q->earliest;
+	if (q->has_latest && q->latest < x->to)
+		x->to = q->latest;
+	if (q->search && (x->root = compile(x, q->search)) == NULL)
+		return err->code;
+	register_reads(x);
+	prepare_terms(x);
+	x->mctx = vg_qregex_mctx();
+	x->md = pcre2_match_data_create(64, NULL);
+	if (x->mctx == NULL || x->md == NULL)
+		return vg_seterr(err, VG_ENOMEM, -1, "out of memory");
+	x->first_cmd = q->ncmds;
+	hist_range(x, st);
+	int rc = select_mode(x, st);
+	if (rc == 0 && !x->agg && !x->rows)
+		x->heap = vg_xmalloc((x->limit ? x->limit : 1) * sizeof *x->heap);
+	return rc;
+}
+
+static void exec_free(exec *x)
+{
+	for (uint32_t k = 0; k < x->nheap; k++)
+		free((char *)x->heap[k].json);
+	free(x->heap);
+	for (uint32_t k = 0; k < x->nterms; k++) {
+		free(x->terms[k].h);
+		free(x->terms[k].digits);
+	}
+	agg_free(x->agg);
+	if (x->rows)
+		free(x->rows->cells);
+	free(x->rows);
+	free(x->rnames);
+	pcre2_match_data_free(x->md);
+	pcre2_match_context_free(x->mctx);
+	vg_buf_free(&x->scratch);
+	vg_buf_free(&x->lower);
+}
+
+/* Scan segments, taking the next index from *next until none is left:
+ * several scanners share the list this way. */
+static int scan_segments(exec *x, vg_store *st, size_t *next)
+{
+	size_t n = vg_store_nsegs(st);
+	for (;;) {
+		size_t k = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+		if (k >= n)
+			return 0;
+		const vg_seginfo *si = vg_store_seginfo(st, k);
+		if (si == NULL)
+			continue; /* dropped by retention */
+		x->res->stats.segments++;
+		if (si->tmax < x->from || si->tmin >= x->to ||
+		    (x->root && !group_ok(x->root, si->group))) {
+			x->res->stats.segments_skipped++;
+			continue;
+		}
+		vg_seg *s;
+		int rc = vg_store_open_seg(st, k, &s, x->err);
+		if (rc == 0) {
+			rc = scan_segment(x, s);
+			vg_seg_close(s);
+		}
+		if (rc)
+			return rc;
+	}
+}
+
+/* ------------------------------------------------------ the second core */
+
+typedef struct helper {
+	exec x;
+	vg_result res;
+	vg_err err;
+	vg_store *st;
+	size_t *next;
+	int rc;
+} helper;
+
+static void *helper_run(void *arg)
+{
+	helper *h = arg;
+	h->rc = scan_segments(&h->x, h->st, h->next);
+	vg_col_thread_done();
+	return NULL;
+}
+
+/* Fold aggregation state b into a (the same aggregation's states). */
+static void aggst_merge(xagg *g, aggst *a, aggst *b, const vg_qagg *ag)
+{
+	int added;
+	switch (ag->fn) {
+	case VG_AGG_SUM:
+	case VG_AGG_AVG:
+		if (b->n == 0)
+			return;
+		if (a->n == 0) {
+			a->allint = b->allint;
+			a->isum = b->isum;
+		} else if (!a->allint || !b->allint || __builtin_add_overflow(a->isum, b->isum, &a->isum)) {
+			a->allint = 0;
+		}
+		a->sum += b->sum;
+		a->n += b->n;
+		return;
+	case VG_AGG_MIN:
+	case VG_AGG_MAX:
+		if (b->n && (a->n == 0 || (ag->fn == VG_AGG_MIN ? vg_val_cmp(&b->min, &a->min) < 0
+								 : vg_val_cmp(&b->max, &a->max) > 0))) {
+			if (ag->fn == VG_AGG_MIN)
+				a->min = val_copy(&g->arena, &b->min);
+			else
+				a->max = val_copy(&g->arena, &b->max);
+		}
+		a->n += b->n;
+		return;
+	case VG_AGG_PERC:
+		for (uint32_t k = 0; k < b->nvals; k++) {
+			if (a->nvals == a->capvals) {
+				a->capvals = a->capvals ? a->capvals * 2 : 16;
+				a->vals = vg_xrealloc(a->vals, a->capvals * sizeof *a->vals);
+			}
+			a->vals[a->nvals++] = b->vals[k];
+		}
+		return;
+	case VG_AGG_DC:
+		for (uint32_t k = 0; k < b->capset; k++)
+			if (b->set[k])
+				set_add(a, b->set[k], &added);
+		return;
+	case VG_AGG_VALUES:
+		for (uint32_t k = 0; k < b->nset; k++) {
+			set_add(a, hash_bytes(b->strs[k], b->lens[k]), &added);
+			if (added) {
+				a->strs = vg_xrealloc(a->strs, a->nset * sizeof *a->strs);
+				a->lens = vg_xrealloc(a->lens, a->nset * sizeof *a->lens);
+				a->strs[a->nset - 1] = vg_arena_dup(&g->arena, b->strs[k], b->lens[k]);
+				a->lens[a->nset - 1] = b->lens[k];
+			}
+		}
+		return;
+	case VG_AGG_EARLIEST:
+	case VG_AGG_LATEST:
+		if (b->n && (a->n == 0 || (ag->fn == VG_AGG_EARLIEST ? b->tbest < a->tbest
+									: b->tbest > a->tbest))) {
+			a->tbest = b->tbest;
+			a->best = val_copy(&g->arena, &b->best);
+		}
+		a->n += b->n;
+		return;
+	default:
+		a->n += b->n;
+		return;
+	}
+}
+
+/* Fold the helper's aggregation into x's. */
+static int agg_merge(exec *x, xagg *b)
+{
+	xagg *g = x->agg;
+	for (uint32_t gb = 0; gb < b->ngroups; gb++) {
+		int isnew;
+		uint32_t gi = group_of(g, b->keys[gb], b->keylens[gb], b->bucket[gb], &isnew);
+		if (isnew) {
+			if (g->ngroups > MAX_GROUPS)
+				return vg_seterr(x->err, VG_ELIMIT, g->cmd->pos,
+						 "more than %u groups for the command at %u", MAX_GROUPS,
+						 (unsigned)g->cmd->pos);
+			g->keys = vg_xrealloc(g->keys, g->ngroups * sizeof *g->keys);
+			g->keylens = vg_xrealloc(g->keylens, g->ngroups * sizeof *g->keylens);
+			g->byvals = vg_xrealloc(g->byvals, (size_t)g->ngroups * (g->nby ? g->nby : 1) *
+							      sizeof *g->byvals);
+			g->bucket = vg_xrealloc(g->bucket, g->ngroups * sizeof *g->bucket);
+			g->st = vg_xrealloc(g->st, (size_t)g->ngroups * g->naggs * sizeof *g->st);
+			g->keys[gi] = vg_arena_dup(&g->arena, b->keys[gb], b->keylens[gb]);
+			g->keylens[gi] = b->keylens[gb];
+			for (uint32_t j = 0; j < g->nby; j++)
+				g->byvals[(size_t)gi * g->nby + j] =
+					val_copy(&g->arena, &b->byvals[(size_t)gb * b->nby + j]);
+			g->bucket[gi] = b->bucket[gb];
+			memset(&g->st[(size_t)gi * g->naggs], 0, g->naggs * sizeof *g->st);
+		}
+		for (uint32_t a = 0; a < g->naggs; a++)
+			aggst_merge(g, &g->st[(size_t)gi * g->naggs + a], &b->st[(size_t)gb * b->naggs + a],
+				    &g->aggs[a]);
+	}
+	return 0;
+}
+
+/* Fold the helper's work into x: counts, histogram, and its sink. */
+static int merge_helper(exec *x, helper *h)
+{
+	exec *y = &h->x;
+	vg_exec_stats *a = &x->res->stats, *b = &h->res.stats;
+	a->segments += b->segments;
+	a->segments_skipped += b->segments_skipped;
+	a->blocks += b->blocks;
+	a->blocks_skipped += b->blocks_skipped;
+	a->events_scanned += b->events_scanned;
+	a->events_matched += b->events_matched;
+	for (uint32_t k = 0; k < x->nhist && k < y->nhist; k++)
+		x->hist[k] += y->hist[k];
+	x->res->truncated |= h->res.truncated;
+	if (x->agg)
+		return agg_merge(x, y->agg);
+	if (x->rows) {
+		for (uint32_t r = 0; r < y->rows->nrows; r++) {
+			if (x->rows->nrows == MAX_EVENT_ROWS)
+				return vg_seterr(x->err, VG_ELIMIT, x->q->cmds[x->first_cmd].pos,
+						 "more than %u events reach '%s' at %u: narrow the search, "
+						 "or use stats", MAX_EVENT_ROWS,
+						 vg_cmd_name(x->q->cmds[x->first_cmd].kind),
+						 (unsigned)x->q->cmds[x->first_cmd].pos);
+			vg_val *dst = table_add(x->rows), *src = trow(y->rows, r);
+			for (uint32_t c = 0; c < x->rows->ncols; c++)
+				dst[c] = val_copy(x->a, &src[c]);
+		}
+		return 0;
+	}
+	/* Events: offer the helper's kept events to x's heap. */
+	for (uint32_t k = 0; k < y->nheap; k++) {
+		vg_result_event ev = y->heap[k];
+		y->heap[k].json = NULL;
+		if (x->nheap < x->limit) {
+			uint32_t i = x->nheap++;
+			x->heap[i] = ev;
+			while (i > 0 && ev_older(&x->heap[i], &x->heap[(i - 1) / 2])) {
+				vg_result_event tmp = x->heap[i];
+				x->heap[i] = x->heap[(i - 1) / 2];
+				x->heap[(i - 1) / 2] = tmp;
+				i = (i - 1) / 2;
+			}
+		} else if (ev_older(&x->heap[0], &ev)) {
+			x->res->truncated = 1;
+			free((char *)x->heap[0].json);
+			x->heap[0] = ev;
+			heap_down(x->heap, x->nheap, 0);
+		} else {
+			x->res->truncated = 1;
+			free((char *)ev.json);
+		}
+	}
+	y->nheap = 0;
+	return 0;
+}
+
+int vg_exec(vg_store *st, const vg_query *q, const vg_exec_opts *o, vg_result *res, vg_err *err)
+{
+	int64_t t0 = vg_mono_ns();
+	exec x;
+	int rc = exec_init(&x, st, q, o, res, err);
+	x.deadline = o->timeout_ns ? t0 + o->timeout_ns : 0;
+	/* A second scanner on the other core when there are segments to
+	 * share: each keeps its own plan, caches and sink, merged at the end. */
+	size_t next = 0;
+	helper *h = NULL;
+	pthread_t tid;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (rc == 0 && ncpu > 1 && vg_store_nsegs(st) > 1) {
+		h = vg_xcalloc(1, sizeof *h);
+		h->st = st;
+		h->next = &next;
+		if (exec_init(&h->x, st, q, o, &h->res, &h->err) != 0 ||
+		    pthread_create(&tid, NULL, helper_run, h) != 0) {
+			exec_free(&h->x);
+			vg_result_free(&h->res);
+			free(h);
+			h = NULL;
+		} else {
+			h->x.deadline = x.deadline;
+		}
+	}
+	if (rc == 0)
+		rc = scan_segments(&x, st, &next);
+	if (rc == 0)
+		rc = scan_mem(&x, vg_store_mem(st));
+	if (h) {
+		pthread_join(tid, NULL);
+		if (rc == 0 && h->rc) {
+			*err = h->err;
+			rc = h->rc;
+		}
+		if (rc == 0)
+			rc = merge_helper(&x, h);
+		exec_free(&h->x);
+		vg_result_free(&h->res);
+		free(h);
+	}
+	if (rc == 0)
+		rc = finish(&x, st);
+	exec_free(&x);
+	res->stats.took_ns = vg_mono_ns() - t0;
+	if (rc)
+		vg_result_free(res);
+	return rc;
+}
+
+void vg_result_free(vg_result *res)
+{
+	vg_arena_free(&res->arena);
+	memset(res, 0, sizeof *res);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void csv_field(vg_buf *out, const char *s, size_t n)
+{
+	if (memchr(s, ',', n) == NULL && memchr(s, '"', n) == NULL && memchr(s, '\n', n) == NULL &&
+	    memchr(s, '\r', n) == NULL) {
+		vg_buf_put(out, s, n);
+		return;
+	}
+	vg_buf_putc(out, '"');
+	for (size_t k = 0; k < n; k++) {
+		if (s[k] == '"')
+			vg_buf_putc(out, '"');
+		vg_buf_putc(out, (uint8_t)s[k]);
+	}
+	vg_buf_putc(out, '"');
+}
+
+/* The value of key in a flat JSON object text (an event), unescaped. */
+static void event_field(const vg_result_event *ev, const char *key, vg_buf *out)
+{
+	cJSON *j = cJSON_ParseWithLength(ev->json, ev->len);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+	if (cJSON_IsString(v))
+		vg_buf_puts(out, v->valuestring);
+	cJSON_Delete(j);
+}
+
+void vg_result_csv(const vg_result *res, vg_buf *out)
+{
+	vg_buf cell = {0};
+	if (!res->table) {
+		static const char *keys[] = {"_time", "_group", "_raw"};
+		vg_buf_puts(out, "_time,_group,_raw\n");
+		for (uint32_t k = 0; k < res->nevents; k++) {
+			for (int c = 0; c < 3; c++) {
+				vg_buf_clear(&cell);
+				event_field(&res->events[k], keys[c], &cell);
+				if (c)
+					vg_buf_putc(out, ',');
+				csv_field(out, (const char *)cell.p, cell.len);
+			}
+			vg_buf_putc(out, '\n');
+		}
+		vg_buf_free(&cell);
+		return;
+	}
+	for (uint32_t c = 0; c < res->ncols; c++) {
+		if (c)
+			vg_buf_putc(out, ',');
+		csv_field(out, res->columns[c], strlen(res->columns[c]));
+	}
+	vg_buf_putc(out, '\n');
+	for (uint32_t r = 0; r < res->nrows; r++) {
+		for (uint32_t c = 0; c < res->ncols; c++) {
+			vg_buf_clear(&cell);
+			vg_val_text(&res->cells[(size_t)r * res->ncols + c], &cell);
+			if (c)
+				vg_buf_putc(out, ',');
+			csv_field(out, (const char *)cell.p, cell.len);
+		}
+		vg_buf_putc(out, '\n');
+	}
+	vg_buf_free(&cell);
+}
+
+
+static void val_json(const vg_val *v, vg_buf *out)
+{
+	switch (v->kind) {
+	case VG_V_NULL: vg_buf_puts(out, "null"); break;
+	case VG_V_NUM:
+	case VG_V_BOOL: vg_val_text(v, out); break;
+	case VG_V_MV:
+		vg_buf_putc(out, '[');
+		for (uint32_t k = 0; k < v->nmv; k++) {
+			if (k)
+				vg_buf_putc(out, ',');
+			val_json(&v->mv[k], out);
+		}
+		vg_buf_putc(out, ']');
+		break;
+	default: vg_json_str(out, v->s, v->len); break;
+	}
+}
+
+void vg_result_json(const vg_result *res, vg_buf *out)
+{
+	vg_buf_putc(out, '{');
+	if (res->table) {
+		vg_buf_puts(out, "\"columns\":[");
+		for (uint32_t c = 0; c < res->ncols; c++) {
+			if (c)
+				vg_buf_putc(out, ',');
+			vg_json_str(out, res->columns[c], strlen(res->columns[c]));
+		}
+		vg_buf_puts(out, "],\"rows\":[");
+		for (uint32_t r = 0; r < res->nrows; r++) {
+			vg_buf_puts(out, r ? ",[" : "[");
+			for (uint32_t c = 0; c < res->ncols; c++) {
+				if (c)
+					vg_buf_putc(out, ',');
+				val_json(&res->cells[(size_t)r * res->ncols + c], out);
+			}
+			vg_buf_putc(out, ']');
+		}
+		vg_buf_putc(out, ']');
+	} else {
+		vg_buf_puts(out, "\"events\":[");
+		for (uint32_t k = 0; k < res->nevents; k++) {
+			if (k)
+				vg_buf_putc(out, ',');
+			vg_buf_put(out, res->events[k].json, res->events[k].len);
+		}
+		vg_buf_puts(out, "],\"truncated\":");
+		vg_buf_puts(out, res->truncated ? "true" : "false");
+	}
+	char ts[48];
+	vg_buf_puts(out, ",\"histogram\":{\"start\":\"");
+	vg_buf_put(out, ts, vg_format_iso8601(res->hist_start, ts, 0));
+	vg_buf_puts(out, "\",\"span_seconds\":");
+	vg_put_i64(out, res->hist_span / VG_NS_PER_SEC);
+	vg_buf_puts(out, ",\"counts\":[");
+	for (uint32_t k = 0; k < res->nhist; k++) {
+		if (k)
+			vg_buf_putc(out, ',');
+		vg_put_i64(out, (int64_t)res->hist[k]);
+	}
+	const vg_exec_stats *s = &res->stats;
+	vg_buf_puts(out, "]},\"stats\":{\"segments\":");
+	vg_put_i64(out, (int64_t)s->segments);
+	vg_buf_puts(out, ",\"segments_skipped\":");
+	vg_put_i64(out, (int64_t)s->segments_skipped);
+	vg_buf_puts(out, ",\"blocks\":");
+	vg_put_i64(out, (int64_t)s->blocks);
+	vg_buf_puts(out, ",\"blocks_skipped\":");
+	vg_put_i64(out, (int64_t)s->blocks_skipped);
+	vg_buf_puts(out, ",\"events_scanned\":");
+	vg_put_i64(out, (int64_t)s->events_scanned);
+	vg_buf_puts(out, ",\"events_matched\":");
+	vg_put_i64(out, (int64_t)s->events_matched);
+	vg_buf_puts(out, ",\"took_ms\":");
+	vg_put_i64(out, s->took_ns / 1000000);
+	vg_buf_puts(out, "}}");
+}

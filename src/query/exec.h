@@ -1,0 +1,103 @@
+/*
+ * exec.h — running a query against the store.
+ *
+ * The executor reads segments block by block and the memtable, in three
+ * steps:
+ *
+ *  1. prune: a segment whose group or days cannot match is not opened; a
+ *     block is skipped by its time range, by its token filter (every
+ *     literal term the search requires must be in it) and by the ranges
+ *     of the columns a top-level comparison names (`dstport=22` skips a
+ *     block whose dstport lies in 443..443; `srcaddr=10.0.0.0/8` one whose
+ *     addresses lie elsewhere), before anything is decompressed;
+ *  2. match: only the columns the query touches are decoded; the search
+ *     expression runs row by row on them (terms on the raw text, rendered
+ *     from its template when the row has one);
+ *  3. pipeline: matching events either stay events (newest first, at most
+ *     `limit`) or feed the first transforming command (stats, top, rare,
+ *     timechart), whose rows the rest of the pipeline reshapes.
+ *
+ * Alongside, the matching events are counted per time bucket (the
+ * histogram) and the work is counted (segments and blocks read and
+ * skipped, events scanned and matched, time taken).
+ *
+ * A CloudWatch filter pattern (query/cw.h) can stand in for the search
+ * part: it runs on each event's raw text.
+ *
+ * Ownership: a vg_result owns everything it holds (one arena); free it
+ * with vg_result_free. The store and query are borrowed for the call.
+ * Thread safety: one call per vg_store at a time (the store's rule).
+ */
+#ifndef VG_EXEC_H
+#define VG_EXEC_H
+
+#include <stdint.h>
+
+#include "query/ast.h"
+#include "query/qvalue.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "util/mem.h"
+
+struct vg_cw;
+
+typedef struct vg_exec_opts {
+	int64_t from, to;         /* [from, to) in ns; INT64_MIN / INT64_MAX for
+				   * none; intersected with earliest= / latest= */
+	uint32_t limit;           /* events returned (newest first); 0 = 100 */
+	int64_t timeout_ns;       /* stop with VG_ELIMIT after this long; 0 = none */
+	int64_t now_ns;
+	const struct vg_cw *cw;   /* instead of the query's search part (may be
+				   * combined with a pipeline-only query) */
+} vg_exec_opts;
+
+typedef struct vg_exec_stats {
+	uint64_t segments, segments_skipped;
+	uint64_t blocks, blocks_skipped;  /* skipped: by time, filter or range */
+	uint64_t events_scanned, events_matched;
+	int64_t took_ns;
+} vg_exec_stats;
+
+/* One event returned: its time and its JSON object (the shape of `vigil
+ * cat`). */
+typedef struct vg_result_event {
+	int64_t t;
+	const char *json;
+	uint32_t len;
+} vg_result_event;
+
+typedef struct vg_result {
+	vg_arena arena;
+	int table;                /* 1: columns + rows; 0: events */
+	vg_result_event *events;  /* newest first */
+	uint32_t nevents;
+	uint8_t truncated;        /* more events matched than were kept */
+	const char **columns;
+	uint32_t ncols;
+	vg_val *cells;            /* nrows × ncols, row-major */
+	uint32_t nrows;
+	/* Matching events per bucket of hist_span ns from hist_start. */
+	int64_t hist_start, hist_span;
+	uint64_t *hist;
+	uint32_t nhist;
+	vg_exec_stats stats;
+} vg_result;
+
+/* Run q (or opts->cw with q's pipeline) over st. On success returns 0 and
+ * fills *res (free it with vg_result_free). Errors: VG_EINVAL for a query
+ * that cannot run as written (err->pos in the query), VG_ELIMIT for the
+ * time limit, others from the store. */
+int vg_exec(vg_store *st, const vg_query *q, const vg_exec_opts *opts, vg_result *res,
+	    vg_err *err);
+void vg_result_free(vg_result *res);
+
+/* Append the result as the JSON document of the API and `--output json`:
+ * {"events": [...]} or {"columns": [...], "rows": [[...]]}, plus
+ * "histogram" {"start", "span", "counts"} and "stats". */
+void vg_result_json(const vg_result *res, vg_buf *out);
+/* Append the result as CSV: a header naming the columns, then a line per
+ * row (events: _time, _group, _raw). Fields holding a comma, quote or line
+ * break are quoted, quotes doubled. */
+void vg_result_csv(const vg_result *res, vg_buf *out);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * test_query.c — golden query tests: every tests/golden/query/ NAME.test file
+ * names input files, a query and the exact CSV it must give (or the exact
+ * error). Each query runs twice: on events still in the memtable (replayed
+ * from the WAL) and again after they are sealed into segments; both runs
+ * must give the expected output, so the two read paths agree.
+ *
+ * File format (lines):
+ *   # comment
+ *   data: PATH            input file or directory, relative to the repo root
+ *   now: ISO-8601         "now" for relative times (default 2026-11-27T00:00:00Z)
+ *   limit: N              events returned (default 100)
+ *   cw: PATTERN           a CloudWatch filter pattern for the search part
+ *   query: QUERY          the query (one line)
+ *   error: MESSAGE        the query must fail with exactly this message
+ *   expect:               the rest of the file is the expected CSV
+ *
+ * VIGIL_GOLDEN_UPDATE=1 rewrites each file's expected part with what the
+ * executor gives, for review with `git diff` (never trust it unread).
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ingest/ingest.h"
+#include "query/cw.h"
+#include "query/exec.h"
+#include "query/qparse.h"
+#include "util/timeutil.h"
+
+#define GOLDEN_DIR "tests/golden/query"
+
+typedef struct golden {
+	char *data[16];
+	int ndata;
+	char *query, *cw, *error, *expect;
+	int64_t now;
+	uint32_t limit;
+	size_t expect_off;         /* where the expected part starts in the file */
+} golden;
+
+static char *dup_line(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	assert_non_null(p);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+static void parse_golden(const char *text, size_t len, golden *g)
+{
+	memset(g, 0, sizeof *g);
+	assert_int_equal(vg_parse_iso8601("2026-11-27T00:00:00Z", 20, &g->now), 20);
+	size_t pos = 0;
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) : len - pos;
+		pos += n + (nl != NULL);
+		if (n == 0 || line[0] == '#')
+			continue;
+		if (n >= 6 && memcmp(line, "data: ", 6) == 0) {
+			assert_true(g->ndata < 16);
+			g->data[g->ndata++] = dup_line(line + 6, n - 6);
+		} else if (n >= 5 && memcmp(line, "now: ", 5) == 0) {
+			assert_int_equal(vg_parse_iso8601(line + 5, n - 5, &g->now), n - 5);
+		} else if (n >= 7 && memcmp(line, "limit: ", 7) == 0) {
+			g->limit = (uint32_t)atoi(line + 7);
+		} else if (n >= 4 && memcmp(line, "cw: ", 4) == 0) {
+			g->cw = dup_line(line + 4, n - 4);
+		} else if (n >= 7 && memcmp(line, "query: ", 7) == 0) {
+			g->query = dup_line(line + 7, n - 7);
+		} else if (n >= 7 && memcmp(line, "error: ", 7) == 0) {
+			g->error = dup_line(line + 7, n - 7);
+		} else if (n == 7 && memcmp(line, "expect:", 7) == 0) {
+			g->expect_off = pos;
+			g->expect = dup_line(text + pos, len - pos);
+			return;
+		} else {
+			fail_msg("bad golden line: %.*s", (int)n, line);
+		}
+	}
+}
+
+static void golden_free(golden *g)
+{
+	for (int k = 0; k < g->ndata; k++)
+		free(g->data[k]);
+	free(g->query);
+	free(g->cw);
+	free(g->error);
+	free(g->expect);
+}
+
+/* Run the golden's query on the store in dir; returns 0 and the CSV in
+ * out, or the error code with the message in out. */
+static int run_query(const char *dir, const golden *g, vg_buf *out)
+{
+	vg_buf_clear(out);
+	vg_err e = {0};
+	vg_query *q = NULL;
+	vg_cw *cw = NULL;
+	const char *qt = g->query ? g->query : "";
+	int rc = vg_query_parse(qt, strlen(qt), g->now, &q, &e);
+	if (rc == 0 && g->cw)
+		rc = vg_cw_compile(g->cw, strlen(g->cw), &cw, &e);
+	if (rc == 0) {
+		vg_store_opts so;
+		vg_store_defaults(&so);
+		so.readonly = 1;
+		vg_store *st;
+		assert_int_equal(vg_store_open(dir, &so, &st, &e), 0);
+		vg_exec_opts eo = {.from = INT64_MIN, .to = INT64_MAX, .now_ns = g->now,
+				   .limit = g->limit, .cw = cw};
+		vg_result res;
+		rc = vg_exec(st, q, &eo, &res, &e);
+		vg_store_close(st, NULL);
+		if (rc == 0) {
+			vg_result_csv(&res, out);
+			vg_result_free(&res);
+		}
+	}
+	vg_query_free(q);
+	vg_cw_free(cw);
+	if (rc)
+		vg_buf_puts(out, e.msg);
+	return rc;
+}
+
+static void check_output(const char *path, const golden *g, int rc, const vg_buf *out,
+			 const char *when)
+{
+	if (g->error) {
+		if (rc == 0)
+			fail_msg("%s (%s): expected error '%s', got output:\n%.*s", path, when, g->error,
+				 (int)out->len, (const char *)out->p);
+		if (out->len != strlen(g->error) || memcmp(out->p, g->error, out->len) != 0)
+			fail_msg("%s (%s): expected error '%s', got '%.*s'", path, when, g->error,
+				 (int)out->len, (const char *)out->p);
+		return;
+	}
+	if (rc)
+		fail_msg("%s (%s): query failed: %.*s", path, when, (int)out->len, (const char *)out->p);
+	const char *want = g->expect ? g->expect : "";
+	if (out->len != strlen(want) || memcmp(out->p, want, out->len) != 0)
+		fail_msg("%s (%s): output differs.\n--- expected\n%s--- got\n%.*s", path, when, want,
+			 (int)out->len, (const char *)out->p);
+}
+
+static void update_file(const char *path, const char *text, const golden *g, const vg_buf *out)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	size_t head = g->expect_off ? g->expect_off : strlen(text);
+	fwrite(text, 1, head, f);
+	if (!g->expect_off)
+		fputs("expect:\n", f);
+	fwrite(out->p, 1, out->len, f);
+	fclose(f);
+}
+
+static void run_golden(const char *path)
+{
+	size_t len;
+	char *text = slurp(path, &len);
+	assert_non_null(text);
+	golden g;
+	parse_golden(text, len, &g);
+	char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/vigil-golden.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	vg_store_opts so;
+	vg_store_defaults(&so);
+	vg_store *st;
+	vg_err e = {0};
+	assert_int_equal(vg_store_open(dir, &so, &st, &e), 0);
+	vg_ingest_opts io = {0};
+	io.account = "123456789012";
+	FILE *devnull = fopen("/dev/null", "w");
+	io.errors = devnull;
+	vg_ingest_report rep = {0};
+	assert_int_equal(vg_ingest(st, g.data, g.ndata, &io, &rep, &e), 0);
+	vg_ingest_report_free(&rep);
+	fclose(devnull);
+	assert_int_equal(vg_store_commit(st, &e), 0);
+	assert_int_equal(vg_store_close(st, &e), 0);
+	/* From the WAL ... */
+	vg_buf out = {0};
+	int rc = run_query(dir, &g, &out);
+	if (getenv("VIGIL_GOLDEN_UPDATE") && !g.error)
+		update_file(path, text, &g, &out);
+	else
+		check_output(path, &g, rc, &out, "memtable");
+	/* ... and from segments. */
+	assert_int_equal(vg_store_open(dir, &so, &st, &e), 0);
+	assert_int_equal(vg_store_seal(st, &e), 0);
+	assert_int_equal(vg_store_close(st, &e), 0);
+	rc = run_query(dir, &g, &out);
+	if (!getenv("VIGIL_GOLDEN_UPDATE"))
+		check_output(path, &g, rc, &out, "segments");
+	vg_buf_free(&out);
+	golden_free(&g);
+	free(text);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_golden_queries(void **state)
+{
+	(void)state;
+	DIR *d = opendir(GOLDEN_DIR);
+	assert_non_null(d);
+	char *names[512];
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL && n < 512) {
+		size_t l = strlen(de->d_name);
+		if (l > 5 && strcmp(de->d_name + l - 5, ".test") == 0)
+			names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, (size_t)n, sizeof *names, cmp_names);
+	assert_true(n >= 10);
+	for (int k = 0; k < n; k++) {
+		char path[600];
+		snprintf(path, sizeof path, "%s/%s", GOLDEN_DIR, names[k]);
+		run_golden(path);
+		free(names[k]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden_queries),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
