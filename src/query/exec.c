@@ -57,6 +57,13 @@ struct xnode {
 	/* A comparison on _group holds or not for a whole segment. */
 	uint64_t gserial;
 	int gverdict;
+	/* A term on rows rendered from templates: per column of the block,
+	 * the verdict per distinct string (0 unknown, 1 no, 2 yes). */
+	uint64_t tserial;
+	uint8_t **tcache;
+	uint32_t ntcache;
+	uint8_t can_int, can_ip;    /* the term could stand in a number's or an
+				     * address's text (only such bytes in it) */
 };
 
 /* A value as stored: no copy, no conversion. */
@@ -99,6 +106,8 @@ typedef struct exec {
 	int64_t from, to;
 	pcre2_match_context *mctx;
 	pcre2_match_data *md;
+	vg_arena evarena;           /* eval's results for one row, reset per row */
+	vg_arena rowarena;          /* a row's own eval fields, reset per row */
 	vg_buf scratch, lower;
 	int64_t deadline;
 	/* Events mode. */
@@ -195,6 +204,13 @@ static xnode *compile(exec *x, const vg_snode *sn)
 		n->pat = lower_dup(x->a, sn->term.s, sn->term.len);
 		n->patlen = sn->term.len;
 		n->wild = (sn->term.flags & VG_QV_WILD) != 0;
+		n->can_int = n->can_ip = 1;
+		for (uint32_t k = 0; k < n->patlen; k++) {
+			char ch = n->pat[k];
+			int dig = ch >= '0' && ch <= '9';
+			n->can_int &= dig || ch == '-';
+			n->can_ip &= dig || (ch >= 'a' && ch <= 'f') || ch == ':' || ch == '.';
+		}
 		x->need_raw = 1;
 		break;
 	default:
@@ -635,6 +651,101 @@ static int cmp_match_row(exec *x, xnode *n, xrow *rw)
 	}
 }
 
+/* Does the term stand in one field's text? s (n bytes) is compared
+ * lowercased. */
+static int term_in_text(exec *x, const xnode *n, const char *s, size_t len)
+{
+	vg_buf *lw = &x->lower;
+	vg_buf_clear(lw);
+	vg_buf_reserve(lw, len + 1);
+	for (size_t k = 0; k < len; k++) {
+		uint8_t ch = (uint8_t)s[k];
+		lw->p[k] = (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch + 32) : ch;
+	}
+	lw->len = len;
+	return term_in(n->pat, n->patlen, n->wild, (const char *)lw->p, len);
+}
+
+/* A term on a row whose raw text is rendered from its template: the text
+ * is the template's fields joined by single spaces, so a term without a
+ * space stands in it exactly when it stands in one field's text. Each
+ * field is checked as it is stored (a string once per distinct value of
+ * the block) instead of printing and lowercasing the whole line.
+ * -1 when this does not apply. */
+static int term_fields(exec *x, xnode *n, xrow *rw)
+{
+	if (rw->bk == NULL || n->wild || memchr(n->pat, ' ', n->patlen) || n->patlen == 0)
+		return -1;
+	vg_blk *bk = rw->bk;
+	const vg_col *tc = &bk->cols[2]; /* _tmpl */
+	if (!bk->loaded[2] || tc->types[rw->r] != VG_T_STR || bk->tmpl_cols == NULL)
+		return -1;
+	uint32_t ncols = bk->seg->ncols;
+	if (n->tserial != x->serial) {
+		if (n->ntcache < ncols) {
+			n->tcache = vg_arena_alloc(x->a, ncols * sizeof *n->tcache);
+			n->ntcache = ncols;
+		}
+		memset(n->tcache, 0, ncols * sizeof *n->tcache);
+		n->tserial = x->serial;
+	}
+	uint32_t k = tc->sid[rw->r];
+	char buf[64];
+	for (uint32_t j = 0; j < bk->tmpl_n[k]; j++) {
+		int32_t c = bk->tmpl_cols[k][j];
+		if (c < 0 || !bk->loaded[c])
+			continue;
+		const vg_col *col = &bk->cols[c];
+		uint32_t r = rw->r;
+		switch (col->types[r]) {
+		case VG_T_STR: {
+			if (!col->str_dict) {
+				if (term_in_text(x, n, col->strs[col->sid[r]], col->slens[col->sid[r]]))
+					return 1;
+				break;
+			}
+			if (n->tcache[c] == NULL) {
+				n->tcache[c] = vg_arena_alloc(x->a, col->nstrs ? col->nstrs : 1);
+				memset(n->tcache[c], 0, col->nstrs ? col->nstrs : 1);
+			}
+			uint8_t *v = &n->tcache[c][col->sid[r]];
+			if (*v == 0)
+				*v = (uint8_t)(1 + term_in_text(x, n, col->strs[col->sid[r]],
+								 col->slens[col->sid[r]]));
+			if (*v == 2)
+				return 1;
+			break;
+		}
+		case VG_T_INT: {
+			if (!n->can_int)
+				break;
+			vg_buf_clear(&x->scratch);
+			vg_put_i64(&x->scratch, col->i[r]);
+			if (term_in(n->pat, n->patlen, 0, (const char *)x->scratch.p, x->scratch.len))
+				return 1;
+			break;
+		}
+		case VG_T_IP: {
+			if (!n->can_ip)
+				break;
+			size_t l = vg_ip_format(col->ip[r], buf);
+			if (term_in(n->pat, n->patlen, 0, buf, l))
+				return 1;
+			break;
+		}
+		case VG_T_DBL:
+			vg_buf_clear(&x->scratch);
+			vg_value_text(&x->scratch, VG_T_DBL, 0, col->d[r], NULL, 0, NULL);
+			if (term_in(n->pat, n->patlen, 0, (const char *)x->scratch.p, x->scratch.len))
+				return 1;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
 /* 1 match, 0 not, -1 error (x->err set). */
 static int node_match(exec *x, xnode *n, xrow *rw)
 {
@@ -658,6 +769,9 @@ static int node_match(exec *x, xnode *n, xrow *rw)
 		return m < 0 ? m : !m;
 	}
 	case VG_SN_TERM: {
+		int fast = term_fields(x, n, rw);
+		if (fast >= 0)
+			return fast;
 		const vg_buf *l = row_lraw(rw);
 		return term_in(n->pat, n->patlen, n->wild, (const char *)l->p, l->len);
 	}
@@ -1492,6 +1606,15 @@ static void table_stats(exec *x, table *t)
 		t->cols[j] = qname_dup(x->a, g->by[j].s);
 	for (uint32_t a = 0; a < g->naggs; a++)
 		t->cols[g->nby + a] = vg_arena_dup(x->a, g->aggs[a].as, g->aggs[a].as_len);
+	if (g->nby == 0 && g->ngroups == 0) {
+		/* No event: one row all the same, as Splunk gives (count 0). */
+		vg_val *r = table_add(t);
+		for (uint32_t a = 0; a < g->naggs; a++) {
+			aggst empty;
+			memset(&empty, 0, sizeof empty);
+			r[a] = agg_final(x->a, &empty, &g->aggs[a]);
+		}
+	}
 	for (uint32_t gi = 0; gi < g->ngroups; gi++) {
 		vg_val *r = table_add(t);
 		for (uint32_t j = 0; j < g->nby; j++)
@@ -1750,12 +1873,13 @@ static int64_t row_time(table *t, uint32_t r)
 
 static int table_where(exec *x, table *t, const vg_qcmd *c)
 {
-	vg_evalctx ec = {x->a, x->o->now_ns, x->mctx, NULL};
+	vg_evalctx ec = {&x->evarena, x->o->now_ns, x->mctx, x->md};
 	uint32_t out = 0;
 	for (uint32_t r = 0; r < t->nrows; r++) {
 		trowctx rc = {t, r};
 		vg_rowget get = {table_get, &rc};
 		vg_val v;
+		vg_arena_reset(&x->evarena);
 		int e = vg_eval(c->where, &get, &ec, &v, x->err);
 		if (e)
 			return e;
@@ -1771,13 +1895,14 @@ static int table_where(exec *x, table *t, const vg_qcmd *c)
 
 static int table_eval(exec *x, table *t, const vg_qcmd *c)
 {
-	vg_evalctx ec = {x->a, x->o->now_ns, x->mctx, NULL};
+	vg_evalctx ec = {&x->evarena, x->o->now_ns, x->mctx, x->md};
 	for (uint32_t j = 0; j < c->eval.n; j++) {
 		uint32_t col = table_col(x, t, c->eval.v[j].target.s);
 		for (uint32_t r = 0; r < t->nrows; r++) {
 			trowctx rc = {t, r};
 			vg_rowget get = {table_get, &rc};
 			vg_val v;
+			vg_arena_reset(&x->evarena);
 			int e = vg_eval(c->eval.v[j].e, &get, &ec, &v, x->err);
 			if (e)
 				return e;
@@ -1987,7 +2112,8 @@ static int per_event(exec *x, xrow *rw)
 				return m;
 		} else if (c->kind == VG_CMD_WHERE || c->kind == VG_CMD_EVAL) {
 			vg_rowget get = {rowget_cb, rw};
-			vg_evalctx ec = {x->a, x->o->now_ns, x->mctx, NULL};
+			vg_arena_reset(&x->evarena);
+			vg_evalctx ec = {&x->evarena, x->o->now_ns, x->mctx, x->md};
 			if (c->kind == VG_CMD_WHERE) {
 				vg_val v;
 				int rc = vg_eval(c->where, &get, &ec, &v, x->err);
@@ -2008,7 +2134,7 @@ static int per_event(exec *x, xrow *rw)
 					overlay *o = &rw->ov[rw->nov++];
 					o->name = c->eval.v[j].target.s;
 					o->len = c->eval.v[j].target.len;
-					o->v = val_copy(x->a, &v);
+					o->v = val_copy(&x->rowarena, &v);
 				}
 			}
 		}
@@ -2053,6 +2179,7 @@ static int keep_row(exec *x, xrow *rw)
 static int on_match(exec *x, xrow *rw)
 {
 	rw->nov = 0;
+	vg_arena_reset(&x->rowarena);
 	int keep = per_event(x, rw);
 	if (keep <= 0)
 		return keep;
@@ -2645,6 +2772,8 @@ static void exec_free(exec *x)
 	pcre2_match_context_free(x->mctx);
 	vg_buf_free(&x->scratch);
 	vg_buf_free(&x->lower);
+	vg_arena_free(&x->evarena);
+	vg_arena_free(&x->rowarena);
 }
 
 /* Scan segments, taking the next index from *next until none is left:
