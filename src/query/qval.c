@@ -11,77 +11,20 @@
 
 #include "query/qint.h"
 #include "util/ip.h"
+#include "util/num.h"
 #include "util/timeutil.h"
-
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Length of a run of digits at s[i]. */
-static uint32_t digits(const char *s, uint32_t n, uint32_t i)
-{
-	uint32_t k = 0;
-	while (i + k < n && is_digit(s[i + k]))
-		k++;
-	return k;
-}
-
-/* 1 if s is a decimal number: [+-] digits [. digits] [e [+-] digits], or
- * with the digits only after the point; *integral when it has neither. */
-static int number_syntax(const char *s, uint32_t n, int *integral)
-{
-	uint32_t i = (n > 0 && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
-	uint32_t a = digits(s, n, i), b = 0;
-	i += a;
-	*integral = 1;
-	if (i < n && s[i] == '.') {
-		b = digits(s, n, i + 1);
-		i += 1 + b;
-		*integral = 0;
-	}
-	if (a + b == 0)
-		return 0;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		uint32_t j = i + 1;
-		if (j < n && (s[j] == '+' || s[j] == '-'))
-			j++;
-		uint32_t e = digits(s, n, j);
-		if (e == 0)
-			return 0;
-		i = j + e;
-		*integral = 0;
-	}
-	return i == n;
-}
-
-/* An int64 from [+-]digits, or -1 on overflow. */
-static int parse_int(const char *s, uint32_t n, int64_t *out)
-{
-	uint32_t i = (s[0] == '+' || s[0] == '-') ? 1 : 0;
-	int neg = s[0] == '-';
-	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; i < n; i++) {
-		uint64_t d = (uint64_t)(s[i] - '0');
-		if (v > (lim - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return 0;
-}
 
 static void classify_number(vg_qval *v)
 {
 	int integral;
-	if (!number_syntax(v->s, v->len, &integral))
+	if (!vg_num_syntax(v->s, v->len, &integral))
 		return;
 	double d = strtod(v->s, NULL);
 	if (!isfinite(d))
 		return;
 	v->flags |= VG_QV_NUM;
 	v->d = d;
-	if (integral && parse_int(v->s, v->len, &v->i) == 0)
+	if (integral && vg_num_int64(v->s, v->len, &v->i) == 0)
 		v->flags |= VG_QV_INT;
 }
 
@@ -102,7 +45,7 @@ static int cidr_shape(const char *s, uint32_t n, uint8_t ip[16], unsigned *bits)
 	if (slash == NULL)
 		return 0;
 	uint32_t a = (uint32_t)(slash - s), b = n - a - 1;
-	if (b == 0 || b > 3 || digits(s, n, a + 1) != b || vg_ip_parse(s, a, ip) != 0)
+	if (b == 0 || b > 3 || vg_num_digits(s, n, a + 1) != b || vg_ip_parse(s, a, ip) != 0)
 		return 0;
 	*bits = 0;
 	for (uint32_t i = a + 1; i < n; i++)
@@ -178,7 +121,7 @@ int qv_check_cidr(qp *p, vg_qval *v)
 
 int64_t qv_count(const char *s, uint32_t len, uint64_t max)
 {
-	if (len == 0 || len > 19 || digits(s, len, 0) != len)
+	if (len == 0 || len > 19 || vg_num_digits(s, len, 0) != len)
 		return -1;
 	uint64_t v = 0;
 	for (uint32_t i = 0; i < len; i++)
@@ -221,7 +164,7 @@ static int64_t unit_of(const char *u, size_t n)
 static int time_too_far(const char *s, uint32_t n)
 {
 	if (n > 0 && (s[0] == '+' || s[0] == '-')) {
-		uint32_t d = digits(s, n, 1);
+		uint32_t d = vg_num_digits(s, n, 1);
 		if (d > 12)
 			return 1;
 		int64_t num = d == 0 ? 1 : 0;
@@ -236,7 +179,7 @@ static int time_too_far(const char *s, uint32_t n)
 			return num > 1200 / -u;
 		return 0;
 	}
-	uint32_t d = digits(s, n, 0);
+	uint32_t d = vg_num_digits(s, n, 0);
 	if (d > 0 && (d == n || s[d] == '.'))
 		return d > 10 || strtoll(s, NULL, 10) > INT64_MAX / VG_NS_PER_SEC - 1;
 	return 0;

@@ -13,72 +13,15 @@
 #include <string.h>
 
 #include "query/qevint.h"
+#include "util/num.h"
 
 /* Longest text read as a number: more digits than a double holds are
  * allowed (leading zeros), but not without end. */
 #define NUM_MAX_LEN 400
 
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static size_t digits(const char *s, size_t n, size_t i)
-{
-	size_t k = 0;
-	while (i + k < n && is_digit(s[i + k]))
-		k++;
-	return k;
-}
-
-/* 1 if s is [+-] digits [. digits] [e [+-] digits] (digits on at least
- * one side of the point); *integral when it has neither point nor
- * exponent. The same shape as number literals of the query language. */
-static int number_syntax(const char *s, size_t n, int *integral)
-{
-	size_t i = (n > 0 && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
-	size_t a = digits(s, n, i), b = 0;
-	i += a;
-	*integral = 1;
-	if (i < n && s[i] == '.') {
-		b = digits(s, n, i + 1);
-		i += 1 + b;
-		*integral = 0;
-	}
-	if (a + b == 0)
-		return 0;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		size_t j = i + 1;
-		if (j < n && (s[j] == '+' || s[j] == '-'))
-			j++;
-		size_t e = digits(s, n, j);
-		if (e == 0)
-			return 0;
-		i = j + e;
-		*integral = 0;
-	}
-	return i == n;
-}
-
-/* An int64 from [+-]digits: 0, or -1 when it does not fit. */
-static int parse_int(const char *s, size_t n, int64_t *out)
-{
-	size_t i = (s[0] == '+' || s[0] == '-') ? 1 : 0;
-	int neg = s[0] == '-';
-	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; i < n; i++) {
-		uint64_t d = (uint64_t)(s[i] - '0');
-		if (v > (lim - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return 0;
 }
 
 int vg_val_parse_num(const char *s, size_t len, vg_val *out)
@@ -90,10 +33,10 @@ int vg_val_parse_num(const char *s, size_t len, vg_val *out)
 	while (len > 0 && is_space(s[len - 1]))
 		len--;
 	int integral;
-	if (len == 0 || len > NUM_MAX_LEN || !number_syntax(s, len, &integral))
+	if (len == 0 || len > NUM_MAX_LEN || !vg_num_syntax(s, len, &integral))
 		return 0;
 	int64_t i;
-	if (integral && parse_int(s, len, &i) == 0) {
+	if (integral && vg_num_int64(s, len, &i) == 0) {
 		*out = vg_v_int(i);
 		return 1;
 	}
