@@ -80,27 +80,6 @@ int qev_fn_now(qev *x, const vg_expr *e, vg_val *out)
 
 /* ------------------------------------------------------- relative_time */
 
-static int64_t unit_secs(const char *u, size_t n)
-{
-	static const struct {
-		const char *name;
-		int64_t secs; /* < 0: calendar months */
-	} units[] = {
-		{"s", 1}, {"sec", 1}, {"secs", 1}, {"second", 1}, {"seconds", 1},
-		{"m", 60}, {"min", 60}, {"mins", 60}, {"minute", 60}, {"minutes", 60},
-		{"h", 3600}, {"hr", 3600}, {"hrs", 3600}, {"hour", 3600}, {"hours", 3600},
-		{"d", 86400}, {"day", 86400}, {"days", 86400},
-		{"w", 604800}, {"week", 604800}, {"weeks", 604800},
-		{"mon", -1}, {"month", -1}, {"months", -1},
-		{"q", -3}, {"qtr", -3}, {"quarter", -3}, {"quarters", -3},
-		{"y", -12}, {"yr", -12}, {"year", -12}, {"years", -12},
-	};
-	for (size_t k = 0; k < sizeof units / sizeof *units; k++)
-		if (strlen(units[k].name) == n && memcmp(units[k].name, u, n) == 0)
-			return units[k].secs;
-	return 0;
-}
-
 /* 1 if vg_parse_time could overflow on s (it computes in int64 ns without
  * checks): an offset beyond a century, epoch seconds beyond int64 ns. The
  * parser applies the same bound to constant offsets. */
@@ -117,7 +96,7 @@ static int time_too_far(const char *s, size_t n)
 			num = num * 10 + (s[i] - '0');
 		const char *at = memchr(s, '@', n);
 		size_t ulen = (at ? (size_t)(at - s) : n) - 1 - d;
-		int64_t u = unit_secs(s + 1 + d, ulen);
+		int64_t u = vg_time_unit(s + 1 + d, ulen);
 		if (u > 0)
 			return num > REL_MAX_SECS / u;
 		if (u < 0)

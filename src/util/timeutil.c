@@ -153,9 +153,7 @@ unsigned vg_month_from_abbr(const char *s)
 	return 0;
 }
 
-/* Seconds of a unit name, or 0; months (-1), quarters (-3), years (-12) are
- * calendar units and handled apart. */
-static int64_t unit_secs(const char *u, size_t n)
+int64_t vg_time_unit(const char *u, size_t n)
 {
 	static const struct {
 		const char *name;
@@ -202,11 +200,11 @@ static int snap(int64_t *t, const char *u, size_t n)
 {
 	int wday = 0;
 	if (n >= 2 && u[0] == 'w' && u[n - 1] >= '0' && u[n - 1] <= '7' &&
-	    unit_secs(u, n - 1) == 604800) {
+	    vg_time_unit(u, n - 1) == 604800) {
 		wday = (u[n - 1] - '0') % 7;
 		n--;
 	}
-	int64_t us = unit_secs(u, n);
+	int64_t us = vg_time_unit(u, n);
 	if (us == 0)
 		return -1;
 	int64_t days = vg_day_of(*t);
@@ -286,7 +284,7 @@ int vg_parse_time(const char *s, int64_t now, int64_t *out, struct vg_err *err)
 		size_t us = k;
 		while (k < n && s[k] != '@')
 			k++;
-		int64_t secs = unit_secs(s + us, k - us);
+		int64_t secs = vg_time_unit(s + us, k - us);
 		if (secs == 0)
 			goto bad;
 		int64_t d;

@@ -50,6 +50,10 @@ unsigned vg_month_from_abbr(const char *s);
 
 #endif
 
+/* Seconds of a relative-time unit name (s, min, h, d, w, ...), or 0 for
+ * none; calendar units are negative months: mon -1, q -3, y -12. */
+int64_t vg_time_unit(const char *u, size_t n);
+
 /* Parse a time as users write it, relative to now (ns):
  *   ISO-8601 (see vg_parse_iso8601); epoch seconds (`1700000000`, with an
  *   optional fraction); `now`; Splunk-style relative times: an offset
