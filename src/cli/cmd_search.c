@@ -14,7 +14,7 @@
 #include "query/qparse.h"
 #include "util/timeutil.h"
 
-/* The text of each cell, for the table. */
+/* The text of each cell, for the table: times in ISO-8601. */
 static char **cell_texts(const vg_result *r)
 {
 	size_t n = (size_t)r->nrows * r->ncols;
@@ -23,7 +23,16 @@ static char **cell_texts(const vg_result *r)
 		abort();
 	for (size_t k = 0; k < n; k++) {
 		vg_buf b = {0};
-		vg_val_text(&r->cells[k], &b);
+		const vg_val *v = &r->cells[k];
+		if (strcmp(r->columns[k % r->ncols], "_time") == 0 && v->kind == VG_V_NUM) {
+			/* Times read as times on a terminal (JSON and CSV keep
+			 * epoch seconds, for programs). */
+			char ts[48];
+			double secs = v->isint ? (double)v->i : v->d;
+			vg_buf_put(&b, ts, vg_format_iso8601((int64_t)(secs * 1e9), ts, 0));
+		} else {
+			vg_val_text(v, &b);
+		}
 		vg_buf_putc(&b, 0);
 		t[k] = (char *)b.p;
 	}
