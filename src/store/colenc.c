@@ -520,13 +520,28 @@ static int get_ids(vg_cur *c, size_t n, uint32_t ndict, uint32_t *ids, vg_err *e
 	const uint8_t *p;
 	if (vg_cur_u8(c, &w) || (w != 1 && w != 2 && w != 4) || vg_cur_bytes(c, n * w, &p))
 		return BAD("bad id array");
-	for (size_t k = 0; k < n; k++) {
-		uint32_t id = 0;
-		memcpy(&id, p + k * w, w);
-		if (id >= ndict)
-			return BAD("dictionary id out of range");
-		ids[k] = id;
+	/* One loop per width, so that each vectorizes; the range check is a
+	 * maximum taken on the way. */
+	uint32_t top = 0;
+	if (w == 1) {
+		for (size_t k = 0; k < n; k++) {
+			ids[k] = p[k];
+			top = ids[k] > top ? ids[k] : top;
+		}
+	} else if (w == 2) {
+		for (size_t k = 0; k < n; k++) {
+			uint16_t v;
+			memcpy(&v, p + 2 * k, 2);
+			ids[k] = v;
+			top = ids[k] > top ? ids[k] : top;
+		}
+	} else {
+		memcpy(ids, p, n * 4);
+		for (size_t k = 0; k < n; k++)
+			top = ids[k] > top ? ids[k] : top;
 	}
+	if (n && top >= ndict)
+		return BAD("dictionary id out of range");
 	return 0;
 }
 
@@ -731,8 +746,11 @@ static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, v
 		uint8_t t;
 		if (vg_cur_u8(c, &t) || t < VG_T_STR || t > VG_T_IP)
 			return BAD("bad type");
-		for (uint32_t k = 0; k < np; k++)
-			col->types[rows[k]] = t;
+		if (np == n)
+			memset(col->types, t, n);
+		else
+			for (uint32_t k = 0; k < np; k++)
+				col->types[rows[k]] = t;
 		if (flags & F_REF) {
 			if (vg_cur_uvarint(c, &refcol) || vg_cur_svarint(c, &div) || div < 1)
 				return BAD("bad reference");
@@ -753,8 +771,11 @@ static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, v
 		}
 	}
 	uint8_t have = 0;
-	for (uint32_t k = 0; k < np; k++)
-		have |= (uint8_t)(1u << col->types[rows[k]]);
+	if (np == n && (flags & F_SINGLE_TYPE) && n > 0)
+		have = (uint8_t)(1u << col->types[0]);
+	else
+		for (uint32_t k = 0; k < np; k++)
+			have |= (uint8_t)(1u << col->types[rows[k]]);
 	/* Per-row arrays only for the types present: a JSON block has
 	 * hundreds of sparse columns, and allocating every array for each
 	 * would be megabytes of page faults per block. */
@@ -826,6 +847,10 @@ static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, v
 				return err->code;
 			for (uint32_t k = 0; k < m; k++)
 				memcpy(col->ip[trows[k]], v[k], 16);
+		} else if (m == n) {
+			/* Every row a string: ids land in place. */
+			if (dec_strs(c, m, col, col->sid, a, err))
+				return err->code;
 		} else {
 			uint32_t *ids = vg_arena_alloc(a, (m ? m : 1) * sizeof *ids);
 			if (dec_strs(c, m, col, ids, a, err))
