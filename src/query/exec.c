@@ -1351,6 +1351,28 @@ static void agg_update(xagg *g, aggst *s, const vg_qagg *ag, const vg_val *v, in
 }
 
 /* Feed one row to the aggregation. */
+/* Make room for group gi, just added by group_of: its key, bucket and
+ * empty states (the caller fills its by values). 0, or VG_ELIMIT past
+ * MAX_GROUPS with x->err set. */
+static int group_new(exec *x, xagg *g, uint32_t gi, const char *key, uint32_t klen, int64_t bucket)
+{
+	if (g->ngroups > MAX_GROUPS)
+		return vg_seterr(x->err, VG_ELIMIT, g->cmd->pos,
+				 "more than %u groups for the command at %u", MAX_GROUPS,
+				 (unsigned)g->cmd->pos);
+	g->keys = vg_xrealloc(g->keys, g->ngroups * sizeof *g->keys);
+	g->keylens = vg_xrealloc(g->keylens, g->ngroups * sizeof *g->keylens);
+	g->byvals = vg_xrealloc(g->byvals, (size_t)g->ngroups * (g->nby ? g->nby : 1) *
+						      sizeof *g->byvals);
+	g->bucket = vg_xrealloc(g->bucket, g->ngroups * sizeof *g->bucket);
+	g->st = vg_xrealloc(g->st, (size_t)g->ngroups * g->naggs * sizeof *g->st);
+	g->keys[gi] = vg_arena_dup(&g->arena, key, klen);
+	g->keylens[gi] = klen;
+	g->bucket[gi] = bucket;
+	memset(&g->st[(size_t)gi * g->naggs], 0, g->naggs * sizeof *g->st);
+	return 0;
+}
+
 static int agg_row(exec *x, const vg_rowget *get, int64_t t)
 {
 	xagg *g = x->agg;
@@ -1373,24 +1395,13 @@ static int agg_row(exec *x, const vg_rowget *get, int64_t t)
 	int isnew;
 	uint32_t gi = group_of(g, (const char *)keytext->p, (uint32_t)keytext->len, bucket, &isnew);
 	if (isnew) {
-		if (g->ngroups > MAX_GROUPS)
-			return vg_seterr(x->err, VG_ELIMIT, g->cmd->pos,
-					 "more than %u groups for the command at %u", MAX_GROUPS,
-					 (unsigned)g->cmd->pos);
-		g->keys = vg_xrealloc(g->keys, g->ngroups * sizeof *g->keys);
-		g->keylens = vg_xrealloc(g->keylens, g->ngroups * sizeof *g->keylens);
-		g->byvals = vg_xrealloc(g->byvals, (size_t)g->ngroups * (g->nby ? g->nby : 1) * sizeof *g->byvals);
-		g->bucket = vg_xrealloc(g->bucket, g->ngroups * sizeof *g->bucket);
-		g->st = vg_xrealloc(g->st, (size_t)g->ngroups * g->naggs * sizeof *g->st);
-		g->keys[gi] = vg_arena_dup(&g->arena, keytext->p, keytext->len);
-		g->keylens[gi] = (uint32_t)keytext->len;
+		if (group_new(x, g, gi, (const char *)keytext->p, (uint32_t)keytext->len, bucket))
+			return x->err->code;
 		for (uint32_t j = 0; j < g->nby; j++) {
 			vg_val v;
 			get->get(get->ctx, &g->by[j], &v);
 			g->byvals[(size_t)gi * g->nby + j] = val_copy(&g->arena, &v);
 		}
-		g->bucket[gi] = bucket;
-		memset(&g->st[(size_t)gi * g->naggs], 0, g->naggs * sizeof *g->st);
 	}
 	for (uint32_t a = 0; a < g->naggs; a++) {
 		vg_val v = vg_v_null();
@@ -1447,26 +1458,15 @@ static uint32_t group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
 	int isnew;
 	uint32_t gi = group_of(g, (const char *)keytext->p, (uint32_t)keytext->len, bucket, &isnew);
 	if (isnew) {
-		if (g->ngroups > MAX_GROUPS) {
-			*err_rc = vg_seterr(x->err, VG_ELIMIT, g->cmd->pos,
-					    "more than %u groups for the command at %u", MAX_GROUPS,
-					    (unsigned)g->cmd->pos);
+		if (group_new(x, g, gi, (const char *)keytext->p, (uint32_t)keytext->len, bucket)) {
+			*err_rc = x->err->code;
 			return UINT32_MAX;
 		}
-		g->keys = vg_xrealloc(g->keys, g->ngroups * sizeof *g->keys);
-		g->keylens = vg_xrealloc(g->keylens, g->ngroups * sizeof *g->keylens);
-		g->byvals = vg_xrealloc(g->byvals, (size_t)g->ngroups * (g->nby ? g->nby : 1) * sizeof *g->byvals);
-		g->bucket = vg_xrealloc(g->bucket, g->ngroups * sizeof *g->bucket);
-		g->st = vg_xrealloc(g->st, (size_t)g->ngroups * g->naggs * sizeof *g->st);
-		g->keys[gi] = vg_arena_dup(&g->arena, keytext->p, keytext->len);
-		g->keylens[gi] = (uint32_t)keytext->len;
 		for (uint32_t j = 0; j < g->nby; j++) {
 			vg_val v;
 			agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
 			g->byvals[(size_t)gi * g->nby + j] = val_copy(&g->arena, &v);
 		}
-		g->bucket[gi] = bucket;
-		memset(&g->st[(size_t)gi * g->naggs], 0, g->naggs * sizeof *g->st);
 	}
 	if (dict)
 		g->dgroup[sid] = gi + 1;
@@ -2901,23 +2901,11 @@ static int agg_merge(exec *x, xagg *b)
 		int isnew;
 		uint32_t gi = group_of(g, b->keys[gb], b->keylens[gb], b->bucket[gb], &isnew);
 		if (isnew) {
-			if (g->ngroups > MAX_GROUPS)
-				return vg_seterr(x->err, VG_ELIMIT, g->cmd->pos,
-						 "more than %u groups for the command at %u", MAX_GROUPS,
-						 (unsigned)g->cmd->pos);
-			g->keys = vg_xrealloc(g->keys, g->ngroups * sizeof *g->keys);
-			g->keylens = vg_xrealloc(g->keylens, g->ngroups * sizeof *g->keylens);
-			g->byvals = vg_xrealloc(g->byvals, (size_t)g->ngroups * (g->nby ? g->nby : 1) *
-							      sizeof *g->byvals);
-			g->bucket = vg_xrealloc(g->bucket, g->ngroups * sizeof *g->bucket);
-			g->st = vg_xrealloc(g->st, (size_t)g->ngroups * g->naggs * sizeof *g->st);
-			g->keys[gi] = vg_arena_dup(&g->arena, b->keys[gb], b->keylens[gb]);
-			g->keylens[gi] = b->keylens[gb];
+			if (group_new(x, g, gi, b->keys[gb], b->keylens[gb], b->bucket[gb]))
+				return x->err->code;
 			for (uint32_t j = 0; j < g->nby; j++)
 				g->byvals[(size_t)gi * g->nby + j] =
 					val_copy(&g->arena, &b->byvals[(size_t)gb * b->nby + j]);
-			g->bucket[gi] = b->bucket[gb];
-			memset(&g->st[(size_t)gi * g->naggs], 0, g->naggs * sizeof *g->st);
 		}
 		for (uint32_t a = 0; a < g->naggs; a++)
 			aggst_merge(g, &g->st[(size_t)gi * g->naggs + a], &b->st[(size_t)gb * b->naggs + a],
