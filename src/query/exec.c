@@ -31,7 +31,6 @@
 #define DEFAULT_LIMIT 100
 #define MAX_SLOTS 512
 #define MAX_GROUPS 1000000   /* distinct `by` combinations of one aggregation */
-#define MAX_ROWS 10000000    /* rows of a table */
 #define MAX_EVENT_ROWS 1000000 /* events materialized for sort, dedup, table ... */
 
 /* ------------------------------------------------------------ the plan */
@@ -102,7 +101,7 @@ typedef struct exec {
 	uint32_t nslots;
 	term *terms;
 	uint32_t nterms;
-	int need_raw, events_mode;
+	int need_raw;
 	int64_t from, to;
 	pcre2_match_context *mctx;
 	pcre2_match_data *md;
@@ -2623,11 +2622,8 @@ static xagg *make_agg(exec *x, const vg_qcmd *c)
 static void register_reads(exec *x)
 {
 	const vg_query *q = x->q;
-	if (q->reads_all) {
-		x->events_mode = 1;
-		if (q->first_transform >= 0)
-			x->need_raw = 1; /* an unbounded read set: decode everything */
-	}
+	if (q->reads_all && q->first_transform >= 0)
+		x->need_raw = 1; /* an unbounded read set: decode everything */
 	for (uint32_t k = 0; k < q->nreads; k++)
 		if (q->reads[k].kind == VG_QF_PLAIN && !q->reads[k].wild)
 			slot_of(x, q->reads[k].s);
