@@ -1004,6 +1004,31 @@ static void heap_down(vg_result_event *h, uint32_t n, uint32_t i)
 	}
 }
 
+/* Keep ev (its JSON owned) if it is among the newest `limit` events; an
+ * event pushed out or not taken is freed and marks the result truncated. */
+static void heap_offer(exec *x, vg_result_event ev)
+{
+	if (x->nheap < x->limit) {
+		uint32_t i = x->nheap++;
+		x->heap[i] = ev;
+		while (i > 0 && ev_older(&x->heap[i], &x->heap[(i - 1) / 2])) {
+			vg_result_event tmp = x->heap[i];
+			x->heap[i] = x->heap[(i - 1) / 2];
+			x->heap[(i - 1) / 2] = tmp;
+			i = (i - 1) / 2;
+		}
+		return;
+	}
+	x->res->truncated = 1;
+	if (!ev_older(&x->heap[0], &ev)) {
+		free((char *)ev.json);
+		return;
+	}
+	free((char *)x->heap[0].json);
+	x->heap[0] = ev;
+	heap_down(x->heap, x->nheap, 0);
+}
+
 /* Keep the row if it is among the newest `limit` events. */
 static int keep_event(exec *x, xrow *rw)
 {
@@ -1021,24 +1046,7 @@ static int keep_event(exec *x, xrow *rw)
 	}
 	vg_result_event ev = {rw->t, vg_xstrndup((const char *)j.p, j.len), (uint32_t)j.len};
 	vg_buf_free(&j);
-	if (x->nheap < x->limit) {
-		uint32_t i = x->nheap++;
-		x->heap[i] = ev;
-		while (i > 0 && ev_older(&x->heap[i], &x->heap[(i - 1) / 2])) {
-			vg_result_event tmp = x->heap[i];
-			x->heap[i] = x->heap[(i - 1) / 2];
-			x->heap[(i - 1) / 2] = tmp;
-			i = (i - 1) / 2;
-		}
-		return 0;
-	}
-	if (!ev_older(&x->heap[0], &ev)) {
-		free((char *)ev.json);
-		return 0;
-	}
-	free((char *)x->heap[0].json);
-	x->heap[0] = ev;
-	heap_down(x->heap, x->nheap, 0);
+	heap_offer(x, ev);
 	return 0;
 }
 
@@ -2942,26 +2950,8 @@ static int merge_helper(exec *x, helper *h)
 	}
 	/* Events: offer the helper's kept events to x's heap. */
 	for (uint32_t k = 0; k < y->nheap; k++) {
-		vg_result_event ev = y->heap[k];
+		heap_offer(x, y->heap[k]);
 		y->heap[k].json = NULL;
-		if (x->nheap < x->limit) {
-			uint32_t i = x->nheap++;
-			x->heap[i] = ev;
-			while (i > 0 && ev_older(&x->heap[i], &x->heap[(i - 1) / 2])) {
-				vg_result_event tmp = x->heap[i];
-				x->heap[i] = x->heap[(i - 1) / 2];
-				x->heap[(i - 1) / 2] = tmp;
-				i = (i - 1) / 2;
-			}
-		} else if (ev_older(&x->heap[0], &ev)) {
-			x->res->truncated = 1;
-			free((char *)x->heap[0].json);
-			x->heap[0] = ev;
-			heap_down(x->heap, x->nheap, 0);
-		} else {
-			x->res->truncated = 1;
-			free((char *)ev.json);
-		}
 	}
 	y->nheap = 0;
 	return 0;
