@@ -528,16 +528,17 @@ static int timechart_option(qp *p, vg_qcmd *c)
 	return count_opt(p, &v, c, "limit", 0, VG_Q_MAX_COUNT, &c->timechart.limit);
 }
 
-/* timechart [span=] [bins=] [limit=] agg [, agg] [by f] */
-static int cmd_timechart(qp *p, vg_qcmd *c)
+/* The shape timechart and geostats share: options (name=value, read by
+ * read_option), aggregations, then at most one `by` field. */
+static int aggs_by(qp *p, vg_qcmd *c, int (*read_option)(qp *, vg_qcmd *), vg_qaggs *aggs_out,
+		   vg_qname *by_out)
 {
 	qvec aggs = {0}, by = {0};
 	qtok t;
 	int rc;
-	c->timechart.limit = 10;
 	while ((rc = peek(p, &t)) == 0 && !at_end(&t)) {
 		if (is_option(p, &t))
-			rc = timechart_option(p, c);
+			rc = read_option(p, c);
 		else if (is_word(p, &t, "by") && by.n == 0)
 			rc = by_clause(p, c, 1, &by);
 		else if (by.n == 0)
@@ -549,10 +550,17 @@ static int cmd_timechart(qp *p, vg_qcmd *c)
 	}
 	if ((rc = need_aggs(p, c, &aggs)) < 0)
 		return rc;
-	c->timechart.aggs = (vg_qaggs){aggs.v, aggs.n};
+	*aggs_out = (vg_qaggs){aggs.v, aggs.n};
 	if (by.n)
-		c->timechart.by = *(vg_qname *)by.v;
+		*by_out = *(vg_qname *)by.v;
 	return 0;
+}
+
+/* timechart [span=] [bins=] [limit=] agg [, agg] [by f] */
+static int cmd_timechart(qp *p, vg_qcmd *c)
+{
+	c->timechart.limit = 10;
+	return aggs_by(p, c, timechart_option, &c->timechart.aggs, &c->timechart.by);
 }
 
 /* One sort key: [-|+]field, or [-|+]num(field) / str / ip / auto. */
@@ -881,29 +889,9 @@ static int geostats_option(qp *p, vg_qcmd *c)
 /* geostats [latfield=] [longfield=] agg [, agg] [by f] */
 static int cmd_geostats(qp *p, vg_qcmd *c)
 {
-	qvec aggs = {0}, by = {0};
-	qtok t;
-	int rc;
 	qp_name_set(&c->geostats.lat, "lat", 3, c->pos);
 	qp_name_set(&c->geostats.lon, "lon", 3, c->pos);
-	while ((rc = peek(p, &t)) == 0 && !at_end(&t)) {
-		if (is_option(p, &t))
-			rc = geostats_option(p, c);
-		else if (is_word(p, &t, "by") && by.n == 0)
-			rc = by_clause(p, c, 1, &by);
-		else if (by.n == 0)
-			rc = agg_list(p, c, 1, &aggs);
-		else
-			rc = unexpected(p, c, &t);
-		if (rc < 0)
-			return rc;
-	}
-	if ((rc = need_aggs(p, c, &aggs)) < 0)
-		return rc;
-	c->geostats.aggs = (vg_qaggs){aggs.v, aggs.n};
-	if (by.n)
-		c->geostats.by = *(vg_qname *)by.v;
-	return 0;
+	return aggs_by(p, c, geostats_option, &c->geostats.aggs, &c->geostats.by);
 }
 
 static int is_output_kw(const qp *p, const qtok *t)
