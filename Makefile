@@ -6,13 +6,14 @@
 # tests/fuzz/fuzz_*.c becomes one corpus-replay binary (and a libFuzzer binary
 # with `make fuzz`).
 
+B       ?= build
 CC      ?= gcc
-PKGS    := libzstd libxxhash zlib libsodium libpcre2-8 libcjson yaml-0.1
+PKGS    := libzstd libxxhash zlib libsodium libpcre2-8 libcjson yaml-0.1 sqlite3 libmicrohttpd geoip libmaxminddb relp
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
            -Wstrict-prototypes -Wwrite-strings -Wpointer-arith -Wcast-align \
            -Wundef -Wvla -Wnull-dereference -Wimplicit-fallthrough
 BASE    := -std=c11 -D_GNU_SOURCE -Isrc -g $(WARN)
-LIBS    := -lzstd -lxxhash -lz -lsodium -lpcre2-8 -lcjson -lyaml -lpthread -lm
+LIBS    := -lzstd -lxxhash -lz -lsodium -lpcre2-8 -lcjson -lyaml -lsqlite3 -lmicrohttpd -lGeoIP -lmaxminddb -lrelp -lpthread -lm
 
 REL_CFLAGS := $(BASE) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
               -fstack-clash-protection -fcf-protection
@@ -26,42 +27,42 @@ HDRS      := $(shell find src -name '*.h')
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-REL_OBJS := $(SRCS:%.c=build/rel/%.o)
-DBG_OBJS := $(SRCS:%.c=build/dbg/%.o)
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/dbg/tests/%)
-FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/dbg/fuzz/%)
+REL_OBJS := $(SRCS:%.c=$(B)/rel/%.o)
+DBG_OBJS := $(SRCS:%.c=$(B)/dbg/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/dbg/tests/%)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/dbg/fuzz/%)
 
 .PHONY: all run test deps unit fuzz-replay e2e fuzz bench clean
 
-all: build/vigil
+all: $(B)/vigil
 
 deps:
 	@scripts/deps.sh
 
-build/rel/%.o: %.c $(HDRS)
+$(B)/rel/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_CFLAGS) -c $< -o $@
-build/dbg/%.o: %.c $(HDRS)
+$(B)/dbg/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(DBG_CFLAGS) -c $< -o $@
 
-build/rel/libvigil.a: $(REL_OBJS)
+$(B)/rel/libvigil.a: $(REL_OBJS)
 	ar rcs $@ $^
-build/dbg/libvigil.a: $(DBG_OBJS)
+$(B)/dbg/libvigil.a: $(DBG_OBJS)
 	ar rcs $@ $^
 
-build/vigil: build/rel/src/cli/main.o build/rel/libvigil.a
+$(B)/vigil: $(B)/rel/src/cli/main.o $(B)/rel/libvigil.a
 	$(CC) $(REL_LDFLAGS) -o $@ $^ $(LIBS)
-build/dbg/vigil: build/dbg/src/cli/main.o build/dbg/libvigil.a
+$(B)/dbg/vigil: $(B)/dbg/src/cli/main.o $(B)/dbg/libvigil.a
 	$(CC) $(DBG_LDFLAGS) -o $@ $^ $(LIBS)
 
-build/dbg/tests/%: tests/unit/%.c build/dbg/libvigil.a $(wildcard tests/unit/*.h)
+$(B)/dbg/tests/%: tests/unit/%.c $(B)/dbg/libvigil.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(DBG_CFLAGS) -Itests/unit $(DBG_LDFLAGS) -o $@ $< build/dbg/libvigil.a $(LIBS) -lcmocka
+	$(CC) $(DBG_CFLAGS) -Itests/unit $(DBG_LDFLAGS) -o $@ $< $(B)/dbg/libvigil.a $(LIBS) -lcmocka
 
-build/dbg/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c build/dbg/libvigil.a $(wildcard tests/fuzz/*.h)
+$(B)/dbg/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/dbg/libvigil.a $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(DBG_CFLAGS) $(DBG_LDFLAGS) -o $@ $< tests/fuzz/replay.c build/dbg/libvigil.a $(LIBS)
+	$(CC) $(DBG_CFLAGS) $(DBG_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/dbg/libvigil.a $(LIBS)
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
@@ -69,11 +70,11 @@ unit: $(UNIT_BINS)
 fuzz-replay: $(FUZZ_BINS)
 	@scripts/run-fuzz-replay.sh $(FUZZ_BINS)
 
-e2e: build/dbg/vigil build/vigil
+e2e: $(B)/dbg/vigil $(B)/vigil
 	@scripts/run-e2e.sh
 
 test: deps
-	@$(MAKE) --no-print-directory build/vigil build/dbg/vigil $(UNIT_BINS) $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory $(B)/vigil $(B)/dbg/vigil $(UNIT_BINS) $(FUZZ_BINS)
 	@scripts/test-all.sh "$(UNIT_BINS)" "$(FUZZ_BINS)"
 
 # libFuzzer builds for real fuzzing sessions: build/fuzz/fuzz_X corpus_dir
@@ -81,11 +82,11 @@ fuzz:
 	@scripts/build-fuzzers.sh $(FUZZ_SRCS)
 
 run: deps
-	@$(MAKE) --no-print-directory build/vigil
+	@$(MAKE) --no-print-directory $(B)/vigil
 	@scripts/run.sh
 
-bench: build/vigil
+bench: $(B)/vigil
 	@bench/run-all.sh
 
 clean:
-	rm -rf build
+	rm -rf $(B)

@@ -3,7 +3,9 @@
 # any is missing. Runs apt-get only as root; otherwise says what to install.
 set -euo pipefail
 build_pkgs=(gcc make pkg-config clang libzstd-dev libxxhash-dev zlib1g-dev libsodium-dev
-	libpcre2-dev libcjson-dev libyaml-dev libcmocka-dev zstd gzip python3 curl)
+	libpcre2-dev libcjson-dev libyaml-dev libcmocka-dev zstd gzip python3 curl
+	libsqlite3-dev libmicrohttpd-dev libgeoip-dev geoip-database libmaxminddb-dev librelp-dev
+	tzdata syslog-ng-core syslog-ng-mod-http)
 missing=()
 for p in "${build_pkgs[@]}" ${VIGIL_EXTRA_PKGS:-}; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
