@@ -36,5 +36,8 @@ int vg_cmd_check(int argc, char **argv);
 int vg_cmd_demo(int argc, char **argv);
 int vg_cmd_inspect(int argc, char **argv);
 int vg_cmd_retention(int argc, char **argv);
+int vg_cmd_user(int argc, char **argv);
+int vg_cmd_token(int argc, char **argv);
+int vg_cmd_server(int argc, char **argv);
 
 #endif

@@ -51,8 +51,38 @@ static const command commands[] = {
 	 "Drop sealed segments whose newest event is older than AGE (30d, 12h, 2w), then the\n"
 	 "oldest until the store holds at most SIZE (500M, 20G, 1T). Unsealed events are never\n"
 	 "dropped. The hash chain still verifies: a dropped segment leaves its hashes behind."},
+	{"server", vg_cmd_server,
+	 "vigil server [--data DIR] [--listen ADDR:PORT] [--syslog-tcp ADDR:PORT] "
+	 "[--syslog-udp ADDR:PORT] [--config FILE] [--max-body SIZE] [--max-queue SIZE] "
+	 "[--max-queries N]",
+	 "Serve the store: ingest endpoints (POST /api/v1/ingest, Elasticsearch bulk, Splunk HEC,\n"
+	 "Loki push, AWS Config items, syslog over TCP and UDP), the query API (/api/v1/search,\n"
+	 "/api/v1/fields), /metrics and /healthz. Settings come from vigil.yml (--config FILE, or\n"
+	 "./vigil.yml when present); flags override them. Every endpoint but /healthz needs an API\n"
+	 "token (vigil token create) or a login; on the first start an admin account is created\n"
+	 "and its password printed once. A 2xx answer to an ingest request means the events are\n"
+	 "durable. SIGINT or SIGTERM stops the server after the running requests finish."},
 	{"inspect", vg_cmd_inspect, "vigil inspect SEGMENT.vseg...",
 	 "Show where a segment's bytes go: rows, blocks, and bytes per column."},
+	{"user", vg_cmd_user,
+	 "vigil user add NAME --role admin|analyst|ingest [--password-stdin] | del NAME | "
+	 "passwd NAME [--password-stdin] | disable NAME | enable NAME | list [--output table|json|csv] "
+	 "[--data DIR]",
+	 "Manage the users who log in to `vigil server`, in DIR/auth.db (also while the server\n"
+	 "runs). Roles: admin (everything, users and tokens included), analyst (search and read,\n"
+	 "no changes, no ingest), ingest (send events only). add and passwd read the password\n"
+	 "from the first line of stdin with --password-stdin (12 characters at least), or else\n"
+	 "generate a strong one and print it, alone on stdout, this once. passwd, disable and del\n"
+	 "end the user's sessions; del also revokes the tokens it owns. The last enabled admin\n"
+	 "cannot be deleted or disabled. User names: lowercase letters, digits, . _ @ -."},
+	{"token", vg_cmd_token,
+	 "vigil token create --role admin|analyst|ingest [--name TEXT] [--owner USER] | list "
+	 "[--output table|json|csv] | revoke ID [--data DIR]",
+	 "Manage API tokens (Authorization: Bearer TOKEN) in DIR/auth.db. create prints the new\n"
+	 "token alone on stdout; it is shown this once, and only its hash is kept. Tokens look\n"
+	 "like vgt_<16 hex id>_<64 hex secret>, so a leaked one is easy to grep for. list shows\n"
+	 "ids, roles, owners, last use and status, never secrets. revoke takes the id (or the\n"
+	 "whole token) and takes effect at the server's next request."},
 };
 
 static void usage(FILE *f)
