@@ -69,11 +69,13 @@ static int apply(vg_server_opts *o, const char *k, const char *v, size_t line, c
 		*str = c;
 		return 0;
 	}
-	if (strcmp(k, "max_body") == 0 || strcmp(k, "max_queue") == 0) {
-		if (vg_server_parse_size(v, &n) || n == 0)
+	if (strcmp(k, "max_body") == 0 || strcmp(k, "max_queue") == 0 || strcmp(k, "min_free") == 0) {
+		if (vg_server_parse_size(v, &n) || (n == 0 && k[1] == 'a'))
 			return vg_seterr(err, VG_EINVAL, (int64_t)line,
 					 "line %zu: %s takes a size like 64M, not '%s'", line, k, v);
-		if (k[4] == 'b')
+		if (k[1] == 'i')
+			o->min_free = n;
+		else if (k[4] == 'b')
 			o->max_body = n;
 		else
 			o->max_queue = n;
@@ -94,7 +96,7 @@ static int apply(vg_server_opts *o, const char *k, const char *v, size_t line, c
 	}
 	return vg_seterr(err, VG_EINVAL, (int64_t)line,
 			 "line %zu: unknown setting '%s' (data, listen, syslog_tcp, syslog_udp, max_body, "
-			 "max_queue, max_connections, max_queries, query_timeout)", line, k);
+			 "max_queue, min_free, max_connections, max_queries, query_timeout)", line, k);
 }
 
 int vg_server_config_load(const char *path, vg_server_opts *o, vg_server_config *keep,

@@ -5,7 +5,8 @@
  * Threads: libmicrohttpd runs one thread per connection (handlers block on
  * the writer's commits and on queries, which is simplest with a thread of
  * their own; the connection limit bounds them), the writer thread
- * (writer.c), the syslog listeners (syslog_srv.c), and the main thread,
+ * (writer.c), the syslog listeners (syslog_srv.c), the RELP engine
+ * (relp_srv.c), and the main thread,
  * which waits for SIGINT/SIGTERM.
  *
  * A request: libmicrohttpd calls the access handler first with the
@@ -32,6 +33,7 @@
 #include <strings.h>
 
 #include "server/srv.h"
+#include "server/relp_srv.h"
 #include "server/syslog_srv.h"
 #include "util/timeutil.h"
 
@@ -45,6 +47,7 @@ void vg_server_defaults(vg_server_opts *o)
 	o->max_connections = 256;
 	o->max_queries = 4;
 	o->seal_bytes = 96u << 20;
+	o->min_free = 512u << 20;
 	o->query_timeout_ns = 30 * (int64_t)1000000000;
 }
 
@@ -252,6 +255,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->url = url;
 		*con_cls = r;
 		atomic_fetch_add(&s->m.requests, 1);
+		if (atomic_load(&s->connections) > (int)s->o.max_connections) {
+			vg_reply_error(r, 503, "too many connections (limit %u); retry in a moment",
+				       s->o.max_connections);
+			return MHD_YES;
+		}
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > s->o.max_body)
 			r->body_too_large = 1;
@@ -291,6 +299,18 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	vg_arena_free(&r->arena);
 	free(r);
 	*con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	(void)conn;
+	(void)socket_context;
+	vg_server *s = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&s->connections, 1);
+	else
+		atomic_fetch_sub(&s->connections, 1);
 }
 
 /* Parse "ADDR:PORT" ("[v6]:PORT" for IPv6) into sa. */
@@ -351,7 +371,10 @@ static int start_http(vg_server *s, vg_err *err)
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-				  MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				  /* Past max_connections a client still gets an
+				   * answer (503); past this, the kernel's backlog. */
+				  MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections + 64,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
 				  MHD_OPTION_CONNECTION_TIMEOUT, 120u,
 				  MHD_OPTION_END);
@@ -391,14 +414,23 @@ int vg_server_run(const vg_server_opts *o, vg_err *err)
 	if (rc == 0)
 		rc = start_http(s, err);
 	vg_syslog_srv *syl = NULL;
-	if (rc == 0 && (o->syslog_tcp || o->syslog_udp))
+	if (rc == 0 && (o->syslog_tcp || o->syslog_udp || o->syslog_tls))
 		rc = vg_syslog_srv_start(s, &syl, err);
+	vg_relp_srv *relp = NULL;
+	if (rc == 0 && (o->relp || o->relp_tls))
+		rc = vg_relp_srv_start(s, &relp, err);
 	if (rc == 0) {
 		printf("vigil server: listening on http://%s/ (store %s)\n", o->listen, o->data);
 		if (o->syslog_tcp)
 			printf("vigil server: syslog over TCP on %s\n", o->syslog_tcp);
 		if (o->syslog_udp)
 			printf("vigil server: syslog over UDP on %s\n", o->syslog_udp);
+		if (o->syslog_tls)
+			printf("vigil server: syslog over TLS on %s\n", o->syslog_tls);
+		if (o->relp)
+			printf("vigil server: RELP on %s\n", o->relp);
+		if (o->relp_tls)
+			printf("vigil server: RELP over TLS on %s\n", o->relp_tls);
 		fflush(stdout);
 		int sig = 0;
 		while (sig != SIGINT && sig != SIGTERM)
@@ -407,6 +439,7 @@ int vg_server_run(const vg_server_opts *o, vg_err *err)
 	}
 	atomic_store(&s->stop, 1);
 	vg_syslog_srv_stop(syl);
+	vg_relp_srv_stop(relp);        /* before the writer: it waits for commits */
 	if (s->mhd)
 		MHD_stop_daemon(s->mhd);
 	vg_writer_stop(s->w);

@@ -15,19 +15,36 @@
 
 #include "util/err.h"
 
+/* One entry of vigil.yml's `tail:` list (server/tailer.h reads the files). */
+typedef struct vg_tail_spec {
+	const char *path;             /* a glob: * ? [...] (no **) */
+	const char *format;           /* "auto" or a format name */
+	const char *group;            /* NULL: the format's own */
+	const char *exclude;          /* a glob, or NULL: matched against the base
+				       * name, or the whole path when it holds '/' */
+} vg_tail_spec;
+
 typedef struct vg_server_opts {
 	const char *data;             /* store directory */
 	const char *listen;           /* HTTP ADDR:PORT */
 	const char *syslog_tcp;       /* ADDR:PORT or NULL */
 	const char *syslog_udp;       /* ADDR:PORT or NULL */
+	const char *syslog_tls;       /* ADDR:PORT or NULL: RFC 5425, needs tls_cert/key */
+	const char *relp;             /* ADDR:PORT or NULL: RELP (relp_srv.h) */
+	const char *relp_tls;         /* ADDR:PORT or NULL: RELP over TLS */
+	const char *tls_cert;         /* PEM certificate (chain) file for TLS listeners */
+	const char *tls_key;          /* PEM private key file */
 	const char *demo_dir;         /* load these files when the store is empty */
 	uint64_t max_body;            /* bytes of one request body */
 	uint64_t max_queue;           /* bytes of bodies waiting for the writer */
 	unsigned max_connections;
 	unsigned max_queries;         /* running at once */
 	uint64_t seal_bytes;          /* memtable size that triggers a seal */
+	uint64_t min_free;            /* disk bytes kept free: ingest answers 503 below */
 	int64_t query_timeout_ns;     /* default and maximum */
 	unsigned auth_fast;           /* tests only: cheapest password hashing */
+	const vg_tail_spec *tail;     /* files to tail (vigil.yml's `tail:`) */
+	size_t ntail;
 } vg_server_opts;
 
 void vg_server_defaults(vg_server_opts *o);
@@ -36,6 +53,8 @@ void vg_server_defaults(vg_server_opts *o);
 typedef struct vg_server_config {
 	char **strs;
 	size_t n;
+	vg_tail_spec *tail;           /* the `tail:` entries (o->tail points here) */
+	size_t ntail, captail;
 } vg_server_config;
 
 /* Read vigil.yml at path into o (keys it names override o's values). */

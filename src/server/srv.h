@@ -45,6 +45,7 @@ typedef struct vg_server {
 	vg_metrics m;
 	int64_t started_ns;
 	_Atomic int stop;
+	_Atomic int connections;      /* open HTTP connections */
 } vg_server;
 
 typedef struct vg_req {

@@ -194,5 +194,30 @@ start
 code GET '/api/v1/search?q=group%3Ddur%20%7C%20stats%20count' "$ANA" >/dev/null
 grep -q '\[40\]' "$TMP/body" || fail "after SIGKILL: $(cat "$TMP/body")"
 stop
+
+# ---------------------------------------------------------------- limits from vigil.yml
+printf 'listen: 127.0.0.1:%s\nmax_bodyy: 1M\n' "$PORT" >"$TMP/bad.yml"
+if "$VIGIL" server --data "$D" --config "$TMP/bad.yml" 2>"$TMP/bad.err"; then fail "bad config accepted"; fi
+grep -q "line 2: unknown setting 'max_bodyy'" "$TMP/bad.err" || fail "bad config message: $(cat "$TMP/bad.err")"
+printf 'min_free: 100000G\nmax_connections: 3\n' >"$TMP/limits.yml"
+start --config "$TMP/limits.yml"
+ING=$("$VIGIL" token create --data "$D" --role ingest --name limits)
+curl -s -D "$TMP/hdr" -o "$TMP/body" -H "Authorization: Bearer $ING" --data-binary 'x' \
+	"$URL/api/v1/ingest?format=text" >/dev/null
+head -1 "$TMP/hdr" | grep -q 503 || fail "disk budget: $(head -1 "$TMP/hdr")"
+grep -qi '^Retry-After:' "$TMP/hdr" || fail "no Retry-After on 503"
+grep -q 'nearly full' "$TMP/body" || fail "disk budget message: $(cat "$TMP/body")"
+python3 - "$PORT" <<'PY' &
+import socket, sys, time
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(5)]
+time.sleep(3)
+PY
+HOLD=$!
+sleep 1
+[ "$(code GET /healthz '')" = 503 ] || fail "connection limit: $(cat "$TMP/body")"
+grep -q 'too many connections' "$TMP/body" || fail "connection limit message"
+wait "$HOLD"
+[ "$(code GET /healthz '')" = 200 ] || fail "healthz after the connections closed"
+stop
 "$VIGIL" check --data "$D" >/dev/null || fail "check after the server"
 echo "server ok"
