@@ -140,8 +140,8 @@ typedef struct vg_es_item {
 	uint32_t index;     /* id of its index name in vg_es_bulk.indexes */
 	uint32_t id_off;    /* its _id in vg_es_bulk.strs, or UINT32_MAX: */
 	uint32_t id_len;    /* generated from the request's seed */
-	uint32_t err_off;   /* the reason of an error in strs, or UINT32_MAX */
-	uint32_t err_len;
+	uint32_t err_off;   /* the reason of an error in strs, or UINT32_MAX: */
+	uint32_t err_len;   /* the reason its etype implies */
 	uint16_t status;    /* 201, or 400 */
 	uint8_t action;     /* VG_ES_* */
 	uint8_t etype;      /* which error type (proto_es.c's table) */
@@ -165,6 +165,7 @@ typedef struct vg_es_bulk {
 	uint64_t events, parse_errors;
 	vg_strtab indexes;        /* index names as the client gave them */
 	vg_buf strs;              /* _ids and error reasons */
+	size_t nreasons;          /* reasons stored (bounded) */
 	int64_t now_ns;
 	uint64_t id_seed;
 } vg_es_bulk;

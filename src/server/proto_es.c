@@ -72,8 +72,15 @@
 #define BUILD_DATE "2024-12-11T12:08:05.663969764Z"
 #define DEFAULT_GROUP "es"
 
-enum { ET_NONE, ET_MAPPER, ET_ILLEGAL };
-static const char *const etypes[] = {"", "mapper_parsing_exception", "illegal_argument_exception"};
+/* Item errors: ES's type, and a reason that is either stored with the
+ * item (the details of a document that did not parse, for the first
+ * MAX_REASONS of a request) or implied by the kind, so that a request of
+ * a million bad items does not hold a million messages. */
+enum { ET_NONE, ET_MAPPER, ET_EMPTY, ET_UNSUPPORTED };
+static const char *const etypes[] = {"", "mapper_parsing_exception", "mapper_parsing_exception",
+				     "illegal_argument_exception"};
+#define MAX_REASONS 1000
+#define KEPT " (vigil kept the document as a raw event with _parse_error)"
 static const char *const actions[] = {"index", "create", "update", "delete"};
 
 /* ================================================================ answers */
@@ -374,22 +381,45 @@ static vg_es_item *new_item(vg_es_bulk *r, uint8_t action, size_t line)
 	return it;
 }
 
-/* Refuse item it with status 400, an error type and a reason. */
-static void item_error(vg_es_bulk *r, vg_es_item *it, uint8_t etype, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void item_error(vg_es_bulk *r, vg_es_item *it, uint8_t etype, const char *fmt, ...)
+/* Refuse item it with status 400 and an error of kind etype; reason
+ * (may be NULL) is its stored reason. */
+static void item_error(vg_es_bulk *r, vg_es_item *it, uint8_t etype, const char *reason)
 {
-	char msg[640];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	it->status = 400;
 	it->etype = etype;
-	it->err_off = (uint32_t)r->strs.len;
-	it->err_len = (uint32_t)strlen(msg);
-	vg_buf_put(&r->strs, msg, it->err_len);
 	r->errors = 1;
+	if (reason == NULL || r->nreasons >= MAX_REASONS)
+		return;
+	r->nreasons++;
+	it->err_off = (uint32_t)r->strs.len;
+	it->err_len = (uint32_t)strlen(reason);
+	vg_buf_put(&r->strs, reason, it->err_len);
+}
+
+/* Append the reason of failed item it. */
+static void item_reason(const vg_es_bulk *r, const vg_es_item *it, vg_buf *out)
+{
+	vg_buf tmp = {0};
+	const char *s;
+	size_t n;
+	if (it->err_off != UINT32_MAX) {
+		s = (const char *)r->strs.p + it->err_off;
+		n = it->err_len;
+	} else {
+		if (it->etype == ET_EMPTY)
+			vg_buf_puts(&tmp, "failed to parse, document is empty");
+		else if (it->etype == ET_UNSUPPORTED)
+			vg_buf_printf(&tmp, "vigil stores log events and does not %s them: the %s "
+				      "action is not supported",
+				      it->action == VG_ES_UPDATE ? "change" : "delete",
+				      actions[it->action]);
+		else
+			vg_buf_puts(&tmp, "failed to parse: not a JSON object" KEPT);
+		s = (const char *)tmp.p;
+		n = tmp.len;
+	}
+	vg_proto_json_str(out, s, n);
+	vg_buf_free(&tmp);
 }
 
 /* Refuse the whole request: ES's status, type and reason; every item
@@ -646,9 +676,9 @@ static void keep_raw(storing *st, vg_es_item *it, uint32_t g, const char *raw, s
 	vg_ev_end(st->b);
 	st->r->events++;
 	st->r->parse_errors++;
-	item_error(st->r, it, ET_MAPPER,
-		   "failed to parse: %s (vigil kept the document as a raw event with _parse_error)",
-		   why);
+	char reason[700];
+	snprintf(reason, sizeof reason, "failed to parse: %s" KEPT, why);
+	item_error(st->r, it, ET_MAPPER, reason);
 }
 
 /* The event time of the flattened document at s, else now. */
@@ -670,7 +700,7 @@ static void store_doc(storing *st, vg_es_item *it, const char *s, size_t ls, siz
 	while (e > p && (s[e - 1] == ' ' || s[e - 1] == '\t'))
 		e--;
 	if (p >= e) {
-		item_error(st->r, it, ET_MAPPER, "failed to parse, document is empty");
+		item_error(st->r, it, ET_EMPTY, NULL);
 		return;
 	}
 	if (s[p] != '{') {
@@ -703,10 +733,7 @@ static void store_all(storing *st, const char *s, const span *docs)
 	for (size_t i = 0; i < r->nitems; i++) {
 		vg_es_item *it = &r->items[i];
 		if (it->action == VG_ES_UPDATE || it->action == VG_ES_DELETE) {
-			item_error(r, it, ET_ILLEGAL,
-				   "vigil stores log events and does not %s them: the %s action is "
-				   "not supported", it->action == VG_ES_UPDATE ? "change" : "delete",
-				   actions[it->action]);
+			item_error(r, it, ET_UNSUPPORTED, NULL);
 			if (it->index == UINT32_MAX)
 				it->index = st->url_index;
 			continue;
@@ -858,11 +885,10 @@ static int item_body(const vg_es_bulk *r, size_t i, const keep *k, vg_buf *out)
 		case K_TERM: vg_buf_putc(out, '1'); break;
 		case K_STATUS: vg_buf_printf(out, "%u", (unsigned)it->status); break;
 		default:
-			vg_buf_puts(out, "{\"type\":");
-			vg_buf_puts(out, "\"");
+			vg_buf_puts(out, "{\"type\":\"");
 			vg_buf_puts(out, etypes[it->etype]);
 			vg_buf_puts(out, "\",\"reason\":");
-			vg_proto_json_str(out, (const char *)r->strs.p + it->err_off, it->err_len);
+			item_reason(r, it, out);
 			vg_buf_putc(out, '}');
 		}
 	}

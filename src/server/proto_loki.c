@@ -200,7 +200,7 @@ static int stream_parts(push *p, vg_jspan obj, size_t si, vg_jspan *labels, vg_j
 	return 0;
 }
 
-/* Call fn(p, si, labels, vi, value) for every value of every stream;
+/* Call fn(p, si, labels, value) for every value of every stream;
  * with fn NULL only check. Returns 0 or < 0 with the error set. */
 typedef void (*value_fn)(push *p, size_t si, vg_jspan labels, vg_jspan value);
 
@@ -211,18 +211,16 @@ static int walk(push *p, vg_jspan streams, value_fn fn)
 	int rc;
 	vg_json_it_init(&sit, p->s, p->n, streams.start, p->err);
 	for (size_t si = 0; (rc = vg_json_it_next(&sit, &k, &st, p->err)) > 0; si++) {
-		if (!fn && (rc = stream_parts(p, st, si, &labels, &values)) < 0)
+		if ((rc = stream_parts(p, st, si, &labels, &values)) < 0)
 			return rc;
-		if (fn)
-			stream_parts(p, st, si, &labels, &values);
 		if (!vg_jspan_ok(values))
 			continue;
 		vg_json_it_init(&vit, p->s, p->n, values.start, p->err);
 		for (long vi = 0; (rc = vg_json_it_next(&vit, &k, &val, p->err)) > 0; vi++) {
-			if (!fn && (rc = check_value(p, val, si, vi)) < 0)
-				return rc;
 			if (fn)
 				fn(p, si, labels, val);
+			else if ((rc = check_value(p, val, si, vi)) < 0)
+				return rc;
 		}
 		if (rc < 0)
 			return rc;

@@ -238,6 +238,29 @@ static void test_bad_documents(void **st)
 	done(&t);
 }
 
+/* A request of many bad documents keeps the details of the first 1000
+ * only: memory per item stays small. */
+static void test_many_errors(void **st)
+{
+	(void)st;
+	vg_buf body = {0};
+	for (int i = 0; i < 1200; i++)
+		vg_buf_printf(&body, "{\"index\":{}}\n[%d]\n{\"delete\":{}}\n", i);
+	bulk t;
+	run_len(&t, (const char *)body.p, body.len, "x", "items.*.error");
+	assert_int_equal(t.rc, 0);
+	assert_int_equal(t.r.nitems, 2400);
+	assert_int_equal(t.b.nev, 1200);
+	assert_int_equal(t.r.nreasons, 1000);
+	assert_true(t.r.strs.len < 1000 * 200);
+	assert_true(t.r.items[1998].err_off != UINT32_MAX);
+	assert_true(t.r.items[2000].err_off == UINT32_MAX);
+	assert_true(has(&t.out, "\"reason\":\"failed to parse: the document on line [2] starts with an array"));
+	assert_true(has(&t.out, "\"reason\":\"failed to parse: not a JSON object (vigil kept"));
+	done(&t);
+	vg_buf_free(&body);
+}
+
 /* Bytes that are not text: NUL, invalid UTF-8, CRLF, no final newline. */
 static void test_odd_bytes(void **st)
 {
@@ -452,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_index_and_ids),
 		cmocka_unit_test(test_update_delete),
 		cmocka_unit_test(test_bad_documents),
+		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_odd_bytes),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_prefixes),
