@@ -207,7 +207,8 @@ typedef void (*value_fn)(push *p, size_t si, vg_jspan labels, vg_jspan value);
 static int walk(push *p, vg_jspan streams, value_fn fn)
 {
 	vg_json_it sit, vit;
-	vg_jspan k, st, labels, values, val;
+	vg_jspan k, st, val;
+	vg_jspan labels = {0}, values = {0};  /* set by stream_parts before use */
 	int rc;
 	vg_json_it_init(&sit, p->s, p->n, streams.start, p->err);
 	for (size_t si = 0; (rc = vg_json_it_next(&sit, &k, &st, p->err)) > 0; si++) {
