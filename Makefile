@@ -8,12 +8,12 @@
 
 B       ?= build
 CC      ?= gcc
-PKGS    := libzstd libxxhash zlib libsodium libpcre2-8 libcjson yaml-0.1 sqlite3 libmicrohttpd geoip libmaxminddb relp
+PKGS    := libzstd libxxhash zlib libsodium libpcre2-8 libcjson yaml-0.1 sqlite3 libmicrohttpd geoip libmaxminddb relp gnutls libcurl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
            -Wstrict-prototypes -Wwrite-strings -Wpointer-arith -Wcast-align \
            -Wundef -Wvla -Wnull-dereference -Wimplicit-fallthrough
 BASE    := -std=c11 -D_GNU_SOURCE -Isrc -g $(WARN)
-LIBS    := -lzstd -lxxhash -lz -lsodium -lpcre2-8 -lcjson -lyaml -lsqlite3 -lmicrohttpd -lGeoIP -lmaxminddb -lrelp -lpthread -lm
+LIBS    := -lzstd -lxxhash -lz -lsodium -lpcre2-8 -lcjson -lyaml -lsqlite3 -lmicrohttpd -lGeoIP -lmaxminddb -lrelp -lgnutls -lcurl -lpthread -lm
 
 REL_CFLAGS := $(BASE) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
               -fstack-clash-protection -fcf-protection

@@ -5,7 +5,8 @@ set -euo pipefail
 build_pkgs=(gcc make pkg-config clang libzstd-dev libxxhash-dev zlib1g-dev libsodium-dev
 	libpcre2-dev libcjson-dev libyaml-dev libcmocka-dev zstd gzip python3 curl
 	libsqlite3-dev libmicrohttpd-dev libgeoip-dev geoip-database libmaxminddb-dev librelp-dev
-	tzdata syslog-ng-core syslog-ng-mod-http syslog-ng-scl libestr0 libfastjson4 liblognorm5 librelp0)
+	libcurl4-openssl-dev
+	libgnutls28-dev openssl tzdata syslog-ng-core syslog-ng-mod-http syslog-ng-scl libestr0 libfastjson4 liblognorm5 librelp0)
 missing=()
 for p in "${build_pkgs[@]}" ${VIGIL_EXTRA_PKGS:-}; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,93 +1,82 @@
 /*
  * cmd_search.c — `vigil search QUERY`: run a query on the embedded store
- * and print events (newest first) or a table.
+ * (--data) or on a server (--url, --token) and print events (newest
+ * first) or a table.
+ *
+ * Both ways print the same bytes: the three output forms are rendered by
+ * the library (vg_result_json, vg_result_csv, vg_result_table), here for
+ * the store and on the server for --url, which asks /api/v1/search for
+ * the form it wants (format=json|csv|table) and prints the answer as it
+ * is. Rebuilding a result from the server's JSON to render it here would
+ * be a second decoder of that document, and a lossy one: JSON does not
+ * tell an integer 3 from the number 3.0, which the table and CSV print
+ * differently.
  */
-#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "event/value.h"
+#include "cli/remote.h"
 #include "query/cw.h"
 #include "query/exec.h"
 #include "query/qparse.h"
+#include "query/result_text.h"
 #include "util/timeutil.h"
 
-/* The text of each cell, for the table: times in ISO-8601. */
-static char **cell_texts(const vg_result *r)
+/* Print res in fmt to stdout; the table's note, if any, to stderr. */
+static void print_result(const vg_result *res, vg_outfmt fmt)
 {
-	size_t n = (size_t)r->nrows * r->ncols;
-	char **t = calloc(n ? n : 1, sizeof *t);
-	if (t == NULL)
-		abort();
-	for (size_t k = 0; k < n; k++) {
-		vg_buf b = {0};
-		const vg_val *v = &r->cells[k];
-		if (strcmp(r->columns[k % r->ncols], "_time") == 0 && v->kind == VG_V_NUM) {
-			/* Times read as times on a terminal (JSON and CSV keep
-			 * epoch seconds, for programs). */
-			char ts[48];
-			double secs = v->isint ? (double)v->i : v->d;
-			vg_buf_put(&b, ts, vg_format_iso8601((int64_t)(secs * 1e9), ts, 0));
-		} else {
-			vg_val_text(v, &b);
-		}
-		vg_buf_putc(&b, 0);
-		t[k] = (char *)b.p;
+	vg_buf out = {0};
+	if (fmt == VG_OUT_TABLE) {
+		vg_result_table(res, &out);
+	} else if (fmt == VG_OUT_JSON) {
+		vg_result_json(res, &out);
+		vg_buf_putc(&out, '\n');
+	} else {
+		vg_result_csv(res, &out);
 	}
-	return t;
+	fwrite(out.p, 1, out.len, stdout);
+	fflush(stdout);
+	vg_buf_clear(&out);
+	if (fmt == VG_OUT_TABLE && vg_result_note(res, &out))
+		fprintf(stderr, "%.*s\n", (int)out.len, (const char *)out.p);
+	vg_buf_free(&out);
 }
 
-static void print_rows(const vg_result *r)
-{
-	char **t = cell_texts(r);
-	size_t n = (size_t)r->nrows * r->ncols;
-	size_t *w = calloc(r->ncols ? r->ncols : 1, sizeof *w);
-	if (w == NULL)
-		abort();
-	for (uint32_t c = 0; c < r->ncols; c++)
-		w[c] = strlen(r->columns[c]);
-	for (size_t k = 0; k < n; k++) {
-		size_t l = strlen(t[k]);
-		if (l > w[k % r->ncols])
-			w[k % r->ncols] = l;
-	}
-	/* Numbers right-aligned; no padding after the last column. */
-	for (uint32_t c = 0; c < r->ncols; c++) {
-		int last = c + 1 == r->ncols;
-		printf("%-*s%s", last ? 0 : (int)w[c], r->columns[c], last ? "\n" : "  ");
-	}
-	for (uint32_t row = 0; row < r->nrows; row++)
-		for (uint32_t c = 0; c < r->ncols; c++) {
-			const char *s = t[(size_t)row * r->ncols + c];
-			int right = r->cells[(size_t)row * r->ncols + c].kind == VG_V_NUM;
-			int last = c + 1 == r->ncols;
-			printf(right ? "%*s%s" : "%-*s%s", !right && last ? 0 : (int)w[c], s,
-			       last ? "\n" : "  ");
-		}
-	free(w);
-	for (size_t k = 0; k < n; k++)
-		free(t[k]);
-	free(t);
-}
+/* What `vigil search` was asked, as given (a server reads the texts
+ * itself). */
+typedef struct search_args {
+	const char *text, *cw, *from, *to, *limit, *timeout;
+	double timeout_s;
+	vg_outfmt fmt;
+} search_args;
 
-/* Events as `time  group  raw` lines, newest first. */
-static void print_events(const vg_result *r)
+/* Run the search on the server behind rm and print its answer. */
+static int search_remote(vg_remote *rm, const search_args *a)
 {
-	for (uint32_t k = 0; k < r->nevents; k++) {
-		cJSON *j = cJSON_ParseWithLength(r->events[k].json, r->events[k].len);
-		const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "_time");
-		const cJSON *g = cJSON_GetObjectItemCaseSensitive(j, "_group");
-		const cJSON *raw = cJSON_GetObjectItemCaseSensitive(j, "_raw");
-		printf("%s  %s  %s\n", cJSON_IsString(t) ? t->valuestring : "",
-		       cJSON_IsString(g) ? g->valuestring : "",
-		       cJSON_IsString(raw) ? raw->valuestring : "");
-		cJSON_Delete(j);
+	static const char *const fmt_names[] = {"table", "json", "csv"};
+	const char *args[] = {
+		"q", a->text, "cw", a->cw, "from", a->from, "to", a->to, "limit", a->limit,
+		"timeout", a->timeout, "format", fmt_names[a->fmt], NULL,
+	};
+	/* The server bounds the query's time itself; this only guards
+	 * against a server that never answers. */
+	vg_http_call c = {
+		.method = "GET", .path = "/api/v1/search", .args = args, .idempotent = 1,
+		.timeout_s = a->timeout ? (long)a->timeout_s + 30 : 600,
+	};
+	vg_http_answer ans;
+	vg_err e = {0};
+	int rc = vg_remote_call(rm, &c, &ans, &e);
+	if (rc == 0) {
+		fwrite(ans.body.p, 1, ans.body.len, stdout);
+		fflush(stdout);
+		if (ans.note[0])
+			fprintf(stderr, "%s\n", ans.note);
 	}
-	if (r->truncated)
-		fprintf(stderr, "(%llu events matched; the newest %u shown: --limit N shows more)\n",
-			(unsigned long long)r->stats.events_matched, r->nevents);
+	vg_http_answer_free(&ans);
+	return rc ? vg_cli_err("search", &e) : VG_EXIT_OK;
 }
 
 /* Join the remaining arguments into one query text. */
@@ -103,16 +92,55 @@ static char *join_args(int argc, char **argv)
 	return (char *)b.p;
 }
 
+/* Run the search on the store in data and print the result. */
+static int search_local(const char *data, const search_args *a, vg_exec_opts *eo)
+{
+	vg_err e = {0};
+	vg_cw *cw = NULL;
+	if (a->cw && vg_cw_compile(a->cw, strlen(a->cw), &cw, &e))
+		return vg_cli_err("search --cw", &e);
+	vg_query *q = NULL;
+	int rc = vg_query_parse(a->text, strlen(a->text), eo->now_ns, &q, &e);
+	if (rc == 0 && cw && q->search) {
+		rc = vg_seterr(&e, VG_EINVAL, 0,
+			       "with --cw the query may only hold a pipeline (| stats count ...)");
+	}
+	if (rc) {
+		vg_query_free(q);
+		vg_cw_free(cw);
+		return vg_cli_err("search", &e);
+	}
+	eo->cw = cw;
+	vg_store_opts so;
+	vg_store_defaults(&so);
+	so.readonly = 1;
+	vg_store *st;
+	rc = vg_store_open(data, &so, &st, &e);
+	vg_result res;
+	if (rc == 0) {
+		rc = vg_exec(st, q, eo, &res, &e);
+		vg_store_close(st, NULL);
+	}
+	if (rc == 0) {
+		print_result(&res, a->fmt);
+		vg_result_free(&res);
+	}
+	vg_query_free(q);
+	vg_cw_free(cw);
+	return rc ? vg_cli_err("search", &e) : VG_EXIT_OK;
+}
+
 int vg_cmd_search(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"data", required_argument, 0, 'd'},   {"from", required_argument, 0, 'f'},
 		{"to", required_argument, 0, 't'},     {"limit", required_argument, 0, 'l'},
 		{"output", required_argument, 0, 'o'}, {"cw", required_argument, 0, 'c'},
-		{"timeout", required_argument, 0, 'T'}, {0, 0, 0, 0},
+		{"timeout", required_argument, 0, 'T'}, {"url", required_argument, 0, 'u'},
+		{"token", required_argument, 0, 'k'},  {0, 0, 0, 0},
 	};
-	const char *data = "./data", *cwpat = NULL;
-	vg_outfmt fmt = VG_OUT_TABLE;
+	const char *data = NULL, *url = NULL, *token = NULL;
+	search_args a = {.fmt = VG_OUT_TABLE};
 	vg_exec_opts eo = {.from = INT64_MIN, .to = INT64_MAX};
 	vg_err e = {0};
 	eo.now_ns = vg_now_ns();
@@ -122,19 +150,24 @@ int vg_cmd_search(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
+		case 'u': url = optarg; break;
+		case 'k': token = optarg; break;
 		case 'f':
 			if (vg_parse_time(optarg, eo.now_ns, &eo.from, &e))
 				return vg_cli_err("search", &e);
+			a.from = optarg;
 			break;
 		case 't':
 			if (vg_parse_time(optarg, eo.now_ns, &eo.to, &e))
 				return vg_cli_err("search", &e);
+			a.to = optarg;
 			break;
 		case 'l': {
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (*optarg == 0 || *end || v == 0 || v > 1000000)
 				return vg_cli_fail("search", VG_EINVAL, "--limit takes 1..1000000, not '%s'", optarg);
 			eo.limit = (uint32_t)v;
+			a.limit = optarg;
 			break;
 		}
 		case 'T': {
@@ -142,69 +175,28 @@ int vg_cmd_search(int argc, char **argv)
 			if (*optarg == 0 || *end || !(v > 0) || v > 86400)
 				return vg_cli_fail("search", VG_EINVAL, "--timeout takes seconds, not '%s'", optarg);
 			eo.timeout_ns = (int64_t)(v * 1e9);
+			a.timeout = optarg;
+			a.timeout_s = v;
 			break;
 		}
 		case 'o':
-			if (vg_cli_outfmt(optarg, &fmt))
+			if (vg_cli_outfmt(optarg, &a.fmt))
 				return vg_cli_fail("search", VG_EINVAL, "--output is table, json or csv, not '%s'",
 						   optarg);
 			break;
-		case 'c': cwpat = optarg; break;
+		case 'c': a.cw = optarg; break;
 		default: return VG_EXIT_USER;
 		}
 	}
-	if (optind >= argc && cwpat == NULL)
+	if (optind >= argc && a.cw == NULL)
 		return vg_cli_fail("search", VG_EINVAL, "no query (try: vigil search 'action=REJECT | top srcaddr')");
-	char *text = join_args(argc, argv);
-	vg_cw *cw = NULL;
-	if (cwpat && vg_cw_compile(cwpat, strlen(cwpat), &cw, &e)) {
-		free(text);
-		return vg_cli_err("search --cw", &e);
-	}
-	vg_query *q = NULL;
-	int rc = vg_query_parse(text, strlen(text), eo.now_ns, &q, &e);
-	if (rc == 0 && cw && q->search) {
-		rc = vg_seterr(&e, VG_EINVAL, 0,
-			       "with --cw the query may only hold a pipeline (| stats count ...)");
-	}
-	if (rc) {
-		free(text);
-		vg_cw_free(cw);
+	vg_remote *rm;
+	if (vg_remote_pick(data, url, token, &rm, &e))
 		return vg_cli_err("search", &e);
-	}
-	eo.cw = cw;
-	vg_store_opts so;
-	vg_store_defaults(&so);
-	so.readonly = 1;
-	vg_store *st;
-	rc = vg_store_open(data, &so, &st, &e);
-	vg_result res;
-	if (rc == 0) {
-		rc = vg_exec(st, q, &eo, &res, &e);
-		vg_store_close(st, NULL);
-	}
-	if (rc == 0) {
-		if (fmt == VG_OUT_TABLE) {
-			if (res.table)
-				print_rows(&res);
-			else
-				print_events(&res);
-		} else {
-			vg_buf out = {0};
-			if (fmt == VG_OUT_JSON) {
-				vg_result_json(&res, &out);
-				vg_buf_putc(&out, '\n');
-			} else {
-				vg_result_csv(&res, &out);
-			}
-			fwrite(out.p, 1, out.len, stdout);
-			vg_buf_free(&out);
-		}
-		vg_result_free(&res);
-	}
-	vg_query_free(q);
-	vg_cw_free(cw);
+	char *text = join_args(argc, argv);
+	a.text = text;
+	int rc = rm ? search_remote(rm, &a) : search_local(data ? data : "./data", &a, &eo);
+	vg_remote_close(rm);
 	free(text);
-	fflush(stdout);
-	return rc ? vg_cli_err("search", &e) : VG_EXIT_OK;
+	return rc;
 }

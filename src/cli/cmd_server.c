@@ -11,11 +11,17 @@
 #include "cli/cli.h"
 #include "server/server.h"
 
+/* Long options without a one-letter twin. */
+enum { OPT_SYSLOG_TLS = 0x100, OPT_RELP, OPT_TLS_CERT, OPT_TLS_KEY };
+
 int vg_cmd_server(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"data", required_argument, 0, 'd'},       {"listen", required_argument, 0, 'l'},
 		{"syslog-tcp", required_argument, 0, 't'}, {"syslog-udp", required_argument, 0, 'u'},
+		{"syslog-tls", required_argument, 0, OPT_SYSLOG_TLS},
+		{"relp", required_argument, 0, OPT_RELP},
+		{"tls-cert", required_argument, 0, OPT_TLS_CERT}, {"tls-key", required_argument, 0, OPT_TLS_KEY},
 		{"config", required_argument, 0, 'c'},     {"max-body", required_argument, 0, 'b'},
 		{"max-queue", required_argument, 0, 'q'},  {"max-queries", required_argument, 0, 'Q'},
 		{0, 0, 0, 0},
@@ -45,6 +51,10 @@ int vg_cmd_server(int argc, char **argv)
 		case 'l': o.listen = optarg; break;
 		case 't': o.syslog_tcp = optarg; break;
 		case 'u': o.syslog_udp = optarg; break;
+		case OPT_SYSLOG_TLS: o.syslog_tls = optarg; break;
+		case OPT_RELP: o.relp = optarg; break;
+		case OPT_TLS_CERT: o.tls_cert = optarg; break;
+		case OPT_TLS_KEY: o.tls_key = optarg; break;
 		case 'c': break;
 		case 'b':
 			if (vg_server_parse_size(optarg, &o.max_body) || o.max_body == 0)

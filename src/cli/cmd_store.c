@@ -1,5 +1,8 @@
 /*
  * cmd_store.c — `vigil ingest`, `vigil cat`, `vigil check`.
+ *
+ * `vigil ingest --url` sends the inputs to a server instead
+ * (remote_ingest.c) and reports its answers the same way.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -8,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/remote.h"
 #include "event/value.h"
 #include "ingest/ingest.h"
 #include "store/scan.h"
@@ -58,6 +62,18 @@ static void print_ingest(const vg_ingest_report *r, vg_outfmt fmt)
 	       secs > 0 ? (double)r->events / secs : 0.0);
 }
 
+/* `vigil ingest --url`: send the inputs to the server behind rm. */
+static int ingest_remote(vg_remote *rm, char *const *paths, int npaths, const vg_ingest_opts *io,
+			 vg_outfmt fmt)
+{
+	vg_ingest_report rep;
+	vg_err e = {0};
+	int rc = vg_remote_ingest(rm, paths, npaths, io, &rep, &e);
+	print_ingest(&rep, fmt);
+	vg_ingest_report_free(&rep);
+	return rc ? vg_cli_err("ingest", &e) : VG_EXIT_OK;
+}
+
 int vg_cmd_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -65,10 +81,11 @@ int vg_cmd_ingest(int argc, char **argv)
 		{"group", required_argument, 0, 'g'},  {"account", required_argument, 0, 'a'},
 		{"output", required_argument, 0, 'o'}, {"progress", no_argument, 0, 'p'},
 		{"seal", no_argument, 0, 's'},          {"seal-rows", required_argument, 0, 'r'},
-		{"commit-every", required_argument, 0, 'c'}, {0, 0, 0, 0},
+		{"commit-every", required_argument, 0, 'c'}, {"url", required_argument, 0, 'u'},
+		{"token", required_argument, 0, 'k'},  {0, 0, 0, 0},
 	};
 	vg_ingest_opts io = {.errors = stderr};
-	const char *data = "./data";
+	const char *data = NULL, *url = NULL, *token = NULL;
 	vg_outfmt fmt = VG_OUT_TABLE;
 	int seal = 0, c;
 	uint64_t seal_rows = 0;
@@ -77,6 +94,8 @@ int vg_cmd_ingest(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
+		case 'u': url = optarg; break;
+		case 'k': token = optarg; break;
 		case 'r':
 			seal_rows = strtoull(optarg, &end, 10);
 			if (*end || seal_rows == 0)
@@ -101,8 +120,24 @@ int vg_cmd_ingest(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return vg_cli_fail("ingest", VG_EINVAL, "no input: give files, directories or - (stdin)");
-	vg_store *st;
 	vg_err e = {0};
+	vg_remote *rm;
+	if (vg_remote_pick(data, url, token, &rm, &e))
+		return vg_cli_err("ingest", &e);
+	if (rm) {
+		if (seal || seal_rows || io.commit_bytes) {
+			vg_remote_close(rm);
+			return vg_cli_fail("ingest", VG_EINVAL,
+					   "--seal, --seal-rows and --commit-every work on the embedded "
+					   "store (--data); a server seals and commits on its own");
+		}
+		int rc = ingest_remote(rm, argv + optind, argc - optind, &io, fmt);
+		vg_remote_close(rm);
+		return rc;
+	}
+	if (data == NULL)
+		data = "./data";
+	vg_store *st;
 	vg_store_opts so;
 	vg_store_defaults(&so);
 	if (seal_rows)

@@ -15,7 +15,8 @@ typedef struct command {
 
 static const command commands[] = {
 	{"ingest", vg_cmd_ingest,
-	 "vigil ingest [--data DIR] [--format F] [--group G] [--account ID] [--output table|json|csv] "
+	 "vigil ingest [--data DIR | --url URL --token T] [--format F] [--group G] [--account ID] "
+	 "[--output table|json|csv] "
 	 "[--progress] [--seal] [--seal-rows N] [--commit-every BYTES] FILE|DIR|-...",
 	 "Load files, directories (recursively), .gz files or - (stdin) into the store.\n"
 	 "--format auto|vpcflow|cloudtrail|awsconfig|awscli|syslog|json|logfmt|text (default auto:\n"
@@ -25,12 +26,17 @@ static const command commands[] = {
 	 "with _parse_error and counted. --progress prints a line per durable commit to stderr;\n"
 	 "--seal seals the unsealed events into segments before exiting. --seal-rows (default\n"
 	 "4194304) is how many unsealed events trigger a seal; --commit-every BYTES also commits\n"
-	 "after that much input (default: only when the memtable is full, and at the end)."},
+	 "after that much input (default: only when the memtable is full, and at the end).\n"
+	 "With --url URL --token T (an ingest or admin token) the inputs go to a running server\n"
+	 "instead, in bodies of at most 8 MiB cut on line boundaries (documents whole, a small .gz\n"
+	 "file as it is); the report counts what the server acknowledged as durable. VIGIL_URL and\n"
+	 "VIGIL_TOKEN stand in for --url and --token; --data takes precedence over VIGIL_URL."},
 	{"cat", vg_cmd_cat, "vigil cat [--data DIR] [--group G] [--from T] [--to T]",
 	 "Print stored events as JSON lines in time order. Times: ISO-8601, epoch seconds, or\n"
 	 "relative (-7d, -1h@h, @d)."},
 	{"search", vg_cmd_search,
-	 "vigil search [--data DIR] [--from T] [--to T] [--limit N] [--output table|json|csv] "
+	 "vigil search [--data DIR | --url URL --token T] [--from T] [--to T] [--limit N] "
+	 "[--output table|json|csv] "
 	 "[--timeout SECONDS] [--cw PATTERN] [QUERY]",
 	 "Run a query: search terms and field comparisons, then a pipeline of commands\n"
 	 "(\"not authorized to perform\" earliest=-7d | timechart span=1h count;\n"
@@ -39,7 +45,9 @@ static const command commands[] = {
 	 "table. --output json gives one document with the events or rows, a histogram of the\n"
 	 "matching events over time and the work done. --cw takes a CloudWatch Logs filter\n"
 	 "pattern instead of the search part ('{ $.errorCode = \"AccessDenied*\" }'); QUERY may\n"
-	 "then hold a pipeline (| stats count by eventName)."},
+	 "then hold a pipeline (| stats count by eventName). With --url URL --token T (an analyst\n"
+	 "or admin token) a running server runs the query and the output is the same; VIGIL_URL\n"
+	 "and VIGIL_TOKEN stand in for --url and --token."},
 	{"check", vg_cmd_check, "vigil check [--data DIR] [--quiet] [--verbose]",
 	 "Verify the store: every segment's content hash, the hash chain across segments, that\n"
 	 "every column decodes, and the write-ahead log. Exit status 0 only when all verifies."},
@@ -53,11 +61,14 @@ static const command commands[] = {
 	 "dropped. The hash chain still verifies: a dropped segment leaves its hashes behind."},
 	{"server", vg_cmd_server,
 	 "vigil server [--data DIR] [--listen ADDR:PORT] [--syslog-tcp ADDR:PORT] "
-	 "[--syslog-udp ADDR:PORT] [--config FILE] [--max-body SIZE] [--max-queue SIZE] "
+	 "[--syslog-udp ADDR:PORT] [--syslog-tls ADDR:PORT] [--relp ADDR:PORT] "
+	 "[--tls-cert FILE --tls-key FILE] [--config FILE] [--max-body SIZE] [--max-queue SIZE] "
 	 "[--max-queries N]",
 	 "Serve the store: ingest endpoints (POST /api/v1/ingest, Elasticsearch bulk, Splunk HEC,\n"
-	 "Loki push, AWS Config items, syslog over TCP and UDP), the query API (/api/v1/search,\n"
-	 "/api/v1/fields), /metrics and /healthz. Settings come from vigil.yml (--config FILE, or\n"
+	 "Loki push, AWS Config items, syslog over TCP and UDP, syslog over TLS (RFC 5425) with\n"
+	 "--tls-cert/--tls-key, RELP for rsyslog's omrelp, acknowledged only once durable), the\n"
+	 "query API (/api/v1/search, /api/v1/fields), /metrics and /healthz. Settings come from\n"
+	 "vigil.yml (--config FILE, or\n"
 	 "./vigil.yml when present); flags override them. Every endpoint but /healthz needs an API\n"
 	 "token (vigil token create) or a login; on the first start an admin account is created\n"
 	 "and its password printed once. A 2xx answer to an ingest request means the events are\n"

@@ -1,6 +1,9 @@
 /*
- * api_ingest.c — POST /api/v1/ingest?format=&group=&account=: a body in any
- * format `vigil ingest` reads, made durable before the answer.
+ * api_ingest.c — POST /api/v1/ingest?format=&group=&account=&mtime=: a body
+ * in any format `vigil ingest` reads, made durable before the answer. mtime
+ * (epoch seconds) is the input's own time, as `vigil ingest` takes a
+ * file's: the reference for the year of syslog lines that carry none
+ * (default: now).
  *
  * The body is parsed on the writer thread, straight into the memtable
  * (writer.h): no second copy of the events, and the answer can say how
@@ -14,6 +17,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/statvfs.h>
@@ -110,6 +114,7 @@ typedef struct ingest_arg {
 	const char *group, *account, *host;
 	const char *body;
 	size_t len;
+	int64_t ref_ns;     /* the input's own time, or 0 */
 } ingest_arg;
 
 static int ingest_fn(void *arg, vg_batch *mem, vg_err *err)
@@ -123,6 +128,8 @@ static int ingest_fn(void *arg, vg_batch *mem, vg_err *err)
 	ctx.source = "http";
 	ctx.host = a->host;
 	ctx.now_ns = ctx.ref_ns = vg_now_ns();
+	if (a->ref_ns)
+		ctx.ref_ns = a->ref_ns;
 	int rc = a->fmt->parse(&ctx, a->body, a->len);
 	if (rc)
 		*err = ctx.err;
@@ -147,12 +154,24 @@ int vg_api_ingest(vg_req *r)
 	} else {
 		fmt = vg_format_detect(body, len < 65536 ? len : 65536);
 	}
+	int64_t ref_ns = 0;
+	const char *mtime = vg_arg(r, "mtime");
+	if (mtime && *mtime) {
+		char *end;
+		long long v = strtoll(mtime, &end, 10);
+		if (*end || v <= 0 || v > INT64_MAX / VG_NS_PER_SEC)
+			return vg_reply_error(r, 400, "mtime takes epoch seconds, not '%s'", mtime);
+		ref_ns = (int64_t)v * VG_NS_PER_SEC;
+	}
 	const char *group = vg_arg(r, "group");
 	if (group && *group == 0)
 		group = NULL;
+	if (group && group[0] == '_')
+		return vg_reply_error(r, 400, "group names starting with '_' are vigil's own ('%s')",
+				      group);
 	char host[64];
 	vg_srv_peer(r, host, sizeof host);
-	ingest_arg a = {fmt, group, vg_arg(r, "account"), host[0] ? host : NULL, body, len};
+	ingest_arg a = {fmt, group, vg_arg(r, "account"), host[0] ? host : NULL, body, len, ref_ns};
 	vg_job job = {.fn = ingest_fn, .arg = &a, .bytes = len};
 	if (vg_srv_ingest_job(r, &job))
 		return 0;

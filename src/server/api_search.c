@@ -11,8 +11,14 @@
  *
  * Parameters: q (the query; `*` or empty for everything), cw (a CloudWatch
  * filter pattern instead of q's search part), from, to (any time form
- * vigil accepts), limit, timeout. POST takes the same as a form or JSON
- * body ({"q": ..., "from": ...}).
+ * vigil accepts), limit, timeout, format. POST takes the same as a form
+ * or JSON body ({"q": ..., "from": ...}).
+ *
+ * format= picks the answer's form: json (the default: vg_result_json's
+ * document), csv (vg_result_csv) or table (vg_result_table, with the note
+ * on truncated events in an X-Vigil-Note header). The renderers are the
+ * ones `vigil search --data` prints with, so `vigil search --url` prints
+ * the answer as it comes and the two agree byte for byte.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -23,12 +29,13 @@
 #include "query/cw.h"
 #include "query/exec.h"
 #include "query/qparse.h"
+#include "query/result_text.h"
 #include "server/srv.h"
 #include "util/timeutil.h"
 
 /* The query parameters of r: from the URL, or a JSON body on POST. */
 typedef struct qparams {
-	const char *q, *cw, *from, *to, *limit, *timeout;
+	const char *q, *cw, *from, *to, *limit, *timeout, *format;
 	cJSON *json;
 } qparams;
 
@@ -53,6 +60,7 @@ static int read_params(vg_req *r, qparams *p)
 		p->to = json_param(p->json, "to");
 		p->limit = json_param(p->json, "limit");
 		p->timeout = json_param(p->json, "timeout");
+		p->format = json_param(p->json, "format");
 		return 0;
 	}
 	p->q = vg_arg(r, "q");
@@ -61,6 +69,7 @@ static int read_params(vg_req *r, qparams *p)
 	p->to = vg_arg(r, "to");
 	p->limit = vg_arg(r, "limit");
 	p->timeout = vg_arg(r, "timeout");
+	p->format = vg_arg(r, "format");
 	return 0;
 }
 
@@ -179,17 +188,58 @@ static int wants_ndjson(vg_req *r)
 	return a && strstr(a, "application/x-ndjson") != NULL;
 }
 
+/* The forms of a search answer (format=). */
+typedef enum { FORM_JSON, FORM_CSV, FORM_TABLE } answer_form;
+
+/* Read format= into *form; on a bad value answers 400 and fails. */
+static int read_form(vg_req *r, const char *s, answer_form *form)
+{
+	if (s == NULL || *s == 0 || strcmp(s, "json") == 0)
+		*form = FORM_JSON;
+	else if (strcmp(s, "csv") == 0)
+		*form = FORM_CSV;
+	else if (strcmp(s, "table") == 0)
+		*form = FORM_TABLE;
+	else
+		return vg_reply_error(r, 400, "format takes json, csv or table, not '%s'", s), VG_EINVAL;
+	return 0;
+}
+
+/* Answer res as CSV or as the table `vigil search` prints. */
+static void reply_text(vg_req *r, const vg_result *res, answer_form form)
+{
+	vg_buf out = {0}, note = {0};
+	if (form == FORM_CSV) {
+		vg_result_csv(res, &out);
+		vg_reply(r, 200, "text/csv; charset=utf-8", out.p, out.len);
+	} else {
+		vg_result_table(res, &out);
+		if (vg_result_note(res, &note)) {
+			vg_buf_putc(&note, 0);
+			r->hdr_name = "X-Vigil-Note";
+			r->hdr_value = (const char *)note.p;
+		}
+		vg_reply(r, 200, "text/plain; charset=utf-8", out.p, out.len);
+		r->hdr_name = r->hdr_value = NULL;
+	}
+	vg_buf_free(&note);
+	vg_buf_free(&out);
+}
+
 int vg_api_search(vg_req *r)
 {
 	qparams p;
 	if (read_params(r, &p))
 		return 0;
 	prepared pq;
-	if (prepare(r, &p, 100000, &pq) == 0) {
+	answer_form form;
+	if (read_form(r, p.format, &form) == 0 && prepare(r, &p, 100000, &pq) == 0) {
 		vg_result res;
 		if (run(r, &pq, &res) == 0) {
 			vg_buf out = {0};
-			if (wants_ndjson(r) && !res.table) {
+			if (form != FORM_JSON) {
+				reply_text(r, &res, form);
+			} else if (wants_ndjson(r) && !res.table) {
 				/* Events as JSON lines, newest first. */
 				for (uint32_t k = 0; k < res.nevents; k++) {
 					vg_buf_put(&out, res.events[k].json, res.events[k].len);

@@ -5,7 +5,8 @@
  * Threads: libmicrohttpd runs one thread per connection (handlers block on
  * the writer's commits and on queries, which is simplest with a thread of
  * their own; the connection limit bounds them), the writer thread
- * (writer.c), the syslog listeners (syslog_srv.c), and the main thread,
+ * (writer.c), the syslog listeners (syslog_srv.c), the RELP engine
+ * (relp_srv.c), the file tailer (tailer.c), and the main thread,
  * which waits for SIGINT/SIGTERM.
  *
  * A request: libmicrohttpd calls the access handler first with the
@@ -32,7 +33,9 @@
 #include <strings.h>
 
 #include "server/srv.h"
+#include "server/relp_srv.h"
 #include "server/syslog_srv.h"
+#include "server/tailer.h"
 #include "util/timeutil.h"
 
 void vg_server_defaults(vg_server_opts *o)
@@ -412,14 +415,33 @@ int vg_server_run(const vg_server_opts *o, vg_err *err)
 	if (rc == 0)
 		rc = start_http(s, err);
 	vg_syslog_srv *syl = NULL;
-	if (rc == 0 && (o->syslog_tcp || o->syslog_udp))
+	if (rc == 0 && (o->syslog_tcp || o->syslog_udp || o->syslog_tls))
 		rc = vg_syslog_srv_start(s, &syl, err);
+	vg_relp_srv *relp = NULL;
+	if (rc == 0 && o->relp)
+		rc = vg_relp_srv_start(s, &relp, err);
+	vg_tailer *tail = NULL;
+	if (rc == 0 && o->ntail) {
+		vg_tailer_opts to;
+		vg_tailer_defaults(&to);
+		to.specs = o->tail;
+		to.nspecs = o->ntail;
+		rc = vg_tailer_new(s->w, &to, &tail, err);
+		if (rc == 0)
+			rc = vg_tailer_start(tail, err);
+	}
 	if (rc == 0) {
 		printf("vigil server: listening on http://%s/ (store %s)\n", o->listen, o->data);
 		if (o->syslog_tcp)
 			printf("vigil server: syslog over TCP on %s\n", o->syslog_tcp);
 		if (o->syslog_udp)
 			printf("vigil server: syslog over UDP on %s\n", o->syslog_udp);
+		if (o->syslog_tls)
+			printf("vigil server: syslog over TLS on %s\n", o->syslog_tls);
+		if (o->relp)
+			printf("vigil server: RELP on %s\n", o->relp);
+		for (size_t k = 0; k < o->ntail; k++)
+			printf("vigil server: tailing %s\n", o->tail[k].path);
 		fflush(stdout);
 		int sig = 0;
 		while (sig != SIGINT && sig != SIGTERM)
@@ -428,6 +450,8 @@ int vg_server_run(const vg_server_opts *o, vg_err *err)
 	}
 	atomic_store(&s->stop, 1);
 	vg_syslog_srv_stop(syl);
+	vg_relp_srv_stop(relp);        /* before the writer: it waits for commits */
+	vg_tailer_free(tail);          /* likewise */
 	if (s->mhd)
 		MHD_stop_daemon(s->mhd);
 	vg_writer_stop(s->w);

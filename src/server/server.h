@@ -31,8 +31,7 @@ typedef struct vg_server_opts {
 	const char *syslog_udp;       /* ADDR:PORT or NULL */
 	const char *syslog_tls;       /* ADDR:PORT or NULL: RFC 5425, needs tls_cert/key */
 	const char *relp;             /* ADDR:PORT or NULL: RELP (relp_srv.h) */
-	const char *relp_tls;         /* ADDR:PORT or NULL: RELP over TLS */
-	const char *tls_cert;         /* PEM certificate (chain) file for TLS listeners */
+	const char *tls_cert;         /* PEM certificate (chain) file for syslog_tls */
 	const char *tls_key;          /* PEM private key file */
 	const char *demo_dir;         /* load these files when the store is empty */
 	uint64_t max_body;            /* bytes of one request body */
