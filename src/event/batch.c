@@ -164,7 +164,7 @@ void vg_ev_rawtmpl(vg_batch *b, uint32_t tmpl)
 
 /* The slot for field fid in the open event: an existing one (a repeated
  * name keeps the last value) or a new one; NULL past VG_MAX_FIELDS. */
-static vg_field *slot(vg_batch *b, uint32_t fid)
+static inline vg_field *slot(vg_batch *b, uint32_t fid)
 {
 	assert(b->open && fid < b->capseen);
 	vg_event *e = &b->ev[b->nev];
@@ -187,6 +187,35 @@ static vg_field *slot(vg_batch *b, uint32_t fid)
 	return f;
 }
 
+/* memcmp(a, b, n) == 0 for the short strings of log fields, without a
+ * call: overlapping word loads that stay inside both strings. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a0, a1, b0, b1;
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + n - 8, 8);
+		memcpy(&b1, b + n - 8, 8);
+		return a0 == b0 && a1 == b1;
+	}
+	if (n >= 4 && n < 8) {
+		uint32_t a0, a1, b0, b1;
+		memcpy(&a0, a, 4);
+		memcpy(&b0, b, 4);
+		memcpy(&a1, a + n - 4, 4);
+		memcpy(&b1, b + n - 4, 4);
+		return a0 == b0 && a1 == b1;
+	}
+	if (n < 4) {
+		for (size_t k = 0; k < n; k++)
+			if (a[k] != b[k])
+				return 0;
+		return 1;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
 void vg_ev_str(vg_batch *b, uint32_t fid, const char *s, size_t n)
 {
 	vg_field *f = slot(b, fid);
@@ -203,7 +232,7 @@ void vg_ev_str(vg_batch *b, uint32_t fid, const char *s, size_t n)
 	f->raw_off = b->raw_in && ps >= pr && ps - pr + n <= b->raw_in_len
 		? (uint32_t)(ps - pr) + 1 : 0;
 	const char *last = b->last_s[fid];
-	if (last && b->last_len[fid] == n && memcmp(last, s, n) == 0) {
+	if (last && b->last_len[fid] == n && same_bytes(last, s, n)) {
 		f->v.s = last;
 		return;
 	}
@@ -282,50 +311,91 @@ static const uint32_t *tmpl_fids(vg_batch *b, uint32_t id, uint32_t *n)
 	return b->tmplfids[id];
 }
 
-/* Does text [p, p + n) equal integer v printed in decimal? Compared digit
- * by digit from the end: no buffer, no call. */
-static int int_text_is(int64_t v, const char *p, size_t n)
+/* The length of integer v printed in decimal if the text [p, p + avail)
+ * starts with exactly that, else 0. The text is read as a number and
+ * compared, which is quicker than printing v: the digits of a decimal
+ * form, read left to right, make a short dependency chain. Only the
+ * canonical form matches: no leading zero, no "-0". Any int64 has at most
+ * 19 digits; a longer run of digits fails the caller's separator check. */
+static size_t int_text_match(int64_t v, const char *p, size_t avail)
 {
+	size_t neg = avail > 0 && p[0] == '-', i = neg;
+	uint64_t acc = 0;
+	while (i < avail && i - neg < 19) {
+		unsigned d = (unsigned)((unsigned char)p[i] - '0');
+		if (d > 9)
+			break;
+		acc = acc * 10 + d;
+		i++;
+	}
+	size_t nd = i - neg;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	size_t k = n;
-	do {
-		if (k == 0 || p[--k] != (char)('0' + u % 10))
-			return 0;
-		u /= 10;
-	} while (u);
-	return v < 0 ? k == 1 && p[0] == '-' : k == 0;
+	if (nd == 0 || (nd > 1 && p[neg] == '0') || acc != u || (int)neg != (v < 0))
+		return 0;
+	return i;
 }
 
-/* Does text [p, p + n) equal the value of f printed as text? `off` is where
- * p stands in the raw text: a string value the parser sliced from that
- * very place is equal by construction. */
-static int field_text_is(const vg_field *f, const char *p, size_t n, size_t off)
+/* The same for an IPv4 address (::ffff:a.b.c.d) in dotted decimal. */
+static size_t ip4_text_match(const uint8_t *ip, const char *p, size_t avail)
+{
+	size_t i = 0;
+	for (int k = 0; k < 4; k++) {
+		if (k) {
+			if (i >= avail || p[i] != '.')
+				return 0;
+			i++;
+		}
+		size_t start = i;
+		unsigned o = 0;
+		while (i < avail && i - start < 3 && (unsigned)((unsigned char)p[i] - '0') <= 9)
+			o = o * 10 + (unsigned)(p[i++] - '0');
+		if (i == start || (i - start > 1 && p[start] == '0') || o != ip[12 + k])
+			return 0;
+	}
+	return i;
+}
+
+#define NO_MATCH SIZE_MAX
+
+/* The length of the text of f's value if [p, p + avail) starts with it,
+ * else NO_MATCH. `off` is where p stands in the raw text: a string value
+ * the parser sliced from that very place is equal by construction. */
+static size_t field_text_match(const vg_field *f, const char *p, size_t avail, size_t off)
 {
 	char tmp[64];
 	size_t len;
 	switch (f->type) {
 	case VG_T_STR:
-		if (f->len != n)
-			return 0;
-		return f->raw_off == off + 1 || memcmp(f->v.s, p, n) == 0;
+		len = f->len;
+		if (len > avail)
+			return NO_MATCH;
+		return f->raw_off == off + 1 || memcmp(f->v.s, p, len) == 0 ? len : NO_MATCH;
 	case VG_T_INT:
-		return int_text_is(f->v.i, p, n);
+		len = int_text_match(f->v.i, p, avail);
+		return len ? len : NO_MATCH;
 	case VG_T_IP:
+		if (vg_ip_is4(f->v.ip)) {
+			len = ip4_text_match(f->v.ip, p, avail);
+			return len ? len : NO_MATCH;
+		}
 		len = vg_ip_format(f->v.ip, tmp);
-		return len == n && memcmp(tmp, p, n) == 0;
+		return len <= avail && memcmp(tmp, p, len) == 0 ? len : NO_MATCH;
 	default: {
 		vg_buf t = {0};
 		vg_field_text(&t, f);
-		int same = t.len == n && memcmp(t.p, p, n) == 0;
+		len = t.len <= avail && memcmp(t.p, p, t.len) == 0 ? t.len : NO_MATCH;
 		vg_buf_free(&t);
-		return same;
+		return len;
 	}
 	}
 }
 
 /* 1 if the open event's raw text equals its template rendering. Compared
  * piece by piece against the text, nothing is built; the fields are found
- * through the seen marks the open event already keeps. */
+ * through the seen marks the open event already keeps. A value's text
+ * has a known length (strings carry theirs, numbers and addresses are
+ * printed), so no search for the separators is needed: after each value
+ * the text must go on with a space, or end after the last. */
 static int tmpl_matches(vg_batch *b, const char *raw, size_t rl)
 {
 	vg_event *e = &b->ev[b->nev];
@@ -334,7 +404,8 @@ static int tmpl_matches(vg_batch *b, const char *raw, size_t rl)
 	if (b->seen[b->perr_fid] == mark || b->overflow)
 		return 0;
 	const uint32_t *fids = tmpl_fids(b, e->rawtmpl - 1, &nt);
-	const vg_field *f = b->f + e->first;
+	/* (No fields at all yet: b->f is NULL, and must not be offset.) */
+	const vg_field *f = e->nfields ? b->f + e->first : NULL;
 	size_t pos = 0;
 	uint32_t used = 0;
 	for (uint32_t k = 0; k < nt; k++) {
@@ -343,21 +414,18 @@ static int tmpl_matches(vg_batch *b, const char *raw, size_t rl)
 				return 0;
 			pos++;
 		}
-		const char *sp = memchr(raw + pos, ' ', rl - pos);
-		size_t end = sp ? (size_t)(sp - raw) : rl;
 		uint32_t fid = fids[k];
 		if (b->seen[fid] == mark) {
-			const vg_field *v = &f[b->seenpos[fid]];
-			/* A string value may hold spaces: compare its own length. */
-			if (v->type == VG_T_STR)
-				end = pos + v->len <= rl ? pos + v->len : rl + 1;
-			if (end > rl || !field_text_is(v, raw + pos, end - pos, pos))
+			size_t n = field_text_match(&f[b->seenpos[fid]], raw + pos, rl - pos, pos);
+			if (n == NO_MATCH)
 				return 0;
+			pos += n;
 			used++;
-		} else if (end != pos + 1 || raw[pos] != '-') {
-			return 0;
+		} else {
+			if (pos >= rl || raw[pos] != '-')
+				return 0;
+			pos++;
 		}
-		pos = end;
 	}
 	return used > 0 && pos == rl;
 }
@@ -403,6 +471,17 @@ void vg_ev_end(vg_batch *b)
 	settle_raw(b);
 	b->open = 0;
 	b->nev++;
+}
+
+void vg_ev_end_checked(vg_batch *b)
+{
+	assert(b->open && b->ev[b->nev].rawtmpl != 0);
+	uint32_t mark = (uint32_t)b->nev + 1;
+	/* settle_raw takes a rendered event as it is; a flagged one goes
+	 * through the check, which it fails. */
+	if (b->seen[b->perr_fid] != mark && !b->overflow && b->ev[b->nev].raw == NULL)
+		b->rendered = 1;
+	vg_ev_end(b);
 }
 
 void vg_event_raw(const vg_batch *b, const vg_event *e, vg_buf *out)

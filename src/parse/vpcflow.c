@@ -84,6 +84,8 @@ typedef struct vpc_state {
 	int ncol;
 	int start_col;              /* column of `start`, or -1 */
 	int from_header;            /* 0 while the default v2 layout applies */
+	int dup;                    /* a name appears twice (the batch keeps the
+				     * last value: the line is not its rendering) */
 	vpc_col col[VPC_MAXCOL];
 	char names[VPC_MAXHDR];     /* names joined by single spaces: the raw template */
 	size_t names_len;
@@ -237,6 +239,11 @@ static int set_layout(vpc_state *st, const vpc_toks *t)
 	}
 	st->names_len = o;
 	st->ncol = t->n;
+	st->dup = 0;
+	for (int i = 0; i < t->n; i++)
+		for (int j = 0; j < i; j++)
+			if (t->len[i] == t->len[j] && memcmp(t->p[i], t->p[j], t->len[i]) == 0)
+				st->dup = 1;
 	st->idb = NULL;  /* ids must be looked up again */
 	return 0;
 }
@@ -336,30 +343,53 @@ static int read_ints(const vpc_state *st, const vpc_toks *t, int64_t *v, char *m
 	return 0;
 }
 
-/* Set the fields of the open event from the checked values. */
-static void put_fields(vg_batch *b, const vpc_state *st, const vpc_toks *t, const int64_t *v)
+/* Set the fields of the open event from the checked values. Returns 1 if
+ * each value is the one text its field prints as (vg_field_text), and at
+ * least one is present: an integer without a leading zero, a dotted quad,
+ * or a string (a slice of the line); else 0 (`022`, an IPv6 address,
+ * which has several texts, or only `-`). */
+static int put_fields(vg_batch *b, const vpc_state *st, const vpc_toks *t, const int64_t *v)
 {
+	int canon = 1, present = 0;
 	for (int i = 0; i < st->ncol; i++) {
 		const char *s = t->p[i];
 		uint32_t n = t->len[i];
 		if (n == 1 && s[0] == '-')
 			continue;
+		present = 1;
 		uint8_t ip[16];
 		switch (st->col[i].kind) {
 		case K_INT:
+			canon &= n == 1 || s[0] != '0';
 			vg_ev_int(b, st->fid[i], v[i]);
 			break;
 		case K_IP:
-			if (vg_ip_parse(s, n, ip) == 0)
+			if (vg_ip_parse4(s, n, ip) == 0) {
 				vg_ev_ip(b, st->fid[i], ip);
-			else
+			} else if (vg_ip_parse(s, n, ip) == 0) {
+				canon = 0;
+				vg_ev_ip(b, st->fid[i], ip);
+			} else {
 				vg_ev_str(b, st->fid[i], s, n);
+			}
 			break;
 		default:
 			vg_ev_str(b, st->fid[i], s, n);
 			break;
 		}
 	}
+	return canon && present;
+}
+
+/* 1 if the values of t fill body (bn bytes) separated by single spaces:
+ * split skips runs of spaces and ignores leading and trailing ones, which
+ * a rendering would not have. */
+static int single_spaced(const vpc_toks *t, size_t bn)
+{
+	size_t sum = (size_t)t->n - 1;
+	for (int i = 0; i < t->n; i++)
+		sum += t->len[i];
+	return sum == bn;
 }
 
 /* Parse one non-blank line (without its newline). */
@@ -414,8 +444,14 @@ static void parse_line(vg_parse_ctx *ctx, vpc_state *st, uint32_t group, const c
 		vg_ev_begin(b, group, when, line, n);
 	else
 		vg_ev_begin_tmpl(b, group, when, line, n, st->tmpl);
-	put_fields(b, st, &t, v);
-	vg_ev_end(b);
+	/* A line of canonical values, single spaced, is its template's
+	 * rendering: known here at the cost of a comparison per value, so the
+	 * batch need not print every value back to check it (batch.h). */
+	int canon = put_fields(b, st, &t, v);
+	if (!cw && canon && !st->dup && single_spaced(&t, bn))
+		vg_ev_end_checked(b);
+	else
+		vg_ev_end(b);
 }
 
 /* Parse a chunk of whole lines (the last may lack its newline). */

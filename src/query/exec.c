@@ -8,9 +8,11 @@
  * Matching events then go to one sink: the events heap (newest `limit`),
  * or the aggregation of the first transforming command (xagg), whose
  * output table the remaining commands reshape (table.c-like helpers at the
- * end of this file).
+ * end of this file). Segment blocks are scanned a block at a time by
+ * exec_vec.c, which calls back into the row-at-a-time functions here for
+ * what it does not specialize; memtable events take the row path only.
  */
-#include "query/exec.h"
+#include "query/exec_int.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -28,132 +30,7 @@
 #include "util/ip.h"
 #include "util/timeutil.h"
 
-#define DEFAULT_LIMIT 100
-#define MAX_SLOTS 512
-#define MAX_GROUPS 1000000   /* distinct `by` combinations of one aggregation */
-#define MAX_EVENT_ROWS 1000000 /* events materialized for sort, dedup, table ... */
 
-/* ------------------------------------------------------------ the plan */
-
-typedef struct xnode xnode;
-struct xnode {
-	uint8_t kind, op;           /* vg_snkind, vg_sop */
-	uint8_t fkind;              /* CMP: vg_qfkind */
-	uint8_t wild;               /* TERM / string CMP: pattern has `*` */
-	uint32_t pos;
-	xnode **kids;
-	uint32_t n;
-	int slot;                   /* CMP on a plain field: its slot */
-	const vg_qval *val;
-	char *pat;                  /* lowercased term or value */
-	uint32_t patlen;
-	/* `=` on a dictionary column: the verdict per distinct value of the
-	 * current block (0 unknown, 1 no, 2 yes), so each value is compared
-	 * once per block instead of once per row. */
-	uint64_t dserial;           /* the block the verdicts belong to */
-	uint8_t *dmatch;
-	uint32_t ndmatch;
-	/* A comparison on _group holds or not for a whole segment. */
-	uint64_t gserial;
-	int gverdict;
-	/* A term on rows rendered from templates: per column of the block,
-	 * the verdict per distinct string (0 unknown, 1 no, 2 yes). */
-	uint64_t tserial;
-	uint8_t **tcache;
-	uint32_t ntcache;
-	uint8_t can_int, can_ip;    /* the term could stand in a number's or an
-				     * address's text (only such bytes in it) */
-};
-
-/* A value as stored: no copy, no conversion. */
-typedef struct fval {
-	uint8_t type;               /* vg_type, 0 absent */
-	int64_t i;
-	double d;
-	const char *s;
-	uint32_t len;
-	const uint8_t *ip;
-} fval;
-
-typedef struct term {
-	uint64_t *h;                /* subtoken hashes that must be in a block */
-	uint8_t *digits;            /* per hash: the subtoken is all digits */
-	uint32_t n;
-} term;
-
-typedef struct table {
-	const char **cols;
-	uint32_t ncols;
-	vg_val *cells;
-	uint32_t nrows, cap;
-} table;
-
-typedef struct exec {
-	const vg_query *q;
-	const vg_exec_opts *o;
-	vg_result *res;
-	vg_err *err;
-	vg_arena *a;                /* the result's arena */
-	xnode *root;                /* NULL: every event */
-	const vg_cw *cw;
-	/* Plain fields the query reads, by slot. */
-	const char *names[MAX_SLOTS];
-	uint32_t nslots;
-	term *terms;
-	uint32_t nterms;
-	int need_raw;
-	int64_t from, to;
-	pcre2_match_context *mctx;
-	pcre2_match_data *md;
-	vg_arena evarena;           /* eval's results for one row, reset per row */
-	vg_arena rowarena;          /* a row's own eval fields, reset per row */
-	vg_buf scratch, lower;
-	int64_t deadline;
-	/* Events mode. */
-	vg_result_event *heap;
-	uint32_t nheap, limit;
-	/* The histogram, counted over [from, to) once known. */
-	uint64_t *hist;
-	uint32_t nhist;
-	int64_t hstart, hspan;
-	/* The first transforming command's aggregation. */
-	uint64_t serial;            /* of the block being scanned, from 1 */
-	uint64_t segserial;         /* of the segment being scanned, from 1 */
-	struct xagg *agg;
-	uint32_t first_cmd;         /* commands before it run per event */
-	/* Rows mode: matching events become table rows (see prepare_rows). */
-	xnode **cmdnode;            /* compiled `| search` commands, by index */
-	table *rows;
-	vg_qname *rnames;           /* the rows' columns as names */
-	int rows_event;             /* column 1 holds the event's JSON */
-} exec;
-
-/* A row cursor: a decoded block row or a memtable event. */
-typedef struct xrow {
-	exec *x;
-	vg_blk *bk;
-	vg_blk *full;               /* the whole block, decoded on the first
-				     * event it must print (late materialization) */
-	int full_ready;
-	const int *colof;           /* slot -> column in bk's segment, -1 none */
-	uint32_t r;
-	const vg_batch *mem;
-	size_t i;
-	const uint32_t *memfid;     /* slot -> field id in mem, UINT32_MAX none */
-	int64_t t;
-	const char *group;
-	int raw_ready, lraw_ready;
-	vg_buf raw, lraw;
-	/* eval's results on this row: name -> value */
-	struct overlay *ov;
-	uint32_t nov, capov;
-} xrow;
-
-typedef struct overlay {
-	const char *name;
-	uint32_t len;
-	vg_val v;
-} overlay;
 
 static char *lower_dup(vg_arena *a, const char *s, size_t n)
 {
@@ -175,6 +52,19 @@ static int slot_of(exec *x, const char *name)
 	return (int)x->nslots++;
 }
 
+/* A term that is an IPv4 address in its canonical text: its 32 bits, else
+ * -1. Such a term (three dots, four numbers) can stand on token
+ * boundaries in an IPv4 address's text only as the whole of it. */
+static int64_t term_ip4(const char *pat, uint32_t len)
+{
+	uint8_t ip[16];
+	char buf[64];
+	if (len >= sizeof buf || vg_ip_parse(pat, len, ip) != 0 || ex_ip4_of(ip) < 0)
+		return -1;
+	size_t l = vg_ip_format(ip, buf);
+	return l == len && memcmp(buf, pat, len) == 0 ? ex_ip4_of(ip) : -1;
+}
+
 static xnode *compile(exec *x, const vg_snode *sn)
 {
 	xnode *n = vg_arena_alloc(x->a, sizeof *n);
@@ -183,6 +73,7 @@ static xnode *compile(exec *x, const vg_snode *sn)
 	n->op = sn->op;
 	n->pos = sn->pos;
 	n->slot = -1;
+	n->tip4 = -1;
 	switch (sn->kind) {
 	case VG_SN_AND:
 	case VG_SN_OR:
@@ -211,6 +102,7 @@ static xnode *compile(exec *x, const vg_snode *sn)
 			n->can_ip &= dig || (ch >= 'a' && ch <= 'f') || ch == ':' || ch == '.';
 		}
 		x->need_raw = 1;
+		n->tip4 = term_ip4(n->pat, n->patlen);
 		break;
 	default:
 		n->val = &sn->cmp.val;
@@ -235,21 +127,6 @@ static xnode *compile(exec *x, const vg_snode *sn)
 
 /* ------------------------------------------------------ reading values */
 
-static void col_fval(const vg_col *c, uint32_t r, fval *v)
-{
-	v->type = c->types[r];
-	switch (v->type) {
-	case VG_T_INT: v->i = c->i[r]; v->d = (double)v->i; break;
-	case VG_T_DBL: v->d = c->d[r]; break;
-	case VG_T_IP: v->ip = c->ip[r]; break;
-	case VG_T_STR:
-		v->s = c->strs[c->sid[r]];
-		v->len = c->slens[c->sid[r]];
-		break;
-	default: break;
-	}
-}
-
 static void field_fval(const vg_field *f, fval *v)
 {
 	v->type = f->type;
@@ -269,7 +146,7 @@ static void row_fval(const xrow *rw, int slot, fval *v)
 	if (rw->bk) {
 		int c = rw->colof[slot];
 		if (c >= 0 && rw->bk->loaded[c])
-			col_fval(&rw->bk->cols[c], rw->r, v);
+			ex_col_fval(&rw->bk->cols[c], rw->r, v);
 		return;
 	}
 	uint32_t fid = rw->memfid[slot];
@@ -635,15 +512,21 @@ static int cmp_match_row(exec *x, xnode *n, xrow *rw)
 						      "thursday", "friday", "saturday"}[q->i]) == 0;
 		return n->op == VG_SOP_EQ ? same : !same;
 	}
+	return ex_cmp_value(x, n, &v);
+}
+
+int ex_cmp_value(exec *x, const xnode *n, const fval *v)
+{
+	const vg_qval *q = n->val;
 	switch (n->op) {
-	case VG_SOP_EQ: return eq_match(x, n, &v);
-	case VG_SOP_NE: return !eq_match(x, n, &v);
+	case VG_SOP_EQ: return eq_match(x, n, v);
+	case VG_SOP_NE: return !eq_match(x, n, v);
 	case VG_SOP_RE:
-		fval_text(&v, &x->scratch);
+		fval_text(v, &x->scratch);
 		return re_match(x, q->re, (const char *)x->scratch.p, x->scratch.len);
 	default: {
 		double d;
-		if (!(q->flags & VG_QV_NUM) || !num_of(&v, &d))
+		if (!(q->flags & VG_QV_NUM) || !num_of(v, &d))
 			return 0;
 		return ord_match(n->op, d, q->d);
 	}
@@ -669,102 +552,146 @@ static int term_in_text(exec *x, const xnode *n, const char *s, size_t len)
  * is the template's fields joined by single spaces, so a term without a
  * space stands in it exactly when it stands in one field's text. Each
  * field is checked as it is stored (a string once per distinct value of
- * the block) instead of printing and lowercasing the whole line.
- * -1 when this does not apply. */
+ * the block, a number or an address once while it recurs) instead of
+ * printing and lowercasing the whole line. */
+int ex_term_simple(const xnode *n)
+{
+	return !n->wild && n->patlen > 0 && memchr(n->pat, ' ', n->patlen) == NULL;
+}
+
+unsigned ex_term_types(const xnode *n)
+{
+	return (1u << VG_T_STR) | (1u << VG_T_DBL) | (n->can_int ? 1u << VG_T_INT : 0) |
+	       (n->can_ip ? 1u << VG_T_IP : 0);
+}
+
+void ex_term_block(exec *x, xnode *n, const vg_blk *bk)
+{
+	uint32_t ncols = bk->seg->ncols;
+	if (n->tserial == x->serial)
+		return;
+	if (n->ntcache < ncols) {
+		n->tcache = vg_arena_alloc(x->a, ncols * sizeof *n->tcache);
+		n->ntcache = ncols;
+	}
+	memset(n->tcache, 0, ncols * sizeof *n->tcache);
+	if (n->tmemo == NULL)
+		n->tmemo = vg_xcalloc(2, sizeof *n->tmemo);
+	n->tserial = x->serial;
+}
+
+/* May the text of IPv6 address ip hold a dot? inet_ntop writes the last
+ * 32 bits as a dotted quad only under ::/96 and ::ffff:0:0/96. */
+static int ip6_dotted(const uint8_t *ip)
+{
+	static const uint8_t zero[10] = {0};
+	return memcmp(ip, zero, 10) == 0 && ip[10] == ip[11] && (ip[10] == 0 || ip[10] == 0xff);
+}
+
+int ex_term_field(exec *x, xnode *n, const vg_blk *bk, uint32_t c, uint32_t r)
+{
+	const vg_col *col = &bk->cols[c];
+	char buf[64];
+	switch (col->types[r]) {
+	case VG_T_STR: {
+		if (!col->str_dict)
+			return term_in_text(x, n, col->strs[col->sid[r]], col->slens[col->sid[r]]);
+		if (n->tcache[c] == NULL) {
+			n->tcache[c] = vg_arena_alloc(x->a, col->nstrs ? col->nstrs : 1);
+			memset(n->tcache[c], 0, col->nstrs ? col->nstrs : 1);
+		}
+		uint8_t *v = &n->tcache[c][col->sid[r]];
+		if (*v == 0)
+			*v = (uint8_t)(1 + term_in_text(x, n, col->strs[col->sid[r]],
+							 col->slens[col->sid[r]]));
+		return *v == 2;
+	}
+	case VG_T_INT: {
+		if (!n->can_int)
+			return 0;
+		/* The verdict on a number depends on it alone. */
+		uint8_t v = ex_memo_get(&n->tmemo[0], (uint64_t)col->i[r]);
+		if (v == 0) {
+			vg_buf_clear(&x->scratch);
+			vg_put_i64(&x->scratch, col->i[r]);
+			v = (uint8_t)(1 + term_in(n->pat, n->patlen, 0, (const char *)x->scratch.p,
+						  x->scratch.len));
+			ex_memo_put(&n->tmemo[0], (uint64_t)col->i[r], v);
+		}
+		return v == 2;
+	}
+	case VG_T_IP: {
+		if (!n->can_ip)
+			return 0;
+		int64_t v4 = ex_ip4_of(col->ip[r]);
+		if (v4 >= 0 && n->tip4 >= 0)
+			return v4 == n->tip4;
+		if (v4 < 0 && !ip6_dotted(col->ip[r]) && memchr(n->pat, '.', n->patlen))
+			return 0; /* hex and colons only: no dot to match */
+		uint8_t v = v4 >= 0 ? ex_memo_get(&n->tmemo[1], (uint64_t)v4) : 0;
+		if (v == 0) {
+			size_t l = vg_ip_format(col->ip[r], buf);
+			v = (uint8_t)(1 + term_in(n->pat, n->patlen, 0, buf, l));
+			if (v4 >= 0)
+				ex_memo_put(&n->tmemo[1], (uint64_t)v4, v);
+		}
+		return v == 2;
+	}
+	case VG_T_DBL:
+		vg_buf_clear(&x->scratch);
+		vg_value_text(&x->scratch, VG_T_DBL, 0, col->d[r], NULL, 0, NULL);
+		return term_in(n->pat, n->patlen, 0, (const char *)x->scratch.p, x->scratch.len);
+	default:
+		return 0;
+	}
+}
+
+/* The term on a row rendered from its template, field by field; -1 when
+ * this does not apply (the row's raw text is stored, or the term has a
+ * space or a wildcard). */
 static int term_fields(exec *x, xnode *n, xrow *rw)
 {
-	if (rw->bk == NULL || n->wild || memchr(n->pat, ' ', n->patlen) || n->patlen == 0)
+	if (rw->bk == NULL || !ex_term_simple(n))
 		return -1;
 	vg_blk *bk = rw->bk;
 	const vg_col *tc = &bk->cols[2]; /* _tmpl */
 	if (!bk->loaded[2] || tc->types[rw->r] != VG_T_STR || bk->tmpl_cols == NULL)
 		return -1;
-	uint32_t ncols = bk->seg->ncols;
-	if (n->tserial != x->serial) {
-		if (n->ntcache < ncols) {
-			n->tcache = vg_arena_alloc(x->a, ncols * sizeof *n->tcache);
-			n->ntcache = ncols;
-		}
-		memset(n->tcache, 0, ncols * sizeof *n->tcache);
-		n->tserial = x->serial;
-	}
+	ex_term_block(x, n, bk);
 	uint32_t k = tc->sid[rw->r];
-	char buf[64];
+	/* The value types that could hold the term: a column of others only
+	 * (the numbers of a flow log, for an address) is not looked at. */
+	unsigned can = ex_term_types(n);
 	for (uint32_t j = 0; j < bk->tmpl_n[k]; j++) {
 		int32_t c = bk->tmpl_cols[k][j];
-		if (c < 0 || !bk->loaded[c])
+		if (c < 0 || !bk->loaded[c] || !(bk->seg->coltypes[c] & can))
 			continue;
-		const vg_col *col = &bk->cols[c];
-		uint32_t r = rw->r;
-		switch (col->types[r]) {
-		case VG_T_STR: {
-			if (!col->str_dict) {
-				if (term_in_text(x, n, col->strs[col->sid[r]], col->slens[col->sid[r]]))
-					return 1;
-				break;
-			}
-			if (n->tcache[c] == NULL) {
-				n->tcache[c] = vg_arena_alloc(x->a, col->nstrs ? col->nstrs : 1);
-				memset(n->tcache[c], 0, col->nstrs ? col->nstrs : 1);
-			}
-			uint8_t *v = &n->tcache[c][col->sid[r]];
-			if (*v == 0)
-				*v = (uint8_t)(1 + term_in_text(x, n, col->strs[col->sid[r]],
-								 col->slens[col->sid[r]]));
-			if (*v == 2)
-				return 1;
-			break;
-		}
-		case VG_T_INT: {
-			if (!n->can_int)
-				break;
-			vg_buf_clear(&x->scratch);
-			vg_put_i64(&x->scratch, col->i[r]);
-			if (term_in(n->pat, n->patlen, 0, (const char *)x->scratch.p, x->scratch.len))
-				return 1;
-			break;
-		}
-		case VG_T_IP: {
-			if (!n->can_ip)
-				break;
-			size_t l = vg_ip_format(col->ip[r], buf);
-			if (term_in(n->pat, n->patlen, 0, buf, l))
-				return 1;
-			break;
-		}
-		case VG_T_DBL:
-			vg_buf_clear(&x->scratch);
-			vg_value_text(&x->scratch, VG_T_DBL, 0, col->d[r], NULL, 0, NULL);
-			if (term_in(n->pat, n->patlen, 0, (const char *)x->scratch.p, x->scratch.len))
-				return 1;
-			break;
-		default:
-			break;
-		}
+		if (ex_term_field(x, n, bk, (uint32_t)c, rw->r))
+			return 1;
 	}
 	return 0;
 }
 
 /* 1 match, 0 not, -1 error (x->err set). */
-static int node_match(exec *x, xnode *n, xrow *rw)
+int ex_node_match(exec *x, xnode *n, xrow *rw)
 {
 	switch (n->kind) {
 	case VG_SN_AND:
 		for (uint32_t k = 0; k < n->n; k++) {
-			int m = node_match(x, n->kids[k], rw);
+			int m = ex_node_match(x, n->kids[k], rw);
 			if (m <= 0)
 				return m;
 		}
 		return 1;
 	case VG_SN_OR:
 		for (uint32_t k = 0; k < n->n; k++) {
-			int m = node_match(x, n->kids[k], rw);
+			int m = ex_node_match(x, n->kids[k], rw);
 			if (m != 0)
 				return m;
 		}
 		return 0;
 	case VG_SN_NOT: {
-		int m = node_match(x, n->kids[0], rw);
+		int m = ex_node_match(x, n->kids[0], rw);
 		return m < 0 ? m : !m;
 	}
 	case VG_SN_TERM: {
@@ -919,6 +846,29 @@ static int block_ranges_ok(exec *x, const vg_seg *s, uint32_t b, const int *colo
 	return 1;
 }
 
+/* Does the search name a group of vigil's own (a top-level group= whose
+ * pattern starts with '_')? */
+static int names_hidden(const xnode *n)
+{
+	if (n == NULL)
+		return 0;
+	if (n->kind == VG_SN_AND) {
+		for (uint32_t k = 0; k < n->n; k++)
+			if (names_hidden(n->kids[k]))
+				return 1;
+		return 0;
+	}
+	return n->kind == VG_SN_CMP && n->fkind == VG_QF_GROUP && n->op == VG_SOP_EQ &&
+	       n->patlen > 0 && n->pat[0] == '_';
+}
+
+/* Groups starting with '_' hold vigil's own records (the tailer's offsets
+ * in `_tail`): searched only when the search names them. */
+static int group_hidden(const xnode *root, const char *group)
+{
+	return group[0] == '_' && !names_hidden(root);
+}
+
 /* Can the group of a segment match the search (a top-level _group=)? */
 static int group_ok(const xnode *n, const char *group)
 {
@@ -943,7 +893,7 @@ static int group_ok(const xnode *n, const char *group)
 
 /* ------------------------------------------------------------- the sinks */
 
-static void hist_add(exec *x, int64_t t)
+void ex_hist_add(exec *x, int64_t t)
 {
 	if (x->nhist == 0 || t < x->hstart)
 		return;
@@ -1052,54 +1002,6 @@ static int keep_event(exec *x, xrow *rw)
 
 /* ------------------------------------------------------- aggregation */
 
-typedef struct aggst {
-	uint64_t n;                 /* count / count(f) / values seen */
-	int allint;
-	int64_t isum;
-	double sum;
-	vg_val min, max;            /* copies in the arena */
-	double *vals;               /* perc */
-	uint32_t nvals, capvals;
-	uint64_t *set;              /* dc: hashes; values: hashes */
-	uint32_t nset, capset;
-	const char **strs;          /* values: the distinct texts */
-	uint32_t *lens;
-	int64_t tbest;              /* earliest / latest */
-	vg_val best;
-} aggst;
-
-typedef struct xagg {
-	const vg_qcmd *cmd;
-	const vg_qagg *aggs;
-	uint32_t naggs;
-	const vg_qname *by;
-	uint32_t nby;
-	int timechart;
-	int64_t span;
-	/* groups: key text -> index */
-	uint64_t *ht;               /* hash << 0, index + 1 in low bits via idx */
-	uint32_t *htidx;
-	uint32_t htcap, ngroups;
-	char **keys;                /* per group: key text (by values, \x1f joined) */
-	uint32_t *keylens;
-	vg_val *byvals;             /* per group: nby values */
-	int64_t *bucket;            /* timechart: per group its bucket start */
-	aggst *st;                  /* per group: naggs states */
-	vg_arena arena;
-	vg_buf key;
-	/* Event rows (the scan): each by field and aggregated field by slot
-	 * (-1: a computed field, read by name), and for one by field on a
-	 * dictionary column the group of each distinct value of the block. */
-	int *byslot, *aggslot;
-	uint64_t dserial;
-	uint32_t *dgroup;           /* sid -> group + 1, 0 unknown */
-	uint32_t ndgroup;
-} xagg;
-
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-	return XXH3_64bits(p, n);
-}
 
 static vg_val val_copy(vg_arena *a, const vg_val *v)
 {
@@ -1167,7 +1069,7 @@ static int row_get(xrow *rw, const vg_qname *name, vg_val *out, vg_buf *buf)
 
 /* The value of a by or aggregated field of an event row: by slot when it
  * is a stored field (no lookup by name), else by name. */
-static void agg_get(xrow *rw, const vg_qname *name, int slot, vg_val *out, vg_buf *buf)
+void ex_agg_get(xrow *rw, const vg_qname *name, int slot, vg_val *out, vg_buf *buf)
 {
 	if (slot < 0 || rw->nov > 0) { /* eval's fields come first */
 		row_get(rw, name, out, buf);
@@ -1195,7 +1097,7 @@ static int rowget_cb(void *ctx, const vg_qname *name, vg_val *out)
 
 static uint32_t group_of(xagg *g, const char *key, uint32_t klen, int64_t bucket, int *isnew)
 {
-	uint64_t h = hash_bytes(key, klen) ^ (uint64_t)bucket * 0x9e3779b97f4a7c15ull;
+	uint64_t h = ex_hash(key, klen) ^ (uint64_t)bucket * 0x9e3779b97f4a7c15ull;
 	if (g->htcap == 0 || (g->ngroups + 1) * 2 > g->htcap) {
 		uint32_t cap = g->htcap ? g->htcap * 2 : 1024;
 		uint64_t *ht = vg_xcalloc(cap, sizeof *ht);
@@ -1231,7 +1133,7 @@ static uint32_t group_of(xagg *g, const char *key, uint32_t klen, int64_t bucket
 	return i;
 }
 
-static void set_add(aggst *s, uint64_t h, int *added)
+void ex_set_add(aggst *s, uint64_t h, int *added)
 {
 	*added = 0;
 	if (h == 0)
@@ -1261,7 +1163,7 @@ static void set_add(aggst *s, uint64_t h, int *added)
 	*added = 1;
 }
 
-static int agg_numeric(const vg_val *v, double *d, int *isint, int64_t *i)
+int ex_agg_numeric(const vg_val *v, double *d, int *isint, int64_t *i)
 {
 	if (v->kind == VG_V_NUM) {
 		*d = v->d;
@@ -1281,7 +1183,7 @@ static int agg_numeric(const vg_val *v, double *d, int *isint, int64_t *i)
 	return 0;
 }
 
-static void agg_update(xagg *g, aggst *s, const vg_qagg *ag, const vg_val *v, int64_t t)
+void ex_agg_update(xagg *g, aggst *s, const vg_qagg *ag, const vg_val *v, int64_t t)
 {
 	if (!ag->has_field) {
 		s->n++;
@@ -1298,27 +1200,20 @@ static void agg_update(xagg *g, aggst *s, const vg_qagg *ag, const vg_val *v, in
 	case VG_AGG_DC: {
 		vg_buf_clear(&g->key);
 		vg_val_text(v, &g->key);
-		set_add(s, hash_bytes(g->key.p, g->key.len), &added);
+		ex_set_add(s, ex_hash(g->key.p, g->key.len), &added);
 		break;
 	}
 	case VG_AGG_SUM:
 	case VG_AGG_AVG:
-		if (!agg_numeric(v, &d, &isint, &i))
-			break;
-		if (s->n == 0)
-			s->allint = 1;
-		s->n++;
-		s->sum += d;
-		if (isint && s->allint && !__builtin_add_overflow(s->isum, i, &s->isum))
-			break;
-		s->allint = 0;
+		if (ex_agg_numeric(v, &d, &isint, &i))
+			ex_sum_add(s, d, isint, i);
 		break;
 	case VG_AGG_MIN:
 	case VG_AGG_MAX: {
 		int lower = ag->fn == VG_AGG_MIN;
 		vg_val *cur = lower ? &s->min : &s->max;
 		vg_val nv = *v;
-		if (v->kind == VG_V_STR && agg_numeric(v, &d, &isint, &i))
+		if (v->kind == VG_V_STR && ex_agg_numeric(v, &d, &isint, &i))
 			nv = isint ? vg_v_int(i) : vg_v_dbl(d);
 		if (s->n == 0 || (lower ? vg_val_cmp(&nv, cur) < 0 : vg_val_cmp(&nv, cur) > 0))
 			*cur = val_copy(&g->arena, &nv);
@@ -1326,7 +1221,7 @@ static void agg_update(xagg *g, aggst *s, const vg_qagg *ag, const vg_val *v, in
 		break;
 	}
 	case VG_AGG_PERC:
-		if (!agg_numeric(v, &d, &isint, &i))
+		if (!ex_agg_numeric(v, &d, &isint, &i))
 			break;
 		if (s->nvals == s->capvals) {
 			s->capvals = s->capvals ? s->capvals * 2 : 16;
@@ -1337,7 +1232,7 @@ static void agg_update(xagg *g, aggst *s, const vg_qagg *ag, const vg_val *v, in
 	case VG_AGG_VALUES:
 		vg_buf_clear(&g->key);
 		vg_val_text(v, &g->key);
-		set_add(s, hash_bytes(g->key.p, g->key.len), &added);
+		ex_set_add(s, ex_hash(g->key.p, g->key.len), &added);
 		if (added) {
 			s->strs = vg_xrealloc(s->strs, s->nset * sizeof *s->strs);
 			s->lens = vg_xrealloc(s->lens, s->nset * sizeof *s->lens);
@@ -1414,7 +1309,7 @@ static int agg_row(exec *x, const vg_rowget *get, int64_t t)
 		vg_val v = vg_v_null();
 		if (g->aggs[a].has_field)
 			get->get(get->ctx, &g->aggs[a].field, &v);
-		agg_update(g, &g->st[(size_t)gi * g->naggs + a], &g->aggs[a], &v, t);
+		ex_agg_update(g, &g->st[(size_t)gi * g->naggs + a], &g->aggs[a], &v, t);
 	}
 	return 0;
 }
@@ -1423,7 +1318,7 @@ static int agg_row(exec *x, const vg_rowget *get, int64_t t)
  * it, but read by slot; with one by field on a dictionary column, each
  * distinct value of the block is looked up once. Returns the group, or
  * UINT32_MAX to leave the row out, or sets *err_rc. */
-static uint32_t group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
+uint32_t ex_group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
 {
 	int dict = 0;
 	const vg_col *col = NULL;
@@ -1451,7 +1346,7 @@ static uint32_t group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
 	vg_buf_clear(keytext);
 	for (uint32_t j = 0; j < g->nby; j++) {
 		vg_val v;
-		agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
+		ex_agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
 		if (v.kind == VG_V_NULL && !g->timechart)
 			return UINT32_MAX;
 		if (j)
@@ -1471,7 +1366,7 @@ static uint32_t group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
 		}
 		for (uint32_t j = 0; j < g->nby; j++) {
 			vg_val v;
-			agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
+			ex_agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
 			g->byvals[(size_t)gi * g->nby + j] = val_copy(&g->arena, &v);
 		}
 	}
@@ -1485,14 +1380,14 @@ static int agg_row_x(exec *x, xrow *rw)
 {
 	xagg *g = x->agg;
 	int rc = 0;
-	uint32_t gi = group_x(x, g, rw, rw->t, &rc);
+	uint32_t gi = ex_group_x(x, g, rw, rw->t, &rc);
 	if (gi == UINT32_MAX)
 		return rc;
 	for (uint32_t a = 0; a < g->naggs; a++) {
 		vg_val v = vg_v_null();
 		if (g->aggs[a].has_field)
-			agg_get(rw, &g->aggs[a].field, g->aggslot[a], &v, &x->scratch);
-		agg_update(g, &g->st[(size_t)gi * g->naggs + a], &g->aggs[a], &v, rw->t);
+			ex_agg_get(rw, &g->aggs[a].field, g->aggslot[a], &v, &x->scratch);
+		ex_agg_update(g, &g->st[(size_t)gi * g->naggs + a], &g->aggs[a], &v, rw->t);
 	}
 	return 0;
 }
@@ -1517,9 +1412,13 @@ static vg_val agg_final(vg_arena *a, aggst *s, const vg_qagg *ag)
 	case VG_AGG_SUM:
 		if (s->n == 0)
 			return vg_v_null();
-		return s->allint ? vg_v_int(s->isum) : vg_v_dbl(s->sum);
+		if (s->allint && s->isum >= INT64_MIN && s->isum <= INT64_MAX)
+			return vg_v_int((int64_t)s->isum);
+		return vg_v_dbl((double)s->isum + s->sum);
 	case VG_AGG_AVG:
-		return s->n ? vg_v_dbl(s->sum / (double)s->n) : vg_v_null();
+		if (s->n == 0)
+			return vg_v_null();
+		return vg_v_dbl(((double)s->isum + s->sum) / (double)s->n);
 	case VG_AGG_MIN: return s->n ? s->min : vg_v_null();
 	case VG_AGG_MAX: return s->n ? s->max : vg_v_null();
 	case VG_AGG_PERC: {
@@ -2114,7 +2013,7 @@ static int per_event(exec *x, xrow *rw)
 	for (uint32_t k = 0; k < x->first_cmd; k++) {
 		const vg_qcmd *c = &x->q->cmds[k];
 		if (c->kind == VG_CMD_SEARCH) {
-			int m = node_match(x, x->cmdnode[k], rw);
+			int m = ex_node_match(x, x->cmdnode[k], rw);
 			if (m <= 0)
 				return m;
 		} else if (c->kind == VG_CMD_WHERE || c->kind == VG_CMD_EVAL) {
@@ -2183,7 +2082,7 @@ static int keep_row(exec *x, xrow *rw)
 	return 0;
 }
 
-static int on_match(exec *x, xrow *rw)
+int ex_on_match(exec *x, xrow *rw)
 {
 	rw->nov = 0;
 	vg_arena_reset(&x->rowarena);
@@ -2191,7 +2090,7 @@ static int on_match(exec *x, xrow *rw)
 	if (keep <= 0)
 		return keep;
 	x->res->stats.events_matched++;
-	hist_add(x, rw->t);
+	ex_hist_add(x, rw->t);
 	if (x->agg)
 		return agg_row_x(x, rw);
 	if (x->rows)
@@ -2208,36 +2107,17 @@ static int match_row(exec *x, xrow *rw)
 		m = vg_cw_match(x->cw, (const char *)r->p, r->len);
 	}
 	if (m && x->root)
-		m = node_match(x, x->root, rw);
+		m = ex_node_match(x, x->root, rw);
 	if (m < 0)
 		return -1;
-	return m ? on_match(x, rw) : 0;
+	return m ? ex_on_match(x, rw) : 0;
 }
 
-static int timed_out(exec *x)
+int ex_timed_out(exec *x)
 {
 	if (x->deadline && vg_mono_ns() > x->deadline)
 		return vg_seterr(x->err, VG_ELIMIT, -1, "the search took longer than its time limit");
 	return 0;
-}
-
-/* Load the block's columns the query needs: all of them for events
- * output, the raw text's when terms need it, else only the slots'. */
-static int load_block(exec *x, vg_blk *bk, const vg_seg *s, uint32_t b, const int *colof)
-{
-	uint8_t *want = calloc(s->ncols, 1);
-	if (want == NULL)
-		abort();
-	for (uint32_t k = 0; k < x->nslots; k++)
-		if (colof[k] >= 0)
-			want[colof[k]] = 1;
-	int rc;
-	if (x->need_raw || x->cw)
-		rc = vg_blk_load(bk, s, b, want, x->err);
-	else
-		rc = vg_blk_load_only(bk, s, b, want, x->err);
-	free(want);
-	return rc;
 }
 
 static int scan_segment(exec *x, const vg_seg *s)
@@ -2251,7 +2131,10 @@ static int scan_segment(exec *x, const vg_seg *s)
 	rw.group = s->group;
 	x->segserial++;
 	int rc = 0;
-	for (uint32_t b = 0; b < s->nblocks && rc == 0; b++) {
+	/* Events: the newest blocks first (see scan_segments). */
+	int back = !x->agg && !x->rows;
+	for (uint32_t i = 0; i < s->nblocks && rc == 0; i++) {
+		uint32_t b = back ? s->nblocks - 1 - i : i;
 		const vg_block *bl = &s->blocks[b];
 		x->res->stats.blocks++;
 		if (bl->tmax < x->from || bl->tmin >= x->to || !block_filter_ok(x, s, b) ||
@@ -2259,27 +2142,9 @@ static int scan_segment(exec *x, const vg_seg *s)
 			x->res->stats.blocks_skipped++;
 			continue;
 		}
-		if ((rc = timed_out(x)) != 0)
+		if ((rc = ex_timed_out(x)) != 0)
 			break;
-		vg_blk bk, full;
-		rc = load_block(x, &bk, s, b, colof);
-		rw.full = &full;
-		rw.full_ready = 0;
-		x->serial++;
-		if (rc == 0) {
-			rw.bk = &bk;
-			for (uint32_t r = 0; r < bk.n && rc == 0; r++) {
-				rw.t = vg_blk_time(&bk, r);
-				if (rw.t < x->from || rw.t >= x->to)
-					continue;
-				x->res->stats.events_scanned++;
-				rw.r = r;
-				rc = match_row(x, &rw) < 0 ? -1 : 0;
-			}
-		}
-		vg_blk_release(&bk);
-		if (rw.full_ready)
-			vg_blk_release(&full);
+		rc = ex_scan_block(x, &rw, s, b);
 	}
 	vg_buf_free(&rw.raw);
 	vg_buf_free(&rw.lraw);
@@ -2287,7 +2152,7 @@ static int scan_segment(exec *x, const vg_seg *s)
 	return rc ? (x->err->code ? x->err->code : VG_EINVAL) : 0;
 }
 
-static int scan_mem(exec *x, const vg_batch *b)
+static int scan_mem(exec *x, const vg_batch *b, uint64_t from)
 {
 	uint32_t memfid[MAX_SLOTS];
 	for (uint32_t k = 0; k < x->nslots; k++)
@@ -2297,12 +2162,12 @@ static int scan_mem(exec *x, const vg_batch *b)
 	rw.mem = b;
 	rw.memfid = memfid;
 	int rc = 0;
-	for (size_t i = 0; i < b->nev && rc == 0; i++) {
+	for (size_t i = from; i < b->nev && rc == 0; i++) {
 		const vg_event *e = &b->ev[i];
 		if (e->t < x->from || e->t >= x->to)
 			continue;
 		rw.group = vg_strtab_get(&b->groups, e->group, NULL);
-		if (x->root && !group_ok(x->root, rw.group))
+		if ((x->root && !group_ok(x->root, rw.group)) || group_hidden(x->root, rw.group))
 			continue;
 		x->res->stats.events_scanned++;
 		rw.i = i;
@@ -2543,6 +2408,7 @@ static int select_mode(exec *x, vg_store *st)
 	x->limit = x->o->limit ? x->o->limit : DEFAULT_LIMIT;
 	uint32_t k = 0;
 	x->cmdnode = vg_arena_alloc(x->a, (q->ncmds ? q->ncmds : 1) * sizeof *x->cmdnode);
+	memset(x->cmdnode, 0, (q->ncmds ? q->ncmds : 1) * sizeof *x->cmdnode);
 	while (k < q->ncmds && streaming(q->cmds[k].kind)) {
 		const vg_qcmd *c = &q->cmds[k];
 		if (c->kind == VG_CMD_SEARCH && (x->cmdnode[k] = compile(x, c->search)) == NULL)
@@ -2753,13 +2619,29 @@ static int exec_init(exec *x, vg_store *st, const vg_query *q, const vg_exec_opt
 	x->first_cmd = q->ncmds;
 	hist_range(x, st);
 	int rc = select_mode(x, st);
+	if (rc == 0)
+		ex_vec_prepare(x);
 	if (rc == 0 && !x->agg && !x->rows)
 		x->heap = vg_xmalloc((x->limit ? x->limit : 1) * sizeof *x->heap);
 	return rc;
 }
 
+/* The caches a compiled node holds outside the result's arena. */
+static void free_node(xnode *n)
+{
+	if (n == NULL)
+		return;
+	for (uint32_t k = 0; k < n->n; k++)
+		free_node(n->kids[k]);
+	free(n->tmemo);
+}
+
 static void exec_free(exec *x)
 {
+	ex_vec_free(x);
+	free_node(x->root);
+	for (uint32_t k = 0; x->cmdnode && k < x->q->ncmds; k++)
+		free_node(x->cmdnode[k]);
 	for (uint32_t k = 0; k < x->nheap; k++)
 		free((char *)x->heap[k].json);
 	free(x->heap);
@@ -2785,16 +2667,24 @@ static void exec_free(exec *x)
 static int scan_segments(exec *x, vg_store *st, size_t *next)
 {
 	size_t n = vg_store_nsegs(st);
+	/* For events, the newest segments first: once the newest `limit`
+	 * events are kept, an older matching event is turned away before it
+	 * is printed (and its block never fully decoded). The answer does not
+	 * depend on the order; for aggregations and rows, keep the store's. */
+	int back = !x->agg && !x->rows;
 	for (;;) {
-		size_t k = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
-		if (k >= n)
+		size_t i = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+		if (i >= n) {
+			ex_vec_flush(x);
 			return 0;
+		}
+		size_t k = back ? n - 1 - i : i;
 		const vg_seginfo *si = vg_store_seginfo(st, k);
 		if (si == NULL)
 			continue; /* dropped by retention */
 		x->res->stats.segments++;
 		if (si->tmax < x->from || si->tmin >= x->to ||
-		    (x->root && !group_ok(x->root, si->group))) {
+		    (x->root && !group_ok(x->root, si->group)) || group_hidden(x->root, si->group)) {
 			x->res->stats.segments_skipped++;
 			continue;
 		}
@@ -2840,8 +2730,9 @@ static void aggst_merge(xagg *g, aggst *a, aggst *b, const vg_qagg *ag)
 		if (a->n == 0) {
 			a->allint = b->allint;
 			a->isum = b->isum;
-		} else if (!a->allint || !b->allint || __builtin_add_overflow(a->isum, b->isum, &a->isum)) {
-			a->allint = 0;
+		} else {
+			a->allint = a->allint && b->allint;
+			a->isum += b->isum;
 		}
 		a->sum += b->sum;
 		a->n += b->n;
@@ -2869,11 +2760,11 @@ static void aggst_merge(xagg *g, aggst *a, aggst *b, const vg_qagg *ag)
 	case VG_AGG_DC:
 		for (uint32_t k = 0; k < b->capset; k++)
 			if (b->set[k])
-				set_add(a, b->set[k], &added);
+				ex_set_add(a, b->set[k], &added);
 		return;
 	case VG_AGG_VALUES:
 		for (uint32_t k = 0; k < b->nset; k++) {
-			set_add(a, hash_bytes(b->strs[k], b->lens[k]), &added);
+			ex_set_add(a, ex_hash(b->strs[k], b->lens[k]), &added);
 			if (added) {
 				a->strs = vg_xrealloc(a->strs, a->nset * sizeof *a->strs);
 				a->lens = vg_xrealloc(a->lens, a->nset * sizeof *a->lens);
@@ -2969,7 +2860,7 @@ int vg_exec(vg_store *st, const vg_query *q, const vg_exec_opts *o, vg_result *r
 	helper *h = NULL;
 	pthread_t tid;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (rc == 0 && ncpu > 1 && vg_store_nsegs(st) > 1) {
+	if (rc == 0 && ncpu > 1 && vg_store_nsegs(st) > 1 && !o->mem_only) {
 		h = vg_xcalloc(1, sizeof *h);
 		h->st = st;
 		h->next = &next;
@@ -2983,10 +2874,10 @@ int vg_exec(vg_store *st, const vg_query *q, const vg_exec_opts *o, vg_result *r
 			h->x.deadline = x.deadline;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0 && !o->mem_only)
 		rc = scan_segments(&x, st, &next);
 	if (rc == 0)
-		rc = scan_mem(&x, vg_store_mem(st));
+		rc = scan_mem(&x, vg_store_mem(st), o->mem_from);
 	if (h) {
 		pthread_join(tid, NULL);
 		if (rc == 0 && h->rc) {

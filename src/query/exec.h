@@ -10,12 +10,21 @@
  *     of the columns a top-level comparison names (`dstport=22` skips a
  *     block whose dstport lies in 443..443; `srcaddr=10.0.0.0/8` one whose
  *     addresses lie elsewhere), before anything is decompressed;
- *  2. match: only the columns the query touches are decoded; the search
- *     expression runs row by row on them (terms on the raw text, rendered
- *     from its template when the row has one);
+ *  2. match: only the columns the query touches are decoded, each when
+ *     first needed; in a segment block the search expression runs column
+ *     by column, narrowing a selection of rows (a dictionary column is
+ *     compared once per distinct value, numbers and addresses in binary,
+ *     terms field by field on rows rendered from a template), and what
+ *     has no such form (regular expressions, computed fields, terms on
+ *     stored raw text) runs row by row on the rows left; memtable events
+ *     are matched row by row (exec_vec.c, exec.c);
  *  3. pipeline: matching events either stay events (newest first, at most
- *     `limit`) or feed the first transforming command (stats, top, rare,
- *     timechart), whose rows the rest of the pipeline reshapes.
+ *     `limit`; segments and blocks are read newest first, so older events
+ *     are turned away unprinted) or feed the first transforming command
+ *     (stats, top, rare, timechart), whose rows the rest of the pipeline
+ *     reshapes. An aggregation right after the search finds each row's
+ *     group from its stored value (a dictionary id, an integer, an IPv4
+ *     address) and adds column values, without building the row's text.
  *
  * Alongside, the matching events are counted per time bucket (the
  * histogram) and the work is counted (segments and blocks read and
@@ -49,6 +58,8 @@ typedef struct vg_exec_opts {
 	int64_t now_ns;
 	const struct vg_cw *cw;   /* instead of the query's search part (may be
 				   * combined with a pipeline-only query) */
+	uint8_t mem_only;         /* only unsealed events (the memtable) ... */
+	uint64_t mem_from;        /* ... from this row on: followers (tail) */
 } vg_exec_opts;
 
 typedef struct vg_exec_stats {

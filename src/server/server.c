@@ -161,6 +161,7 @@ static const route routes[] = {
 	{"GET", "/api/v1/search", vg_api_search, VG_PERM_SEARCH, 0},
 	{"POST", "/api/v1/search", vg_api_search, VG_PERM_SEARCH, 0},
 	{"GET", "/api/v1/fields", vg_api_fields, VG_PERM_SEARCH, 0},
+	{"GET", "/api/v1/tail", vg_api_tail, VG_PERM_SEARCH, 0},
 	{"POST", "/api/v1/ingest", vg_api_ingest, VG_PERM_INGEST, 1},
 	{"GET", "/metrics", vg_api_metrics, VG_PERM_METRICS, 0},
 	{NULL, "/api/v1/users*", vg_api_users, VG_PERM_ADMIN_USERS, 1},

@@ -116,6 +116,7 @@ int vg_api_users(vg_req *r);
 int vg_api_tokens(vg_req *r);
 int vg_api_search(vg_req *r);
 int vg_api_fields(vg_req *r);
+int vg_api_tail(vg_req *r);
 int vg_api_ingest(vg_req *r);
 int vg_api_metrics(vg_req *r);
 

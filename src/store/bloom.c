@@ -33,6 +33,21 @@ static inline uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 29);
 }
 
+/* The r (1..7) bytes at p as the low bytes of a little-endian word, the
+ * rest zero. Loaded in registers: copying them into a zeroed word in
+ * memory and reading that back would wait for the copy's stores. */
+static inline uint64_t load_tail(const unsigned char *p, size_t r)
+{
+	if (r >= 4) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + r - 4, 4);
+		return (uint64_t)a | (uint64_t)b << (8 * (r - 4));
+	}
+	return (uint64_t)p[0] | (uint64_t)p[r / 2] << (8 * (r / 2)) |
+	       (uint64_t)p[r - 1] << (8 * (r - 1));
+}
+
 static inline uint64_t tokhash(const char *s, size_t n)
 {
 	if (n > VG_TOKEN_MAX)
@@ -44,11 +59,8 @@ static inline uint64_t tokhash(const char *s, size_t n)
 		memcpy(&w, s + k, 8);
 		h = mix(h, lower8(w));
 	}
-	if (k < n) {
-		uint64_t w = 0;
-		memcpy(&w, s + k, n - k);
-		h = mix(h, lower8(w));
-	}
+	if (k < n)
+		h = mix(h, lower8(load_tail((const unsigned char *)s + k, n - k)));
 	h ^= h >> 31;
 	h *= 0x94d049bb133111ebull;
 	return h ^ (h >> 32);
@@ -147,9 +159,19 @@ void vg_tokset_add_text(vg_tokset *t, const char *s, size_t n)
 	if (t->recent == NULL)
 		t->recent = vg_xcalloc(RECENT, sizeof *t->recent);
 	const unsigned char *p = (const unsigned char *)s, *end = p + n, *tok;
-	size_t len;
-	while ((len = next_token(&p, end, &tok)) != 0)
-		add_recent(t, tokhash((const char *)tok, len));
+	/* Hash a batch of tokens, then add them: the hashes of a batch are
+	 * independent, so their multiplications overlap instead of waiting
+	 * behind the branch of each insertion. */
+	uint64_t h[64];
+	for (;;) {
+		size_t m = 0, len;
+		while (m < 64 && (len = next_token(&p, end, &tok)) != 0)
+			h[m++] = tokhash((const char *)tok, len);
+		for (size_t k = 0; k < m; k++)
+			add_recent(t, h[k]);
+		if (m < 64)
+			break;
+	}
 }
 
 void vg_tokset_clear(vg_tokset *t)

@@ -60,6 +60,34 @@ typedef struct vg_colin {
 	const vg_colref *ref;    /* NULL, or a reference (single-type INT/IP only) */
 } vg_colin;
 
+/* The values of one column for a block in compact form, as the segment
+ * writer gathers them: value k is in row rows[k] (ascending; NULL: row k)
+ * and has type types[k] (NULL: every value has `type`). Its 64-bit word
+ * v[k] is, by type: INT the value, DBL its bits, STR an index into
+ * strs/slens, IP an index into ips. The dictionaries hold distinct
+ * contents (no two entries equal) and may hold entries no value uses; the
+ * encoder numbers the used ones in order of first use, as the format's
+ * chunk dictionaries are numbered. raw_off: per value, a STR value's
+ * vg_field.raw_off (NULL: all 0). */
+typedef struct vg_colvals {
+	uint32_t nrows;
+	uint32_t n;
+	const uint32_t *rows;
+	const uint8_t *types;
+	uint8_t type;
+	const uint64_t *v;
+	const uint32_t *raw_off;
+	const char *const *strs;
+	const uint32_t *slens;
+	uint32_t nstrs;
+	const uint8_t (*ips)[16];
+	uint32_t nips;
+	const vg_colref *ref;    /* NULL, or a reference (single-type INT/IP/STR only) */
+	uint8_t *int_hint;       /* in/out, or NULL: how wide INT values were
+				  * stored last (0 unknown, 1 varints, 2 byte
+				  * planes); the encoder tries both when 0 */
+} vg_colvals;
+
 /* Summary of a chunk, kept in the segment footer for skipping. */
 typedef struct vg_colstat {
 	uint8_t types;           /* bit (1 << type) for each type present */
@@ -78,6 +106,9 @@ struct vg_tokset;
  * raw text is stored and tokenized, so their tokens are in already. */
 int vg_col_encode(const vg_colin *in, int zlevel, vg_buf *out, vg_colstat *st,
 		  struct vg_tokset *toks, vg_err *err);
+/* vg_col_encode for the compact form; the same bytes for the same values. */
+int vg_col_encode_vals(const vg_colvals *in, int zlevel, vg_buf *out, vg_colstat *st,
+		       struct vg_tokset *toks, vg_err *err);
 
 typedef struct vg_col {
 	uint32_t n;              /* rows */

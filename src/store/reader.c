@@ -39,15 +39,60 @@ static void resolve_tmpls(vg_blk *bk)
 	}
 }
 
-static void blk_init(vg_blk *bk, const vg_seg *s, uint32_t b)
+/* The block's header fields and column tables, from its arena. */
+static void blk_fill(vg_blk *bk, const vg_seg *s, uint32_t b)
 {
-	memset(bk, 0, sizeof *bk);
 	bk->seg = s;
 	bk->block = b;
 	bk->n = s->blocks[b].nrows;
 	bk->cols = vg_arena_alloc(&bk->arena, s->ncols * sizeof *bk->cols);
 	bk->loaded = vg_arena_alloc(&bk->arena, s->ncols);
 	memset(bk->loaded, 0, s->ncols);
+}
+
+static void blk_init(vg_blk *bk, const vg_seg *s, uint32_t b)
+{
+	memset(bk, 0, sizeof *bk);
+	blk_fill(bk, s, b);
+}
+
+void vg_blk_open(vg_blk *bk, const vg_seg *s, uint32_t b, vg_arena *reuse)
+{
+	vg_arena a = {0};
+	if (reuse) {
+		a = *reuse;
+		memset(reuse, 0, sizeof *reuse);
+		vg_arena_reset(&a);
+	}
+	memset(bk, 0, sizeof *bk);
+	bk->arena = a;
+	blk_fill(bk, s, b);
+}
+
+void vg_blk_keep(vg_blk *bk, vg_arena *keep)
+{
+	*keep = bk->arena;
+	vg_arena_reset(keep);
+	memset(bk, 0, sizeof *bk);
+}
+
+int vg_blk_load_col(vg_blk *bk, uint32_t c, vg_err *err)
+{
+	if (bk->loaded[c])
+		return 0;
+	const vg_seg *s = bk->seg;
+	/* Each column of a mirror pair reads `_mirror` to restore its mirror
+	 * rows: decode it once for the block (readers of the block hide it). */
+	if (s->partner && s->partner[c] >= 0 && s->blocks[bk->block].chunks[s->mirror_col].len) {
+		int rc = vg_blk_load_col(bk, (uint32_t)s->mirror_col, err);
+		if (rc)
+			return rc;
+	}
+	int rc = vg_seg_read_cached(s, bk->block, c, &bk->arena, bk->cols, bk->loaded, &bk->cols[c],
+				    err);
+	if (rc == 0)
+		bk->loaded[c] = 1;
+	return rc;
 }
 
 int vg_blk_load_only(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err)
@@ -67,13 +112,29 @@ int vg_blk_load_only(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *wan
 int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err)
 {
 	blk_init(bk, s, b);
+	return vg_blk_load_text(bk, want, err);
+}
+
+int vg_blk_load_tmpls(vg_blk *bk, vg_err *err)
+{
+	if (bk->tmpl_cols)
+		return 0;
 	for (uint32_t c = 0; c <= COL_TMPL; c++) {
-		int rc = vg_seg_read_cached(s, b, c, &bk->arena, bk->cols, bk->loaded, &bk->cols[c], err);
+		int rc = vg_blk_load_col(bk, c, err);
 		if (rc)
 			return rc;
-		bk->loaded[c] = 1;
 	}
 	resolve_tmpls(bk);
+	return 0;
+}
+
+int vg_blk_load_text(vg_blk *bk, const uint8_t *want, vg_err *err)
+{
+	const vg_seg *s = bk->seg;
+	uint32_t b = bk->block;
+	int rc0 = vg_blk_load_tmpls(bk, err);
+	if (rc0)
+		return rc0;
 	uint8_t *need = vg_arena_alloc(&bk->arena, s->ncols);
 	for (uint32_t c = 0; c < s->ncols; c++)
 		need[c] = want == NULL || want[c];
@@ -85,10 +146,9 @@ int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg
 	for (uint32_t c = COL_TMPL + 1; c < s->ncols; c++) {
 		if (!need[c])
 			continue;
-		int rc = vg_seg_read_cached(s, b, c, &bk->arena, bk->cols, bk->loaded, &bk->cols[c], err);
+		int rc = vg_blk_load_col(bk, c, err);
 		if (rc)
 			return rc;
-		bk->loaded[c] = 1;
 	}
 	return 0;
 }

@@ -37,6 +37,26 @@ int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg
 /* Decode only the columns with want[c] != 0, and `_time`: no raw text,
  * no templates. For queries that read a few fields of many rows. */
 int vg_blk_load_only(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err);
+/* Start block b of s with no column decoded; vg_blk_load_col then
+ * decodes the columns one at a time, when the caller first needs them
+ * (a scan that finds no match in a column decodes no other). The block's
+ * memory comes from *reuse, which it takes over (NULL: a new arena); a
+ * scan hands the same arena from block to block through vg_blk_keep, so
+ * its pages stay mapped and warm. */
+void vg_blk_open(vg_blk *bk, const vg_seg *s, uint32_t b, vg_arena *reuse);
+/* On a block from vg_blk_open: decode `_time`, `_raw` and `_tmpl`, and
+ * resolve the templates to columns (tmpl_cols), decoding none of them. */
+int vg_blk_load_tmpls(vg_blk *bk, vg_err *err);
+/* On a block from vg_blk_open: decode what vg_blk_load decodes (every
+ * column when want is NULL, else those with want[c], plus the raw text and
+ * the columns its templates name). Columns decoded already are kept. */
+int vg_blk_load_text(vg_blk *bk, const uint8_t *want, vg_err *err);
+/* Release bk, keeping its memory in *keep (reset, emptied of the block's
+ * data) for the next vg_blk_open. */
+void vg_blk_keep(vg_blk *bk, vg_arena *keep);
+/* Decode column c of the block unless it is loaded already. Returns 0 or
+ * an error (err set). */
+int vg_blk_load_col(vg_blk *bk, uint32_t c, vg_err *err);
 void vg_blk_release(vg_blk *bk);
 static inline int64_t vg_blk_time(const vg_blk *bk, uint32_t r)
 {

@@ -7,6 +7,21 @@
  * fields printed through a template, see batch.h) keeps only the template;
  * any other keeps its raw text.
  *
+ * Memory decides the writer's speed. The memtable holds rows (24 bytes a
+ * field, far larger than the caches), and a block's sort order (by sort
+ * key, then time) scatters its rows over all of it: reading rows in that
+ * order misses the cache on every one. So a block is written in two
+ * passes. The first (stage_block) reads its rows in the memtable's own
+ * order, a stream, and keeps each value in compact form, one 64-bit word
+ * per value in one array per column, strings and addresses as ids of the
+ * column's dictionary. Then the rows are sorted (order_block), and the
+ * second pass (gather_col) permutes each column's words into sort order:
+ * its reads are scattered too, but over one column's few hundred KiB, and
+ * prefetched. The encoder (colenc.h) takes the words as they are. No value
+ * is ever built in memory and read back at once: the stores of these loops
+ * miss the cache and queue up, and a load that has to wait for one of them
+ * waits for all.
+ *
  * Mirror rows. A group may declare column pairs (`srcaddr~dstaddr` in its
  * sort key): network flows are logged once per direction, so the record of
  * a connection's reply is its request with source and destination swapped.
@@ -29,6 +44,12 @@
 #include <sys/stat.h>
 #include <pthread.h>
 #include <unistd.h>
+
+/* XXH3 inlined: sort keys hash a 16-byte address or a short string per
+ * row, where a call costs more than the hash. The same function as
+ * vg_hash. */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "event/value.h"
 #include "store/bloom.h"
@@ -61,6 +82,8 @@ void vg_seg_chain(const uint8_t prev[VG_HASH_LEN], const uint8_t content[VG_HASH
 /* ---- writer ------------------------------------------------------------ */
 
 #define PREFETCH 8
+#define PCACHE 256          /* string pointer cache entries per column */
+#define GATHER_AHEAD 32     /* prefetch distance of scattered reads, in values */
 
 /* Start loading an event's fields and raw text into the cache. */
 static inline void prefetch_event(const vg_batch *b, uint32_t i)
@@ -73,15 +96,74 @@ static inline void prefetch_event(const vg_batch *b, uint32_t i)
 	__builtin_prefetch(e->raw + 64);
 }
 
-/* Per-column value lists of the block being built. */
-typedef struct colacc {
-	uint32_t *rows;
-	vg_field *vals;             /* copies: later passes read them in order */
-	uint8_t (*ips)[16];         /* IP values' bytes, copied likewise */
-	size_t capips;
-	size_t n, cap;
-	uint8_t types;
-} colacc;
+/* Start loading what an event's address fields point at; its fields
+ * should be in the cache already (prefetch_event a few rows earlier). */
+static inline void prefetch_pointees(const vg_batch *b, uint32_t i)
+{
+	const vg_event *e = &b->ev[i];
+	const vg_field *f = b->f + e->first;
+	for (uint32_t k = 0; k < e->nfields; k++)
+		if (f[k].type == VG_T_IP)
+			__builtin_prefetch(f[k].v.ip);
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	return x;
+}
+
+static inline int ip16_same(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return a0 == b0 && a1 == b1;
+}
+
+/* The values of one column of a block in compact form (see vg_colvals):
+ * a 64-bit word per value, dictionary ids for strings and addresses.
+ * Positions and per-value types are only kept once the column turns out to
+ * need them: most columns have a value in every row, all of one type.
+ * Arrays hold segw.cap entries. */
+typedef struct colvec {
+	uint32_t n;
+	uint8_t types;              /* bit (1 << type) per type present */
+	uint8_t type1;              /* the type of value 0 */
+	uint8_t sparse;             /* pos is kept (else value k is at position k) */
+	uint8_t mixed;              /* vt is kept (else every value has type1) */
+	uint8_t has_roff;           /* roff is kept (else all 0) */
+	uint32_t *pos;
+	uint8_t *vt;
+	uint64_t *v;
+	uint32_t *roff;             /* STR values' raw_off (vg_field) */
+} colvec;
+
+/* A column's addresses, each once: id -> address. */
+typedef struct ipdict {
+	uint8_t (*ip)[16];
+	uint32_t n, cap;
+	uint32_t *slot;             /* id + 1, 0 empty; nslot a power of two */
+	uint32_t nslot;
+	uint32_t last;              /* id of the last address looked up */
+} ipdict;
+
+/* A column's dictionaries for a block: strings (with a cache from the
+ * batch's string pointers, which are shared between equal values, to
+ * their ids) and addresses. */
+typedef struct coldict {
+	vg_strtab s;
+	const char *pc[PCACHE];
+	uint32_t plen[PCACHE], pid[PCACHE];
+	ipdict ip;
+	uint64_t *skey, *ipkey;     /* sort key hash per string / address id,
+				     * 0 until computed (keyed columns only) */
+	size_t capskey, capipkey;
+} coldict;
 
 typedef struct segw {
 	const vg_batch *b;
@@ -90,8 +172,11 @@ typedef struct segw {
 	uint32_t *col_of_fid;       /* fid -> column, UINT32_MAX if none */
 	const char **colname;
 	uint8_t *coltypes;
-	colacc *acc;
-	vg_field *synth;            /* _time, _raw/_tmpl values of the block */
+	colvec *stg;                /* per column: staged, in staging order */
+	colvec *gat;                /* per column: gathered, in sort order */
+	coldict *dict;              /* per column */
+	struct rawdict *rawd;       /* `_raw` texts of the block, each once */
+	size_t cap;                 /* entries of every per-value or per-row array */
 	vg_tokset toks;
 	vg_buf file;
 	vg_buf footer;
@@ -103,22 +188,298 @@ typedef struct segw {
 	uint32_t col_mirror;        /* `_mirror`, or UINT32_MAX */
 	uint8_t *role;              /* per fid: 0, sort key k + 1, or
 				     * ROLE_PAIR + pair slot (2 k + side) */
-	struct sortrow *srows;
-	uint32_t *order;
+	/* Per-row scratch of a block, cap entries each: */
+	struct sortrow *srows;      /* in time order */
+	struct rkey *rk, *rktmp;    /* radix sort scratch (order_block) */
+	struct tiekey *ties;        /* 2 cap: runs of equal key and time */
+	uint64_t *mkeys, *mtmp;     /* batch row << 32 | time position */
+	uint32_t *order;            /* sort position -> staging position */
+	int64_t *tj;                /* per staging position: time, */
+	const char **rawj;          /* stored raw text or NULL, */
+	uint32_t *rawlj;            /* its length, */
+	uint32_t *tmplj;            /* template id + 1 */
+	uint32_t *idx;              /* staging position -> value index + 1; 0
+				     * between uses */
+	uint32_t *pidx[2 * VG_MAX_PAIRS]; /* the same for each pair column */
+	uint8_t *mirror;            /* per sort position: a mirror row */
+	const char **rawp;          /* per sort position: stored raw text, or NULL */
+	uint32_t *rawl;
 	struct dense *dense;        /* per column, see dense_of */
 	uint32_t block_serial;
 	int worker;                 /* shares the prototype's tables, owns scratch */
-	const char **rawp;          /* per block row: its stored raw text, or NULL */
-	uint32_t *rawl;
 	int32_t *hint_col;          /* per column: last chosen reference, -1 none,
 				     * -2 not yet chosen */
 	int64_t *hint_div;
+	uint8_t *int_hint;          /* per column: vg_colvals.int_hint */
 	vg_err *err;
 } segw;
 
+/* ---- dictionaries ---- */
+
+static void ipdict_clear(ipdict *d)
+{
+	if (d->slot)
+		memset(d->slot, 0, d->nslot * sizeof *d->slot);
+	d->n = 0;
+}
+
+static void ipdict_free(ipdict *d)
+{
+	free(d->ip);
+	free(d->slot);
+	memset(d, 0, sizeof *d);
+}
+
+static inline size_t ip_hash(const uint8_t *ip)
+{
+	uint64_t a, b;
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	return (size_t)mix64(a * UINT64_C(0x9e3779b97f4a7c15) ^ mix64(b));
+}
+
+static void ipdict_grow(ipdict *d)
+{
+	uint32_t ns = d->nslot ? d->nslot * 2 : 256;
+	uint32_t *slot = vg_xcalloc(ns, sizeof *slot);
+	for (uint32_t id = 0; id < d->n; id++) {
+		size_t i = ip_hash(d->ip[id]) & (ns - 1);
+		while (slot[i])
+			i = (i + 1) & (ns - 1);
+		slot[i] = id + 1;
+	}
+	free(d->slot);
+	d->slot = slot;
+	d->nslot = ns;
+}
+
+/* The id of address ip, adding it if new. Runs of one address (rows of
+ * one interface sit together) are answered without hashing. */
+static inline uint32_t ipdict_id(ipdict *d, const uint8_t *ip)
+{
+	if (d->n && ip16_same(d->ip[d->last], ip))
+		return d->last;
+	if ((d->n + 1) * 2 > d->nslot)
+		ipdict_grow(d);
+	size_t i = ip_hash(ip) & (d->nslot - 1);
+	while (d->slot[i]) {
+		uint32_t id = d->slot[i] - 1;
+		if (ip16_same(d->ip[id], ip))
+			return d->last = id;
+		i = (i + 1) & (d->nslot - 1);
+	}
+	if (d->n == d->cap) {
+		size_t cap = d->cap;
+		vg_grow(&d->ip, &cap, (size_t)d->n + 1, sizeof *d->ip);
+		d->cap = (uint32_t)cap;
+	}
+	memcpy(d->ip[d->n], ip, 16);
+	d->slot[i] = d->n + 1;
+	return d->last = d->n++;
+}
+
+/* The id of string s (len bytes) in column dictionary d. Equal batch
+ * pointers mean equal strings, so most values are answered by the pointer
+ * cache without reading the string. */
+static inline uint32_t str_id(coldict *d, const char *s, uint32_t len)
+{
+	size_t h = ((uintptr_t)s >> 3) & (PCACHE - 1);
+	if (d->pc[h] == s && d->plen[h] == len)
+		return d->pid[h];
+	uint32_t id = vg_strtab_intern(&d->s, s, len);
+	d->pc[h] = s;
+	d->plen[h] = len;
+	d->pid[h] = id;
+	return id;
+}
+
+static void coldict_clear(coldict *d)
+{
+	vg_strtab_clear(&d->s);
+	memset(d->pc, 0, sizeof d->pc);
+	ipdict_clear(&d->ip);
+	if (d->skey)
+		memset(d->skey, 0, d->capskey * sizeof *d->skey);
+	if (d->ipkey)
+		memset(d->ipkey, 0, d->capipkey * sizeof *d->ipkey);
+}
+
+/* The distinct raw texts of a block: pointers into the batch, not copies
+ * (a raw text is most of an event's bytes). id -> text. */
+typedef struct rawdict {
+	const char **str;
+	uint32_t *lens;
+	uint32_t n, cap;
+	uint32_t *slot;             /* id + 1, 0 empty; nslot a power of two */
+	uint64_t *hash;             /* per id */
+	uint32_t nslot;
+} rawdict;
+
+static void rawdict_clear(rawdict *d)
+{
+	if (d->slot)
+		memset(d->slot, 0, d->nslot * sizeof *d->slot);
+	d->n = 0;
+}
+
+static void rawdict_free(rawdict *d)
+{
+	if (d == NULL)
+		return;
+	free(d->str);
+	free(d->lens);
+	free(d->slot);
+	free(d->hash);
+	free(d);
+}
+
+static void rawdict_rehash(rawdict *d)
+{
+	uint32_t ns = d->nslot ? d->nslot * 2 : 1024;
+	uint32_t *slot = vg_xcalloc(ns, sizeof *slot);
+	for (uint32_t id = 0; id < d->n; id++) {
+		size_t i = d->hash[id] & (ns - 1);
+		while (slot[i])
+			i = (i + 1) & (ns - 1);
+		slot[i] = id + 1;
+	}
+	free(d->slot);
+	d->slot = slot;
+	d->nslot = ns;
+}
+
+/* A hash of raw text s (n bytes) from its length and 16 words spread over
+ * it: texts that differ (by an event ID, a time) nearly always differ in
+ * one of them, and equal hashes are compared in full anyway. Hashing every
+ * byte of every event costs more than the rest of this dictionary. */
+static uint64_t raw_hash(const char *s, uint32_t n)
+{
+	if (n <= 256)
+		return XXH3_64bits(s, n);
+	uint64_t w[16];
+	size_t step = (n - 8) / 15;
+	for (int k = 0; k < 16; k++)
+		memcpy(&w[k], s + (size_t)k * step, 8);
+	return XXH3_64bits_withSeed(w, sizeof w, n);
+}
+
+/* The id of raw text s (n bytes), adding it if new. */
+static uint32_t rawdict_id(rawdict *d, const char *s, uint32_t n)
+{
+	if ((d->n + 1) * 2 > d->nslot)
+		rawdict_rehash(d);
+	uint64_t h = raw_hash(s, n);
+	size_t i = h & (d->nslot - 1);
+	while (d->slot[i]) {
+		uint32_t id = d->slot[i] - 1;
+		if (d->hash[id] == h && d->lens[id] == n && memcmp(d->str[id], s, n) == 0)
+			return id;
+		i = (i + 1) & (d->nslot - 1);
+	}
+	if (d->n == d->cap) {
+		size_t cap = d->cap;
+		vg_grow(&d->str, &cap, (size_t)d->n + 1, sizeof *d->str);
+		cap = d->cap;
+		vg_grow(&d->lens, &cap, (size_t)d->n + 1, sizeof *d->lens);
+		cap = d->cap;
+		vg_grow(&d->hash, &cap, (size_t)d->n + 1, sizeof *d->hash);
+		d->cap = (uint32_t)cap;
+	}
+	d->str[d->n] = s;
+	d->lens[d->n] = n;
+	d->hash[d->n] = h;
+	d->slot[i] = d->n + 1;
+	return d->n++;
+}
+
+/* ---- compact value lists ---- */
+
+static void colvec_reset(colvec *c)
+{
+	c->n = 0;
+	c->types = 0;
+	c->sparse = 0;
+	c->mixed = 0;
+	c->has_roff = 0;
+}
+
+static void colvec_free(colvec *c)
+{
+	free(c->pos);
+	free(c->vt);
+	free(c->v);
+	free(c->roff);
+	memset(c, 0, sizeof *c);
+}
+
+/* colvec_add when c is about to need an array it does not keep yet: its
+ * first value, the first position without a value, a second type, a first
+ * raw_off. */
+static __attribute__((noinline)) void colvec_widen(colvec *c, size_t cap, uint32_t j,
+						   uint8_t type, uint32_t roff)
+{
+	uint32_t k = c->n;
+	if (c->v == NULL)
+		c->v = vg_xmalloc(cap * sizeof *c->v);
+	if (k == 0)
+		c->type1 = type;
+	if (!c->sparse && k != j) {
+		if (c->pos == NULL)
+			c->pos = vg_xmalloc(cap * sizeof *c->pos);
+		for (uint32_t i = 0; i < k; i++)
+			c->pos[i] = i;
+		c->sparse = 1;
+	}
+	if (!c->mixed && type != c->type1) {
+		if (c->vt == NULL)
+			c->vt = vg_xmalloc(cap);
+		memset(c->vt, c->type1, k);
+		c->mixed = 1;
+	}
+	if (roff && !c->has_roff) {
+		if (c->roff == NULL)
+			c->roff = vg_xmalloc(cap * sizeof *c->roff);
+		memset(c->roff, 0, k * sizeof *c->roff);
+		c->has_roff = 1;
+	}
+}
+
+/* Append a value of type `type` at position j (ascending, at most one per
+ * position) to c, whose arrays hold cap entries. */
+static inline void colvec_add(colvec *c, size_t cap, uint32_t j, uint8_t type, uint64_t v,
+			      uint32_t roff)
+{
+	uint32_t k = c->n;
+	if (__builtin_expect(k == 0 || (!c->sparse && k != j) ||
+			     (!c->mixed && type != c->type1) || (roff && !c->has_roff), 0))
+		colvec_widen(c, cap, j, type, roff);
+	if (c->sparse)
+		c->pos[k] = j;
+	if (c->mixed)
+		c->vt[k] = type;
+	if (c->has_roff)
+		c->roff[k] = roff;
+	c->v[k] = v;
+	c->types |= (uint8_t)(1u << type);
+	c->n = k + 1;
+}
+
+static inline uint32_t colvec_pos(const colvec *c, uint32_t k)
+{
+	return c->sparse ? c->pos[k] : k;
+}
+
+static inline uint8_t colvec_type(const colvec *c, uint32_t k)
+{
+	return c->mixed ? c->vt[k] : c->type1;
+}
+
+/* ---- sort order of a block ---- */
+
 /* A row's place in its block: the hashes of its sort key values, then
  * time, then a hash of its pairs that does not change when each pair is
- * swapped (so both directions of a flow sort together). */
+ * swapped (so both directions of a flow sort together), then direction,
+ * then row, compared in that order as unsigned numbers (time signed). */
 typedef struct sortrow {
 	uint64_t k[3];
 	int64_t t;
@@ -127,92 +488,48 @@ typedef struct sortrow {
 	uint32_t row;
 } sortrow;
 
-static int cmp_sortrow(const void *a, const void *b)
+/* The sort key hash of dictionary entry id (string or address, the
+ * entry's bytes as XXH3 sees them | 1), computed once per entry. */
+static inline uint64_t dict_key(uint64_t **cache, size_t *cap, uint32_t id, const void *p,
+				size_t n)
 {
-	const sortrow *x = a, *y = b;
-	for (int k = 0; k < 3; k++)
-		if (x->k[k] != y->k[k])
-			return x->k[k] < y->k[k] ? -1 : 1;
-	if (x->t != y->t)
-		return x->t < y->t ? -1 : 1;
-	if (x->fh != y->fh)
-		return x->fh < y->fh ? -1 : 1;
-	if (x->dir != y->dir)
-		return x->dir < y->dir ? -1 : 1;
-	return x->row < y->row ? -1 : x->row > y->row;
-}
-
-static uint64_t key_of(const vg_field *f)
-{
-	switch (f->type) {
-	case VG_T_STR: return vg_hash(f->v.s, f->len) | 1;
-	case VG_T_IP: return vg_hash(f->v.ip, 16) | 1;
-	case VG_T_INT: return (uint64_t)f->v.i;
-	default: return 0;
+	if (id >= *cap) {
+		size_t old = *cap;
+		vg_grow(cache, cap, (size_t)id + 1, sizeof **cache);
+		memset(*cache + old, 0, (*cap - old) * sizeof **cache);
 	}
+	uint64_t *k = &(*cache)[id];
+	if (*k == 0)
+		*k = XXH3_64bits(p, n) | 1;
+	return *k;
 }
 
-static inline uint64_t mix64(uint64_t x)
+/* What a row's sort key and pair fields contribute to its sort row, as
+ * stage_block meets them (see sortrow_finish). */
+typedef struct sortacc {
+	uint64_t pk[2 * VG_MAX_PAIRS];   /* pair values' key hashes, 0 absent */
+	int64_t pi[2 * VG_MAX_PAIRS];    /* pair values when INT */
+	uint8_t pt[2 * VG_MAX_PAIRS];    /* pair values' types, 0 absent */
+} sortacc;
+
+/* The key hash of a value of column c (type, staged word v): strings and
+ * addresses by their bytes, integers as themselves, doubles 0. */
+static inline uint64_t value_key(segw *w, uint32_t c, uint8_t type, uint64_t v)
 {
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	return x;
+	coldict *d = &w->dict[c];
+	if (type == VG_T_STR)
+		return dict_key(&d->skey, &d->capskey, (uint32_t)v, d->s.str[v], d->s.lens[v]);
+	if (type == VG_T_IP)
+		return dict_key(&d->ipkey, &d->capipkey, (uint32_t)v, d->ip.ip[v], 16);
+	return type == VG_T_INT ? v : 0;
 }
 
-/* Two pair values equal for mirroring: both INT or both IP, same value.
- * Strings never mirror (their columns' dictionaries differ). */
-static int mirror_same(const vg_field *x, const vg_field *y)
+/* Finish sort row s from the pair values a row gave: the pair hash, which
+ * ignores the order inside each pair, and the direction. */
+static void sortrow_finish(const segw *w, sortrow *s, const sortacc *a)
 {
-	if (x == NULL || x->type != y->type)
-		return 0;
-	if (x->type == VG_T_INT)
-		return x->v.i == y->v.i;
-	return x->type == VG_T_IP && memcmp(x->v.ip, y->v.ip, 16) == 0;
-}
-
-/* The pair values of event fields f (n of them) into pv (2 * npairs slots,
- * NULL when absent). */
-static void pair_values(const segw *w, const vg_field *f, uint32_t n, const vg_field **pv)
-{
-	for (uint32_t k = 0; k < 2 * w->npairs; k++)
-		pv[k] = NULL;
-	for (uint32_t j = 0; j < n; j++) {
-		uint8_t role = w->role[f[j].fid];
-		if (role >= ROLE_PAIR)
-			pv[role - ROLE_PAIR] = &f[j];
-	}
-}
-
-/* Are pair values cur those of prev with every pair swapped? Every value
- * present (so each pair column keeps a value in the block). */
-static int is_mirror(const segw *w, const vg_field *const *cur, const vg_field *prev)
-{
-	for (uint32_t k = 0; k < w->npairs; k++)
-		if (!mirror_same(cur[2 * k], &prev[2 * k + 1]) ||
-		    !mirror_same(cur[2 * k + 1], &prev[2 * k]))
-			return 0;
-	return 1;
-}
-
-/* Fill s's sort key hashes and pair hash from event e. */
-static void sortrow_fill(const segw *w, sortrow *s, const vg_event *e, uint32_t row)
-{
-	const vg_field *f = vg_event_fields(w->b, e);
-	const vg_field *pv[2 * VG_MAX_PAIRS] = {0};
-	memset(s, 0, sizeof *s);
-	for (uint32_t j = 0; j < e->nfields; j++) {
-		uint8_t role = w->role[f[j].fid];
-		if (role >= ROLE_PAIR)
-			pv[role - ROLE_PAIR] = &f[j];
-		else if (role)
-			s->k[role - 1] = key_of(&f[j]);
-	}
 	for (uint32_t k = 0; k < w->npairs; k++) {
-		uint64_t h = 0;
-		for (uint32_t side = 0; side < 2; side++)
-			if (pv[2 * k + side])
-				h += key_of(pv[2 * k + side]);
+		uint64_t h = a->pk[2 * k] + a->pk[2 * k + 1];
 		s->fh = mix64(s->fh ^ mix64(h + k));
 	}
 	/* Of the two directions of a flow, the one whose first differing
@@ -221,35 +538,162 @@ static void sortrow_fill(const segw *w, sortrow *s, const vg_event *e, uint32_t 
 	 * service port. Stored rows then keep the service port in one column
 	 * (dstport), which compresses far better than a mix. */
 	for (uint32_t k = 0; k < w->npairs; k++) {
-		const vg_field *a = pv[2 * k], *b = pv[2 * k + 1];
-		if (a && b && a->type == VG_T_INT && b->type == VG_T_INT && a->v.i != b->v.i) {
-			s->dir = a->v.i < b->v.i;
+		if (a->pt[2 * k] == VG_T_INT && a->pt[2 * k + 1] == VG_T_INT &&
+		    a->pi[2 * k] != a->pi[2 * k + 1]) {
+			s->dir = a->pi[2 * k] < a->pi[2 * k + 1];
 			break;
 		}
 	}
-	s->t = e->t;
-	s->row = row;
 }
 
-/* Order the block's rows (indices into the batch) by sort key, then time,
- * then flow. */
-static const uint32_t *order_block(segw *w, const uint32_t *rows, uint32_t nb)
+/* A sort row's index with one of its keys, for radix sorting. */
+typedef struct rkey {
+	uint64_t key;
+	uint32_t i;
+} rkey;
+
+/* Stable LSD radix sort of a[0..n) by key, a byte per pass; a pass whose
+ * byte is the same in every key is skipped. tmp is scratch for n. */
+static void radix_rkeys(rkey *a, rkey *tmp, uint32_t n)
 {
-	if (w->nkeys == 0 && w->npairs == 0)
-		return rows;
-	w->srows = vg_xrealloc(w->srows, (size_t)nb * sizeof *w->srows);
-	w->order = vg_xrealloc(w->order, (size_t)nb * sizeof *w->order);
-	for (uint32_t r = 0; r < nb; r++) {
-		if (r + PREFETCH < nb)
-			prefetch_event(w->b, rows[r + PREFETCH]);
-		if (r + 2 * PREFETCH < nb)
-			__builtin_prefetch(&w->b->ev[rows[r + 2 * PREFETCH]]);
-		sortrow_fill(w, &w->srows[r], &w->b->ev[rows[r]], rows[r]);
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		uint32_t cnt[256];
+		memset(cnt, 0, sizeof cnt);
+		for (uint32_t i = 0; i < n; i++)
+			cnt[(a[i].key >> shift) & 255]++;
+		if (cnt[(a[0].key >> shift) & 255] == n)
+			continue;
+		uint32_t sum = 0;
+		for (unsigned d = 0; d < 256; d++) {
+			uint32_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			tmp[cnt[(a[i].key >> shift) & 255]++] = a[i];
+		memcpy(a, tmp, (size_t)n * sizeof *a);
 	}
-	qsort(w->srows, nb, sizeof *w->srows, cmp_sortrow);
+}
+
+static int same_key_time(const sortrow *x, const sortrow *y)
+{
+	return x->k[0] == y->k[0] && x->k[1] == y->k[1] && x->k[2] == y->k[2] && x->t == y->t;
+}
+
+/* The rest of a sort row's place, once key and time are equal: pair hash,
+ * then direction and row packed in one word. */
+typedef struct tiekey {
+	uint64_t fh;
+	uint64_t dr;
+} tiekey;
+
+static inline int tie_less(const tiekey *x, const tiekey *y)
+{
+	return x->fh != y->fh ? x->fh < y->fh : x->dr < y->dr;
+}
+
+/* Sort a[0..n) by tie_less (keys are distinct: rows differ); tmp is
+ * scratch for n. Insertion sort for short runs, else a merge sort. */
+static void sort_ties(tiekey *a, tiekey *tmp, uint32_t n)
+{
+	if (n <= 16) {
+		for (uint32_t i = 1; i < n; i++) {
+			tiekey x = a[i];
+			uint32_t j = i;
+			for (; j > 0 && tie_less(&x, &a[j - 1]); j--)
+				a[j] = a[j - 1];
+			a[j] = x;
+		}
+		return;
+	}
+	uint32_t h = n / 2;
+	sort_ties(a, tmp, h);
+	sort_ties(a + h, tmp, n - h);
+	uint32_t i = 0, j = h, o = 0;
+	while (i < h && j < n)
+		tmp[o++] = tie_less(&a[j], &a[i]) ? a[j++] : a[i++];
+	while (i < h)
+		tmp[o++] = a[i++];
+	while (j < n)
+		tmp[o++] = a[j++];
+	memcpy(a, tmp, (size_t)n * sizeof *a);
+}
+
+/* Order the block's rows by sort key, then time, then flow: w->order[r] =
+ * the staging position of the row at sort position r. w->srows holds the
+ * rows in time order (ties in batch order, which is the staging order), so
+ * a stable radix sort by the keys, least significant first, orders them
+ * by key, time and row; only the runs of one key and time are then sorted
+ * further, by comparison. The result is that of one sort by every field of
+ * sortrow, several times faster. */
+static void order_block(segw *w, uint32_t nb)
+{
+	sortrow *s = w->srows;
+	rkey *a = w->rk;
 	for (uint32_t r = 0; r < nb; r++)
-		w->order[r] = w->srows[r].row;
-	return w->order;
+		a[r].i = r;
+	for (uint32_t k = w->nkeys; k-- > 0;) {
+		for (uint32_t r = 0; r < nb; r++)
+			a[r].key = s[a[r].i].k[k];
+		radix_rkeys(a, w->rktmp, nb);
+	}
+	for (uint32_t lo = 0; lo < nb;) {
+		uint32_t hi = lo + 1;
+		while (hi < nb && same_key_time(&s[a[lo].i], &s[a[hi].i]))
+			hi++;
+		if (hi - lo == 1) {
+			w->order[lo] = s[a[lo].i].row;
+		} else {
+			tiekey *tk = w->ties, *tt = w->ties + nb;
+			for (uint32_t m = lo; m < hi; m++) {
+				const sortrow *x = &s[a[m].i];
+				tk[m - lo].fh = x->fh;
+				tk[m - lo].dr = (uint64_t)x->dir << 32 | x->row;
+			}
+			sort_ties(tk, tt, hi - lo);
+			for (uint32_t m = lo; m < hi; m++)
+				w->order[m] = (uint32_t)tk[m - lo].dr;
+		}
+		lo = hi;
+	}
+}
+
+/* Sort keys k[0..n) by their high 32 bits (stable; tmp is scratch of n),
+ * knowing they all lie in [lo << 32, (hi + 1) << 32): a radix sort, a
+ * byte of (high - lo) per pass. */
+static void sort_hi32(uint64_t *k, uint64_t *tmp, size_t n, uint32_t lo, uint32_t hi)
+{
+	size_t cnt[256];
+	for (unsigned shift = 0; shift < 32 && ((uint64_t)(hi - lo) >> shift); shift += 8) {
+		memset(cnt, 0, sizeof cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[(((k[i] >> 32) - lo) >> shift) & 255]++;
+		size_t sum = 0;
+		for (unsigned d = 0; d < 256; d++) {
+			size_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[cnt[(((k[i] >> 32) - lo) >> shift) & 255]++] = k[i];
+		memcpy(k, tmp, n * sizeof *k);
+	}
+}
+
+/* The block's rows (all[0..nb), in time order) in the memtable's order:
+ * w->mkeys[j] = batch row << 32 | time position. */
+static void memtable_order(segw *w, const uint32_t *all, uint32_t nb)
+{
+	int ascending = 1;
+	uint32_t lo = UINT32_MAX, hi = 0;
+	for (uint32_t r = 0; r < nb; r++) {
+		w->mkeys[r] = (uint64_t)all[r] << 32 | r;
+		ascending &= r == 0 || all[r] > all[r - 1];
+		lo = all[r] < lo ? all[r] : lo;
+		hi = all[r] > hi ? all[r] : hi;
+	}
+	if (!ascending)
+		sort_hi32(w->mkeys, w->mtmp, nb, lo, hi);
 }
 
 /* Sort key words are field names (at most 3 used) or mirror pairs
@@ -280,29 +724,6 @@ static void resolve_sortkey(segw *w, const char *key)
 	}
 }
 
-static inline void acc_push(colacc *c, uint32_t row, const vg_field *f)
-{
-	if (c->n == c->cap) {
-		size_t cap = c->cap;
-		vg_grow(&c->rows, &cap, c->n + 1, sizeof *c->rows);
-		cap = c->cap;
-		vg_grow(&c->vals, &cap, c->n + 1, sizeof *c->vals);
-		c->cap = cap;
-	}
-	c->rows[c->n] = row;
-	c->vals[c->n] = *f;
-	if (f->type == VG_T_IP) {
-		if (c->n >= c->capips) {
-			size_t cap = c->capips;
-			vg_grow(&c->ips, &cap, c->n + 1, sizeof *c->ips);
-			c->capips = cap;
-		}
-		memcpy(c->ips[c->n], f->v.ip, 16);
-	}
-	c->n++;
-	c->types |= (uint8_t)(1u << f->type);
-}
-
 static uint32_t add_col(segw *w, const char *name)
 {
 	uint32_t c = w->ncols++;
@@ -311,6 +732,14 @@ static uint32_t add_col(segw *w, const char *name)
 	w->colname[c] = name;
 	w->coltypes[c] = 0;
 	return c;
+}
+
+/* ---- references ---- */
+
+/* The address value k of gathered column c names. */
+static inline const uint8_t *ip_at(const segw *w, uint32_t c, uint32_t k)
+{
+	return w->dict[c].ip.ip[w->gat[c].v[k]];
 }
 
 /* Dense per-row views of the block's single-type INT and IP columns, so a
@@ -328,33 +757,25 @@ static dense *dense_of(segw *w, uint32_t c, uint32_t nb)
 	if (d->built_for == w->block_serial)
 		return d;
 	d->built_for = w->block_serial;
-	d->types = vg_xrealloc(d->types, nb);
+	d->types = vg_xrealloc(d->types, nb ? nb : 1);
 	memset(d->types, 0, nb);
-	colacc *a = &w->acc[c];
+	const colvec *a = &w->gat[c];
 	if (a->types == (1u << VG_T_INT)) {
-		d->i = vg_xrealloc(d->i, (size_t)nb * sizeof *d->i);
-		for (size_t k = 0; k < a->n; k++) {
-			d->types[a->rows[k]] = VG_T_INT;
-			d->i[a->rows[k]] = a->vals[k].v.i;
+		d->i = vg_xrealloc(d->i, (nb ? nb : 1) * sizeof *d->i);
+		for (uint32_t k = 0; k < a->n; k++) {
+			uint32_t r = colvec_pos(a, k);
+			d->types[r] = VG_T_INT;
+			d->i[r] = (int64_t)a->v[k];
 		}
 	} else if (a->types == (1u << VG_T_IP)) {
-		d->ip = vg_xrealloc(d->ip, (size_t)nb * sizeof *d->ip);
-		for (size_t k = 0; k < a->n; k++) {
-			d->types[a->rows[k]] = VG_T_IP;
-			d->ip[a->rows[k]] = a->vals[k].v.ip;
+		d->ip = vg_xrealloc(d->ip, (nb ? nb : 1) * sizeof *d->ip);
+		for (uint32_t k = 0; k < a->n; k++) {
+			uint32_t r = colvec_pos(a, k);
+			d->types[r] = VG_T_IP;
+			d->ip[r] = ip_at(w, c, k);
 		}
 	}
 	return d;
-}
-
-static inline int ip16_same(const uint8_t *a, const uint8_t *b)
-{
-	uint64_t a0, a1, b0, b1;
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	return a0 == b0 && a1 == b1;
 }
 
 /* Pick a reference for column c when storing it relative to one is clearly
@@ -375,15 +796,18 @@ static int choose_ref_fresh(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
  * values). */
 static int choose_raw_ref(segw *w, uint32_t c, vg_colref *out)
 {
-	colacc *a = &w->acc[c];
+	const colvec *a = &w->gat[c];
+	const vg_strtab *d = &w->dict[c].s;
 	size_t n = a->n, sample = n < 64 ? n : 64, found = 0, changes = 0, bytes = 0;
-	for (size_t k = 0; k < sample; k++) {
-		const vg_field *f = &a->vals[k];
-		uint32_t r = a->rows[k];
-		bytes += f->len;
-		if (k && (f->len != a->vals[k - 1].len || memcmp(f->v.s, a->vals[k - 1].v.s, f->len)))
+	for (uint32_t k = 0; k < sample; k++) {
+		uint64_t id = a->v[k];
+		const char *s = d->str[id];
+		uint32_t len = d->lens[id], r = colvec_pos(a, k);
+		bytes += len;
+		/* Dictionary entries are distinct: another id, another string. */
+		if (k && id != a->v[k - 1])
 			changes++;
-		if (w->rawp[r] && f->len && memmem(w->rawp[r], w->rawl[r], f->v.s, f->len))
+		if (w->rawp[r] && len && memmem(w->rawp[r], w->rawl[r], s, len))
 			found++;
 	}
 	/* A place costs about 3 bytes; a dictionary about the distinct values'
@@ -402,68 +826,81 @@ static int choose_raw_ref(segw *w, uint32_t c, vg_colref *out)
 
 static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 {
-	colacc *a = &w->acc[c];
-	if (a->n >= 16 && a->types == (1u << VG_T_STR) && c > COL_TMPL && w->acc[COL_RAW].n)
+	const colvec *a = &w->gat[c];
+	if (a->n >= 16 && a->types == (1u << VG_T_STR) && c > COL_TMPL && w->gat[COL_RAW].n)
 		return choose_raw_ref(w, c, out);
 	if (a->n < 16 || (a->types != (1u << VG_T_INT) && a->types != (1u << VG_T_IP)))
 		return 0;
 	int is_int = a->types == (1u << VG_T_INT);
 	size_t n = a->n;
 	/* Blocks of one segment look alike: reuse the last block's verdict and
-	 * search afresh only every 16th block (or when a reused reference no
-	 * longer fits). */
+	 * search afresh only on a group's first block (see worker_run), or
+	 * when the reference lacks a value in a row that has one here. */
 	if (w->hint_col == NULL) {
 		w->hint_col = vg_xmalloc(w->ncols * sizeof *w->hint_col);
 		w->hint_div = vg_xcalloc(w->ncols, sizeof *w->hint_div);
 		for (uint32_t k = 0; k < w->ncols; k++)
 			w->hint_col[k] = -2;
 	}
-	int fresh = w->hint_col[c] == -2 || w->block_serial % 16 == 1;
+	int fresh = w->hint_col[c] == -2;
 	if (!fresh && w->hint_col[c] == -1)
 		return 0;
-	int64_t *v = NULL, *dv = NULL;
+	if (!fresh) {
+		/* The verdict stands while the reference has a value in each
+		 * row of this column: its cost is not weighed again. */
+		uint32_t rc = (uint32_t)w->hint_col[c];
+		const colvec *ra = &w->gat[rc];
+		if (ra->types == a->types && ra->n >= n) {
+			dense *d = dense_of(w, rc, nb);
+			int ok = 1;
+			for (uint32_t k = 0; k < n && ok; k++)
+				ok = d->types[colvec_pos(a, k)] != 0;
+			if (ok) {
+				out->col = rc;
+				out->div = w->hint_div[c];
+				out->types = d->types;
+				out->i = d->i;
+				out->ip = d->ip;
+				return 1;
+			}
+		}
+		return choose_ref_fresh(w, c, nb, out);
+	}
+	const int64_t *v = (const int64_t *)a->v;
+	int64_t *dv = NULL;
 	double best = 0;
 	int found = 0;
 	if (is_int) {
-		v = vg_xmalloc(n * sizeof *v);
 		dv = vg_xmalloc(n * sizeof *dv);
-		for (size_t k = 0; k < n; k++)
-			v[k] = a->vals[k].v.i;
 		best = vg_int_cost(v, n) * 0.7;
 	} else {
 		best = 0.5 * (double)n; /* at least half the addresses the same */
 	}
 	uint32_t tried = 0;
 	for (uint32_t rc = c; rc-- > 0 && tried < 4;) {
-		colacc *ra = &w->acc[rc];
+		const colvec *ra = &w->gat[rc];
 		if (ra->types != a->types || ra->n < n)
-			continue;
-		if (!fresh && rc != (uint32_t)w->hint_col[c])
 			continue;
 		if (rc != COL_TIME)
 			tried++;
 		dense *d = dense_of(w, rc, nb);
 		int ok = 1;
-		for (size_t k = 0; k < n && ok; k++)
-			ok = d->types[a->rows[k]] != 0;
+		for (uint32_t k = 0; k < n && ok; k++)
+			ok = d->types[colvec_pos(a, k)] != 0;
 		if (!ok)
 			continue;
 		static const int64_t divs[] = {1, 1000000000};
 		for (int j = 0; j < (rc == COL_TIME ? 2 : 1); j++) {
-			if (!fresh && divs[j] != w->hint_div[c])
-				continue;
 			double cost;
 			if (is_int) {
-				for (size_t k = 0; k < n; k++)
+				for (uint32_t k = 0; k < n; k++)
 					dv[k] = (int64_t)((uint64_t)v[k] -
-							  (uint64_t)(d->i[a->rows[k]] / divs[j]));
+							  (uint64_t)(d->i[colvec_pos(a, k)] / divs[j]));
 				cost = vg_int_cost(dv, n);
 			} else {
 				size_t same = 0;
-				for (size_t k = 0; k < n; k++) {
-					const uint8_t *x = a->vals[k].v.ip, *y = d->ip[a->rows[k]];
-					same += ip16_same(x, y);
-				}
+				for (uint32_t k = 0; k < n; k++)
+					same += ip16_same(ip_at(w, c, k), d->ip[colvec_pos(a, k)]);
 				cost = (double)(n - same);
 			}
 			if (cost < best) {
@@ -477,10 +914,7 @@ static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 			}
 		}
 	}
-	free(v);
 	free(dv);
-	if (!found && !fresh)
-		return choose_ref_fresh(w, c, nb, out);
 	w->hint_col[c] = found ? (int32_t)out->col : -1;
 	w->hint_div[c] = found ? out->div : 0;
 	return found;
@@ -513,22 +947,52 @@ typedef struct blockrec {
 	vg_err err;
 } blockrec;
 
-static const vg_field mirror_one = {.type = VG_T_INT, .v.i = 1};
+/* ---- mirror rows ---- */
 
-/* Widen a chunk's statistics by value f (a restored mirror value). */
-static void stat_add(vg_colstat *st, const vg_field *f)
+/* A pair column's value in one row: its type (0 absent) and word. */
+typedef struct pairval {
+	uint8_t type;
+	uint64_t v;
+	const uint8_t *ip;      /* VG_T_IP: the address */
+} pairval;
+
+/* Two pair values equal for mirroring: both INT or both IP, same value.
+ * Strings never mirror (their columns' dictionaries differ). */
+static int mirror_same(const pairval *x, const pairval *y)
 {
-	uint8_t bit = (uint8_t)(1u << f->type);
-	if (f->type == VG_T_INT) {
-		if (!(st->types & bit) || f->v.i < st->imin)
-			st->imin = f->v.i;
-		if (!(st->types & bit) || f->v.i > st->imax)
-			st->imax = f->v.i;
-	} else if (f->type == VG_T_IP) {
-		if (!(st->types & bit) || memcmp(f->v.ip, st->ipmin, 16) < 0)
-			memcpy(st->ipmin, f->v.ip, 16);
-		if (!(st->types & bit) || memcmp(f->v.ip, st->ipmax, 16) > 0)
-			memcpy(st->ipmax, f->v.ip, 16);
+	if (x->type == 0 || x->type != y->type)
+		return 0;
+	if (x->type == VG_T_INT)
+		return x->v == y->v;
+	return x->type == VG_T_IP && ip16_same(x->ip, y->ip);
+}
+
+/* Are pair values cur those of prev with every pair swapped? Every value
+ * present (so each pair column keeps a value in the block). */
+static int is_mirror(const segw *w, const pairval *cur, const pairval *prev)
+{
+	for (uint32_t k = 0; k < w->npairs; k++)
+		if (!mirror_same(&cur[2 * k], &prev[2 * k + 1]) ||
+		    !mirror_same(&cur[2 * k + 1], &prev[2 * k]))
+			return 0;
+	return 1;
+}
+
+/* Widen a chunk's statistics by value x (a restored mirror value). */
+static void stat_add(vg_colstat *st, const pairval *x)
+{
+	uint8_t bit = (uint8_t)(1u << x->type);
+	if (x->type == VG_T_INT) {
+		int64_t i = (int64_t)x->v;
+		if (!(st->types & bit) || i < st->imin)
+			st->imin = i;
+		if (!(st->types & bit) || i > st->imax)
+			st->imax = i;
+	} else if (x->type == VG_T_IP) {
+		if (!(st->types & bit) || memcmp(x->ip, st->ipmin, 16) < 0)
+			memcpy(st->ipmin, x->ip, 16);
+		if (!(st->types & bit) || memcmp(x->ip, st->ipmax, 16) > 0)
+			memcpy(st->ipmax, x->ip, 16);
 	}
 	st->types |= bit;
 	st->npresent++;
@@ -554,117 +1018,372 @@ static void stat_merge(vg_colstat *st, const vg_colstat *x)
 	st->npresent += x->npresent;
 }
 
-/* Row r (fields f, n of them) against the previous row: push `_mirror`
- * and account the restored values when it is a mirror row. Returns 1 for
- * a mirror row. prev holds the previous row's pair values; *prev_mirror
- * whether it was a mirror row itself. */
-static int mirror_row(segw *w, uint32_t r, const vg_field *f, uint32_t n, vg_field *prev,
-		      int *prev_mirror, vg_colstat *extra)
+/* Mark the staging positions of column c's staged values in map
+ * (position -> value index + 1). */
+static void map_stage(const colvec *s, uint32_t *map)
 {
-	const vg_field *cur[2 * VG_MAX_PAIRS];
-	pair_values(w, f, n, cur);
-	int m = r > 0 && !*prev_mirror && is_mirror(w, cur, prev);
-	if (m) {
-		acc_push(&w->acc[w->col_mirror], r, &mirror_one);
-		for (uint32_t k = 0; k < 2 * w->npairs; k++)
-			stat_add(&extra[k], &prev[k ^ 1]);
+	for (uint32_t k = 0; k < s->n; k++)
+		map[colvec_pos(s, k)] = k + 1;
+}
+
+static void unmap_stage(const colvec *s, uint32_t *map)
+{
+	for (uint32_t k = 0; k < s->n; k++)
+		map[colvec_pos(s, k)] = 0;
+}
+
+/* Decide the mirror rows of the block (w->mirror, per sort position; the
+ * row before a mirror row is never one), push `_mirror` and widen extra
+ * by the values they restore. */
+static void find_mirrors(segw *w, uint32_t nb, vg_colstat *extra)
+{
+	uint32_t np = 2 * w->npairs;
+	const colvec *ps[2 * VG_MAX_PAIRS];
+	const ipdict *pd[2 * VG_MAX_PAIRS];
+	int mapped[2 * VG_MAX_PAIRS];
+	for (uint32_t k = 0; k < np; k++) {
+		uint32_t c = w->paircol[k / 2][k % 2];
+		ps[k] = &w->stg[c];
+		pd[k] = &w->dict[c].ip;
+		/* Unless every position has a value, positions are looked up. */
+		mapped[k] = ps[k]->sparse || ps[k]->n != nb;
+		if (mapped[k])
+			map_stage(ps[k], w->pidx[k]);
 	}
-	*prev_mirror = m;
-	/* Every pair slot of a row before a mirror row is present: absent
-	 * ones are marked with type 0, which never matches. */
-	for (uint32_t k = 0; k < 2 * w->npairs; k++) {
-		if (cur[k]) {
-			prev[k] = *cur[k];
+	colvec *mc = &w->gat[w->col_mirror];
+	pairval prev[2 * VG_MAX_PAIRS], cur[2 * VG_MAX_PAIRS];
+	int prev_mirror = 0;
+	for (uint32_t r = 0; r < nb; r++) {
+		uint32_t j = w->order[r];
+		if (r + GATHER_AHEAD < nb) {
+			uint32_t ja = w->order[r + GATHER_AHEAD];
+			for (uint32_t k = 0; k < np; k++)
+				__builtin_prefetch(mapped[k] ? (const void *)&w->pidx[k][ja]
+							     : (const void *)&ps[k]->v[ja]);
+		}
+		for (uint32_t k = 0; k < np; k++) {
+			const colvec *s = ps[k];
+			uint32_t i = mapped[k] ? w->pidx[k][j] : j + 1;
+			cur[k].type = i ? colvec_type(s, i - 1) : 0;
+			cur[k].v = i ? s->v[i - 1] : 0;
+			cur[k].ip = cur[k].type == VG_T_IP ? pd[k]->ip[cur[k].v] : NULL;
+		}
+		int m = r > 0 && !prev_mirror && is_mirror(w, cur, prev);
+		if (m) {
+			colvec_add(mc, w->cap, r, VG_T_INT, 1, 0);
+			for (uint32_t k = 0; k < np; k++)
+				stat_add(&extra[k], &prev[k ^ 1]);
+		}
+		w->mirror[r] = (uint8_t)m;
+		prev_mirror = m;
+		memcpy(prev, cur, np * sizeof *cur);
+	}
+	for (uint32_t k = 0; k < np; k++)
+		if (mapped[k])
+			unmap_stage(ps[k], w->pidx[k]);
+}
+
+/* ---- the block ---- */
+
+/* Size the block scratch for nb rows. */
+static void block_scratch(segw *w, uint32_t nb)
+{
+	if (w->stg == NULL) {
+		w->stg = vg_xcalloc(w->ncols, sizeof *w->stg);
+		w->gat = vg_xcalloc(w->ncols, sizeof *w->gat);
+		w->dict = vg_xcalloc(w->ncols, sizeof *w->dict);
+		w->dense = vg_xcalloc(w->ncols, sizeof *w->dense);
+	}
+	if (nb <= w->cap)
+		return;
+	/* Every array is sized by cap: drop them all and let them be made
+	 * again at the new size. */
+	size_t n = nb;
+	for (uint32_t c = 0; c < w->ncols; c++) {
+		colvec_free(&w->stg[c]);
+		colvec_free(&w->gat[c]);
+	}
+	w->srows = vg_xrealloc(w->srows, n * sizeof *w->srows);
+	w->rk = vg_xrealloc(w->rk, n * sizeof *w->rk);
+	w->rktmp = vg_xrealloc(w->rktmp, n * sizeof *w->rktmp);
+	w->ties = vg_xrealloc(w->ties, 2 * n * sizeof *w->ties);
+	w->mkeys = vg_xrealloc(w->mkeys, n * sizeof *w->mkeys);
+	w->mtmp = vg_xrealloc(w->mtmp, n * sizeof *w->mtmp);
+	w->order = vg_xrealloc(w->order, n * sizeof *w->order);
+	w->tj = vg_xrealloc(w->tj, n * sizeof *w->tj);
+	w->rawj = vg_xrealloc(w->rawj, n * sizeof *w->rawj);
+	w->rawlj = vg_xrealloc(w->rawlj, n * sizeof *w->rawlj);
+	w->tmplj = vg_xrealloc(w->tmplj, n * sizeof *w->tmplj);
+	w->mirror = vg_xrealloc(w->mirror, n);
+	w->rawp = vg_xrealloc(w->rawp, n * sizeof *w->rawp);
+	w->rawl = vg_xrealloc(w->rawl, n * sizeof *w->rawl);
+	/* The position maps must be all 0 between uses. */
+	free(w->idx);
+	w->idx = vg_xcalloc(n, sizeof *w->idx);
+	for (uint32_t k = 0; k < 2 * VG_MAX_PAIRS; k++) {
+		free(w->pidx[k]);
+		w->pidx[k] = vg_xcalloc(n, sizeof *w->pidx[k]);
+	}
+	w->cap = n;
+}
+
+/* First pass over a block: its rows in the memtable's order, so that the
+ * reads stream (the sort order scatters rows over the whole memtable, and
+ * even time order is not the memtable's: a flow log file holds thousands
+ * of interleaved runs of ascending time). Each value is staged in compact
+ * form under the row's staging position j, strings and addresses as ids
+ * of the column's dictionary; so are the row's time, raw text and
+ * template. The raw texts' tokens go to the filter, the sort rows are
+ * filled (in time order) when sorting, else w->order is the time order. */
+static void stage_block(segw *w, const uint32_t *all, uint32_t nb, int sorting)
+{
+	const vg_batch *b = w->b;
+	memtable_order(w, all, nb);
+	const uint64_t *mk = w->mkeys;
+	for (uint32_t c = 0; c < w->ncols; c++) {
+		colvec_reset(&w->stg[c]);
+		colvec_reset(&w->gat[c]);
+		coldict_clear(&w->dict[c]);
+	}
+	for (uint32_t j = 0; j < nb; j++) {
+		if (j + PREFETCH < nb)
+			prefetch_event(b, (uint32_t)(mk[j + PREFETCH] >> 32));
+		if (j + 2 * PREFETCH < nb)
+			__builtin_prefetch(&b->ev[mk[j + 2 * PREFETCH] >> 32]);
+		if (j + PREFETCH / 2 < nb)
+			prefetch_pointees(b, (uint32_t)(mk[j + PREFETCH / 2] >> 32));
+		uint32_t tpos = (uint32_t)mk[j];
+		const vg_event *e = &b->ev[mk[j] >> 32];
+		const char *raw = e->raw;
+		uint32_t rawlen = raw ? e->rawlen : 0;
+		w->tj[j] = e->t;
+		w->rawj[j] = raw;
+		w->rawlj[j] = rawlen;
+		w->tmplj[j] = e->rawtmpl;
+		if (raw)
+			vg_tokset_add_text(&w->toks, raw, rawlen);
+		/* Ties of sort key and time keep the staging order, which is
+		 * the batch's, as the time order does. */
+		sortrow *sr = sorting ? &w->srows[tpos] : NULL;
+		sortacc sa;
+		if (sr) {
+			memset(sr, 0, sizeof *sr);
+			memset(&sa, 0, sizeof sa);
+			sr->t = e->t;
+			sr->row = j;
 		} else {
-			memset(&prev[k], 0, sizeof prev[k]);
+			w->order[tpos] = j;
+		}
+		const vg_field *f = vg_event_fields(b, e);
+		for (uint32_t k = 0; k < e->nfields; k++) {
+			const vg_field *src = &f[k];
+			uint32_t c = w->col_of_fid[src->fid];
+			uint8_t type = src->type;
+			uint64_t v;
+			uint32_t ro = 0;
+			switch (type) {
+			case VG_T_STR:
+				v = str_id(&w->dict[c], src->v.s, src->len);
+				/* A value counts as standing in the raw text (its
+				 * tokens already given, see vg_col_encode) only
+				 * when that text is stored and the value sits on
+				 * token boundaries. */
+				ro = src->raw_off;
+				if (ro && (!raw || !vg_token_aligned(raw, rawlen, ro - 1, src->len)))
+					ro = 0;
+				break;
+			case VG_T_IP:
+				v = ipdict_id(&w->dict[c].ip, src->v.ip);
+				break;
+			case VG_T_DBL:
+				memcpy(&v, &src->v.d, 8);
+				break;
+			default:
+				v = (uint64_t)src->v.i;
+				break;
+			}
+			colvec_add(&w->stg[c], w->cap, j, type, v, ro);
+			uint8_t role = w->role[src->fid];
+			if (sr && role) {
+				uint64_t key = value_key(w, c, type, v);
+				if (role >= ROLE_PAIR) {
+					sa.pk[role - ROLE_PAIR] = key;
+					sa.pt[role - ROLE_PAIR] = type;
+					sa.pi[role - ROLE_PAIR] = (int64_t)v;
+				} else {
+					sr->k[role - 1] = key;
+				}
+			}
+		}
+		if (sr)
+			sortrow_finish(w, sr, &sa);
+	}
+}
+
+/* Append staged value k of s to gathered column g at sort position r. */
+static inline void gather_one(colvec *g, const colvec *s, size_t cap, uint32_t r, uint32_t k)
+{
+	colvec_add(g, cap, r, colvec_type(s, k), s->v[k], s->has_roff ? s->roff[k] : 0);
+}
+
+/* Second pass, one column at a time: its staged values in sort order into
+ * w->gat[c], leaving out mirror rows when skip. The staged words of one
+ * column are a few hundred KiB, so these reads, though scattered, hit the
+ * cache. */
+static void gather_col(segw *w, uint32_t c, uint32_t nb, int skip)
+{
+	const colvec *s = &w->stg[c];
+	colvec *g = &w->gat[c];
+	const uint32_t *order = w->order;
+	if (s->n == 0)
+		return;
+	int full = !s->sparse && s->n == nb;
+	if (full && !s->mixed && !s->has_roff && !skip) {
+		/* Every row has a value of one type: a plain permutation. */
+		if (g->v == NULL)
+			g->v = vg_xmalloc(w->cap * sizeof *g->v);
+		for (uint32_t r = 0; r < nb; r++) {
+			if (r + GATHER_AHEAD < nb)
+				__builtin_prefetch(&s->v[order[r + GATHER_AHEAD]]);
+			g->v[r] = s->v[order[r]];
+		}
+		g->n = nb;
+		g->type1 = s->type1;
+		g->types = s->types;
+		return;
+	}
+	if (full && !s->mixed && !s->has_roff) {
+		/* The same, leaving out mirror rows: a pair column. */
+		if (g->v == NULL)
+			g->v = vg_xmalloc(w->cap * sizeof *g->v);
+		if (g->pos == NULL)
+			g->pos = vg_xmalloc(w->cap * sizeof *g->pos);
+		uint32_t m = 0;
+		for (uint32_t r = 0; r < nb; r++) {
+			if (r + GATHER_AHEAD < nb)
+				__builtin_prefetch(&s->v[order[r + GATHER_AHEAD]]);
+			g->pos[m] = r;
+			g->v[m] = s->v[order[r]];
+			m += !w->mirror[r];
+		}
+		g->n = m;
+		g->sparse = m != nb;
+		g->type1 = s->type1;
+		g->types = m ? s->types : 0;
+		return;
+	}
+	if (full) {
+		for (uint32_t r = 0; r < nb; r++) {
+			if (r + GATHER_AHEAD < nb)
+				__builtin_prefetch(&s->v[order[r + GATHER_AHEAD]]);
+			if (!(skip && w->mirror[r]))
+				gather_one(g, s, w->cap, r, order[r]);
+		}
+		return;
+	}
+	map_stage(s, w->idx);
+	for (uint32_t r = 0; r < nb; r++) {
+		if (r + 2 * GATHER_AHEAD < nb)
+			__builtin_prefetch(&w->idx[order[r + 2 * GATHER_AHEAD]]);
+		if (r + GATHER_AHEAD < nb) {
+			uint32_t ia = w->idx[order[r + GATHER_AHEAD]];
+			if (ia)
+				__builtin_prefetch(&s->v[ia - 1]);
+		}
+		uint32_t i = w->idx[order[r]];
+		if (i && !(skip && w->mirror[r]))
+			gather_one(g, s, w->cap, r, i - 1);
+	}
+	unmap_stage(s, w->idx);
+}
+
+/* The block's `_time` and `_raw` or `_tmpl` values in sort order, and the
+ * sorted raw texts (w->rawp); returns the number of `_tmpl` rows. `_raw`
+ * texts are interned by content: the encoder wants distinct entries. */
+static uint32_t gather_synth(segw *w, uint32_t nb)
+{
+	uint32_t ntmpl = 0;
+	colvec *gt = &w->gat[COL_TIME], *gr = &w->gat[COL_RAW], *gm = &w->gat[COL_TMPL];
+	if (w->rawd == NULL)
+		w->rawd = vg_xcalloc(1, sizeof *w->rawd);
+	rawdict_clear(w->rawd);
+	for (uint32_t r = 0; r < nb; r++) {
+		uint32_t j = w->order[r];
+		colvec_add(gt, w->cap, r, VG_T_INT, (uint64_t)w->tj[j], 0);
+		const char *raw = w->rawj[j];
+		w->rawp[r] = raw;
+		w->rawl[r] = w->rawlj[j];
+		if (raw == NULL) {
+			/* Rendered: the batch verified the template (vg_ev_end). */
+			colvec_add(gm, w->cap, r, VG_T_STR, w->tmplj[j] - 1, 0);
+			ntmpl++;
+		} else {
+			uint32_t id = rawdict_id(w->rawd, raw, w->rawlj[j]);
+			colvec_add(gr, w->cap, r, VG_T_STR, id, 0);
 		}
 	}
-	return m;
+	return ntmpl;
+}
+
+/* The compact form of gathered column c for the encoder. */
+static void colvals_of(const segw *w, uint32_t c, uint32_t nb, vg_colvals *cv)
+{
+	const colvec *g = &w->gat[c];
+	memset(cv, 0, sizeof *cv);
+	cv->nrows = nb;
+	cv->n = g->n;
+	cv->rows = g->sparse ? g->pos : NULL;
+	cv->types = g->mixed ? g->vt : NULL;
+	cv->type = g->type1;
+	cv->v = g->v;
+	cv->raw_off = g->has_roff ? g->roff : NULL;
+	if (c == COL_RAW) {
+		cv->strs = w->rawd->str;
+		cv->slens = w->rawd->lens;
+		cv->nstrs = w->rawd->n;
+	} else {
+		const vg_strtab *sd = c == COL_TMPL ? &w->b->tmpls : &w->dict[c].s;
+		cv->strs = sd->str;
+		cv->slens = sd->lens;
+		cv->nstrs = (uint32_t)sd->n;
+	}
+	cv->ips = (const uint8_t(*)[16])w->dict[c].ip.ip;
+	cv->nips = w->dict[c].ip.n;
+}
+
+/* 1 if column c is one side of a mirror pair. */
+static int is_pair_col(const segw *w, uint32_t c)
+{
+	for (uint32_t k = 0; k < w->npairs; k++)
+		if (w->paircol[k][0] == c || w->paircol[k][1] == c)
+			return 1;
+	return 0;
 }
 
 /* Encode one block of rows [lo, hi) of the sorted row list into out. */
 static int write_block(segw *w, const uint32_t *all, blockrec *out)
 {
-	const vg_batch *b = w->b;
 	size_t lo = out->lo, hi = out->hi;
 	uint32_t nb = (uint32_t)(hi - lo);
-	const uint32_t *rows = order_block(w, all + lo, nb);
-	for (uint32_t c = 0; c < w->ncols; c++) {
-		w->acc[c].n = 0;
-		w->acc[c].types = 0;
-	}
+	int sorting = w->nkeys > 0 || w->npairs > 0;
 	w->block_serial++;
-	if (w->dense == NULL)
-		w->dense = vg_xcalloc(w->ncols, sizeof *w->dense);
+	block_scratch(w, nb);
 	vg_tokset_clear(&w->toks);
-	w->synth = vg_xrealloc(w->synth, (size_t)nb * 2 * sizeof *w->synth);
-	w->rawp = vg_xrealloc(w->rawp, (size_t)nb * sizeof *w->rawp);
-	w->rawl = vg_xrealloc(w->rawl, (size_t)nb * sizeof *w->rawl);
-	uint32_t ntmpl = 0;
-	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
-	vg_field prev[2 * VG_MAX_PAIRS];
+	stage_block(w, all + lo, nb, sorting);
+	if (sorting)
+		order_block(w, nb);
+	uint32_t ntmpl = gather_synth(w, nb);
 	vg_colstat extra[2 * VG_MAX_PAIRS];
-	int prev_mirror = 0;
 	memset(extra, 0, sizeof extra);
-	for (uint32_t r = 0; r < nb; r++) {
-		/* Rows are visited in sort-key order, i.e. scattered over the
-		 * memtable: fetch a few rows ahead to hide the cache misses. */
-		if (r + PREFETCH < nb)
-			prefetch_event(b, rows[r + PREFETCH]);
-		if (r + 2 * PREFETCH < nb)
-			__builtin_prefetch(&b->ev[rows[r + 2 * PREFETCH]]);
-		const vg_event *e = &b->ev[rows[r]];
-		vg_field *ft = &w->synth[2 * r], *fr = &w->synth[2 * r + 1];
-		ft->type = VG_T_INT;
-		ft->v.i = e->t;
-		acc_push(&w->acc[COL_TIME], r, ft);
-		if (e->t < tmin)
-			tmin = e->t;
-		if (e->t > tmax)
-			tmax = e->t;
-		fr->type = VG_T_STR;
-		if (e->raw == NULL) {
-			/* Rendered: the batch verified the template (vg_ev_end). */
-			size_t tl;
-			fr->v.s = vg_strtab_get(&b->tmpls, e->rawtmpl - 1, &tl);
-			fr->len = (uint32_t)tl;
-			acc_push(&w->acc[COL_TMPL], r, fr);
-			w->rawp[r] = NULL;
-			w->rawl[r] = 0;
-			ntmpl++;
-		} else {
-			fr->v.s = e->raw;
-			fr->len = e->rawlen;
-			acc_push(&w->acc[COL_RAW], r, fr);
-			w->rawp[r] = e->raw;
-			w->rawl[r] = e->rawlen;
-			vg_tokset_add_text(&w->toks, e->raw, e->rawlen);
-		}
-		const vg_field *f = vg_event_fields(b, e);
-		int mirror = w->npairs &&
-			mirror_row(w, r, f, e->nfields, prev, &prev_mirror, extra);
-		for (uint32_t k = 0; k < e->nfields; k++) {
-			uint32_t c = w->col_of_fid[f[k].fid];
-			if (mirror && w->role[f[k].fid] >= ROLE_PAIR)
-				continue;
-			acc_push(&w->acc[c], r, &f[k]);
-			/* A value counts as standing in the raw text (its tokens
-			 * already given, see vg_col_encode) only when that text
-			 * is stored and the value sits on token boundaries. */
-			vg_field *cp = &w->acc[c].vals[w->acc[c].n - 1];
-			if (cp->raw_off && (!w->rawp[r] ||
-					    !vg_token_aligned(w->rawp[r], w->rawl[r], cp->raw_off - 1, cp->len)))
-				cp->raw_off = 0;
-		}
-	}
-	/* Point address values at their contiguous copies (the copy array may
-	 * have moved while it grew). */
-	for (uint32_t c = 0; c < w->ncols; c++) {
-		colacc *a = &w->acc[c];
-		if (a->types & (1u << VG_T_IP))
-			for (size_t k = 0; k < a->n; k++)
-				if (a->vals[k].type == VG_T_IP)
-					a->vals[k].v.ip = a->ips[k];
+	if (w->npairs)
+		find_mirrors(w, nb, extra);
+	for (uint32_t c = COL_TMPL + 1; c < w->ncols; c++)
+		if (c != w->col_mirror)
+			gather_col(w, c, nb, w->npairs && is_pair_col(w, c));
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+	for (uint32_t j = 0; j < nb; j++) {
+		tmin = w->tj[j] < tmin ? w->tj[j] : tmin;
+		tmax = w->tj[j] > tmax ? w->tj[j] : tmax;
 	}
 	out->nb = nb;
 	out->ntmpl = ntmpl;
@@ -673,12 +1392,18 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 	out->ch = vg_xcalloc(w->ncols, sizeof *out->ch);
 	out->coltypes = vg_xcalloc(w->ncols, 1);
 	for (uint32_t c = 0; c < w->ncols; c++) {
-		colacc *a = &w->acc[c];
-		out->coltypes[c] = a->types;
-		if (a->n == 0)
+		const colvec *g = &w->gat[c];
+		out->coltypes[c] = g->types;
+		if (g->n == 0)
 			continue;
 		vg_colref ref;
-		vg_colin in = {nb, (uint32_t)a->n, a->rows, a->vals, NULL};
+		vg_colvals in;
+		colvals_of(w, c, nb, &in);
+		/* The INT form is tried on a group's first block, like the
+		 * reference (choose_ref; see worker_run). */
+		if (w->int_hint == NULL)
+			w->int_hint = vg_xcalloc(w->ncols, 1);
+		in.int_hint = &w->int_hint[c];
 		if (c != COL_TIME && choose_ref(w, c, nb, &ref))
 			in.ref = &ref;
 		chunkrec *cr = &out->ch[c];
@@ -686,7 +1411,7 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 		/* `_raw` was tokenized above (every row); `_tmpl` holds only
 		 * field names, no search tokens. */
 		vg_tokset *toks = c == COL_RAW || c == COL_TMPL ? NULL : &w->toks;
-		int rc = vg_col_encode(&in, w->zlevel, &out->data, &cr->st, toks, &out->err);
+		int rc = vg_col_encode_vals(&in, w->zlevel, &out->data, &cr->st, toks, &out->err);
 		if (rc)
 			return rc;
 		cr->len = out->data.len - cr->off;
@@ -764,8 +1489,18 @@ static void worker_init(segw *w, const segw *proto)
 	memcpy(w->paircol, proto->paircol, sizeof w->paircol);
 	w->col_mirror = proto->col_mirror;
 	w->role = proto->role;
-	w->acc = vg_xcalloc(w->ncols, sizeof *w->acc);
 	w->worker = 1;
+}
+
+#define BLOCK_GROUP 8
+
+/* Forget the choices made for earlier blocks (see worker_run). */
+static void forget_hints(segw *w)
+{
+	for (uint32_t c = 0; w->hint_col && c < w->ncols; c++)
+		w->hint_col[c] = -2;
+	if (w->int_hint)
+		memset(w->int_hint, 0, w->ncols);
 }
 
 static void *worker_run(void *arg);
@@ -782,12 +1517,21 @@ static void *worker_run(void *arg)
 	work *wk = arg;
 	segw w;
 	worker_init(&w, wk->proto);
+	/* Blocks go to workers in groups of BLOCK_GROUP, encoded in order:
+	 * blocks of one segment look alike, so choices tried on a group's
+	 * first block (the reference of a column, the form of its integers)
+	 * are reused for the rest of the group. Taken within a group only,
+	 * they do not depend on which worker took which block: the same
+	 * input gives the same file. */
 	for (;;) {
-		size_t i = __atomic_fetch_add(&wk->next, 1, __ATOMIC_RELAXED);
+		size_t i = __atomic_fetch_add(&wk->next, BLOCK_GROUP, __ATOMIC_RELAXED);
 		if (i >= wk->nblocks)
 			break;
-		blockrec *br = &wk->blocks[i];
-		br->rc = write_block(&w, wk->rows, br);
+		forget_hints(&w);
+		for (size_t k = i; k < i + BLOCK_GROUP && k < wk->nblocks; k++) {
+			blockrec *br = &wk->blocks[k];
+			br->rc = write_block(&w, wk->rows, br);
+		}
 	}
 	segw_free(&w);
 	return NULL;
@@ -847,32 +1591,49 @@ static int write_file(const char *path, const vg_buf *data, vg_err *err)
 
 static void segw_free(segw *w)
 {
-	/* Only workers have accumulators; the prototype has none. */
-	for (uint32_t c = 0; w->acc && c < w->ncols; c++) {
-		free(w->acc[c].rows);
-		free(w->acc[c].vals);
-		free(w->acc[c].ips);
-		if (w->dense) {
-			free(w->dense[c].types);
-			free(w->dense[c].i);
-			free(w->dense[c].ip);
-		}
+	/* Only workers have block scratch; the prototype has none. */
+	for (uint32_t c = 0; w->stg && c < w->ncols; c++) {
+		colvec_free(&w->stg[c]);
+		colvec_free(&w->gat[c]);
+		vg_strtab_free(&w->dict[c].s);
+		ipdict_free(&w->dict[c].ip);
+		free(w->dict[c].skey);
+		free(w->dict[c].ipkey);
+		free(w->dense[c].types);
+		free(w->dense[c].i);
+		free(w->dense[c].ip);
 	}
+	free(w->stg);
+	free(w->gat);
+	free(w->dict);
 	free(w->dense);
-	free(w->acc);
+	rawdict_free(w->rawd);
 	free(w->hint_col);
 	free(w->hint_div);
-	free(w->rawp);
-	free(w->rawl);
+	free(w->int_hint);
 	if (!w->worker) {
 		free(w->colname);
 		free(w->coltypes);
 		free(w->col_of_fid);
 		free(w->role);
 	}
-	free(w->synth);
 	free(w->srows);
+	free(w->rk);
+	free(w->rktmp);
+	free(w->ties);
+	free(w->mkeys);
+	free(w->mtmp);
 	free(w->order);
+	free(w->tj);
+	free(w->rawj);
+	free(w->rawlj);
+	free(w->tmplj);
+	free(w->idx);
+	for (uint32_t k = 0; k < 2 * VG_MAX_PAIRS; k++)
+		free(w->pidx[k]);
+	free(w->mirror);
+	free(w->rawp);
+	free(w->rawl);
 	vg_buf_free(&w->file);
 	vg_buf_free(&w->footer);
 	vg_tokset_free(&w->toks);

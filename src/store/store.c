@@ -222,6 +222,57 @@ static int cmp_rowkey(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
+/* Stable radix sort of k[0..n) by time, then by group: the order of
+ * cmp_rowkey (a day is a range of times), without its comparisons.
+ * tmp is scratch for n keys. */
+static void sort_rowkeys(rowkey *k, rowkey *tmp, size_t n)
+{
+	/* One pass counts every byte of the times (offset from the
+	 * smallest, so that they compare as unsigned), then a pass per byte
+	 * that is not the same in every key, least significant first. */
+	int64_t tmin = k[0].t;
+	for (size_t i = 1; i < n; i++)
+		tmin = k[i].t < tmin ? k[i].t : tmin;
+	size_t (*cnt)[256] = vg_xcalloc(8, sizeof *cnt);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t u = (uint64_t)k[i].t - (uint64_t)tmin;
+		for (unsigned d = 0; d < 8; d++)
+			cnt[d][(u >> (8 * d)) & 255]++;
+	}
+	for (unsigned d = 0; d < 8; d++) {
+		uint64_t first = ((uint64_t)k[0].t - (uint64_t)tmin) >> (8 * d) & 255;
+		if (cnt[d][first] == n)
+			continue;
+		size_t sum = 0;
+		for (unsigned v = 0; v < 256; v++) {
+			size_t c = cnt[d][v];
+			cnt[d][v] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint64_t u = (uint64_t)k[i].t - (uint64_t)tmin;
+			tmp[cnt[d][(u >> (8 * d)) & 255]++] = k[i];
+		}
+		memcpy(k, tmp, n * sizeof *k);
+	}
+	free(cnt);
+	/* Groups are few and small numbers: a counting sort. */
+	uint32_t gmax = 0;
+	for (size_t i = 0; i < n; i++)
+		gmax = k[i].group > gmax ? k[i].group : gmax;
+	if (gmax == 0)
+		return;
+	size_t *gc = vg_xcalloc((size_t)gmax + 2, sizeof *gc);
+	for (size_t i = 0; i < n; i++)
+		gc[k[i].group + 1]++;
+	for (uint32_t g = 1; g <= gmax + 1; g++)
+		gc[g] += gc[g - 1];
+	for (size_t i = 0; i < n; i++)
+		tmp[gc[k[i].group]++] = k[i];
+	memcpy(k, tmp, n * sizeof *k);
+	free(gc);
+}
+
 static int write_partitions(vg_store *st, vg_err *err)
 {
 	vg_batch *b = &st->mem;
@@ -236,8 +287,11 @@ static int write_partitions(vg_store *st, vg_err *err)
 		if (i && cmp_rowkey(&k[i - 1], &k[i]) > 0)
 			sorted = 0;
 	}
-	if (!sorted)
-		qsort(k, n, sizeof *k, cmp_rowkey);
+	if (!sorted) {
+		rowkey *tmp = vg_xmalloc(n * sizeof *tmp);
+		sort_rowkeys(k, tmp, n);
+		free(tmp);
+	}
 	uint32_t *rows = vg_xmalloc((n ? n : 1) * sizeof *rows);
 	for (size_t i = 0; i < n; i++)
 		rows[i] = k[i].row;

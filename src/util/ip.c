@@ -25,14 +25,27 @@ static int parse4(const char *s, size_t n, uint8_t out[4])
 	return i == n ? 0 : -1;
 }
 
+int vg_ip_parse4(const char *s, size_t n, uint8_t out[16])
+{
+	if (n < 7 || n > 15 || parse4(s, n, out + 12) != 0)
+		return -1;
+	memcpy(out, v4prefix, 12);
+	return 0;
+}
+
 int vg_ip_parse(const char *s, size_t n, uint8_t out[16])
 {
 	if (n == 0 || n > 45)
 		return -1;
-	if (memchr(s, ':', n) == NULL) {
+	/* Dotted decimal first: parse4 takes digits and dots only, so it
+	 * fails on any text with a colon, and the common case needs no
+	 * search for one. */
+	if (parse4(s, n, out + 12) == 0) {
 		memcpy(out, v4prefix, 12);
-		return parse4(s, n, out + 12);
+		return 0;
 	}
+	if (memchr(s, ':', n) == NULL)
+		return -1;
 	char tmp[46];
 	memcpy(tmp, s, n);
 	tmp[n] = 0;

@@ -16,6 +16,11 @@
  * -1. */
 int vg_ip_parse(const char *s, size_t n, uint8_t out[16]);
 
+/* Parse a dotted-quad IPv4 address from exactly n bytes, in the one form
+ * vg_ip_format prints it (no leading zeros): 0 or -1. A text it takes is
+ * the canonical text of the address it gives. */
+int vg_ip_parse4(const char *s, size_t n, uint8_t out[16]);
+
 /* 1 if the 16-byte address is IPv4-mapped. */
 int vg_ip_is4(const uint8_t ip[16]);
 

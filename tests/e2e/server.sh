@@ -170,6 +170,20 @@ got=$(curl -s -b "$TMP/jar" -o /dev/null -w '%{http_code}' -H "X-CSRF-Token: $CS
 got=$(curl -s -b "$TMP/jar" -o /dev/null -w '%{http_code}' "$URL/api/v1/me")
 [ "$got" = 401 ] || fail "session alive after logout: $got"
 
+# ---------------------------------------------------------------- tail (Server-Sent Events)
+curl -sN -H "Authorization: Bearer $ANA" "$URL/api/v1/tail?q=group%3Dlive%20level%3Derror" >"$TMP/sse" &
+SSE=$!
+sleep 1
+printf 'level=error msg=one\nlevel=info msg=two\nlevel=error msg=three\n' >"$TMP/live"
+code POST '/api/v1/ingest?format=logfmt&group=live' "$ING" --data-binary @"$TMP/live" >/dev/null
+for _ in $(seq 50); do [ "$(grep -c '^event: match' "$TMP/sse")" = 2 ] && break; sleep 0.1; done
+kill "$SSE" 2>/dev/null; wait "$SSE" 2>/dev/null || true
+[ "$(grep -c '^event: match' "$TMP/sse")" = 2 ] || fail "tail: $(cat "$TMP/sse")"
+grep -q '"msg":"one"' "$TMP/sse" && grep -q '"msg":"three"' "$TMP/sse" || fail "tail: $(cat "$TMP/sse")"
+head -1 "$TMP/sse" | grep -q '^: vigil tail' || fail "tail does not open with a comment"
+[ "$(code GET '/api/v1/tail?q=*%20%7C%20stats%20count' "$ANA")" = 400 ] || fail "tail with a pipeline"
+[ "$(code GET '/api/v1/tail?q=*' "$ING")" = 403 ] || fail "tail by an ingest token"
+
 # ---------------------------------------------------------------- metrics
 code GET /metrics "$ANA" >/dev/null
 grep -q '^vigil_ingest_events_total ' "$TMP/body" || fail "metrics: $(head "$TMP/body")"

@@ -576,6 +576,62 @@ static void test_detect(void **st)
 	assert_int_equal(vg_fmt_vpcflow.detect(mixed, strlen(mixed)), 70);
 }
 
+/* The parser itself decides that a line is its template's rendering
+ * (vg_ev_end_checked) when every value is in its one canonical form; any
+ * other line goes to the batch's own check. Either way an event is
+ * rendered exactly when its text prints back as the line. */
+static void test_rendering_claims(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *line;
+		int rendered;
+	} cases[] = {
+		{"5 10.0.0.1 10.0.0.2 443 51000 ACCEPT", 1},
+		{"0 10.0.0.1 10.0.0.2 0 51000 ACCEPT", 1},
+		{"5 0.0.0.0 255.255.255.255 443 51000 -", 1},
+		{"5 255.090.254.5 10.0.0.2 443 51000 ACCEPT", 1},  /* a string */
+		{"5 2001:db8::1 10.0.0.2 443 51000 ACCEPT", 1},    /* checked by the batch */
+		{"5 10.0.0.1 10.0.0.2 0443 51000 ACCEPT", 0},      /* leading zero */
+		{"05 10.0.0.1 10.0.0.2 443 51000 ACCEPT", 0},
+		{"5 10.0.0.1  10.0.0.2 443 51000 ACCEPT", 0},      /* two spaces */
+		{"5 10.0.0.1 10.0.0.2 443 51000 ACCEPT ", 0},      /* trailing space */
+		{" 5 10.0.0.1 10.0.0.2 443 51000 ACCEPT", 0},
+		{"5 2001:0db8::1 10.0.0.2 443 51000 ACCEPT", 0},   /* not inet_ntop's form */
+		{"5 ::ffff:10.0.0.1 10.0.0.2 443 51000 ACCEPT", 0}, /* prints as 10.0.0.1 */
+		{"- - - - - -", 0},                                 /* nothing to print */
+	};
+	fx f;
+	fx_init(&f);
+	feeds(&f, "version srcaddr dstaddr srcport dstport action\n");
+	size_t n = sizeof cases / sizeof *cases;
+	for (size_t k = 0; k < n; k++) {
+		feeds(&f, cases[k].line);
+		feeds(&f, "\n");
+	}
+	assert_int_equal(f.b.nev, n);
+	for (size_t k = 0; k < n; k++) {
+		const vg_event *e = &f.b.ev[k];
+		if (cases[k].rendered) {
+			assert_int_not_equal(e->rawtmpl, 0);
+			assert_null(e->raw);
+		} else {
+			assert_int_equal(e->rawtmpl, 0);
+			assert_non_null(e->raw);
+		}
+		raw_is(&f.b, e, cases[k].line, strlen(cases[k].line));
+	}
+	fx_free(&f);
+	/* A name twice: the batch keeps the last value, so the line (whose
+	 * two values differ) is no rendering, and keeps its text. */
+	fx_init(&f);
+	feeds(&f, "version srcaddr srcaddr action\n5 10.0.0.1 10.0.0.9 ACCEPT\n");
+	assert_int_equal(f.b.nev, 1);
+	assert_int_equal(f.b.ev[0].rawtmpl, 0);
+	raw_is(&f.b, &f.b.ev[0], "5 10.0.0.1 10.0.0.9 ACCEPT", 26);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_group_override),
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_rendering_claims),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,183 @@
+/*
+ * test_exec_vec.c — the executor's two read paths give one answer.
+ *
+ * Segment blocks are scanned column by column (query/exec_vec.c), memtable
+ * events row by row (query/exec.c). The golden query tests run each query
+ * with all of its events on one side; here the same events are also split
+ * between the two — part sealed into segments, the rest in the memtable —
+ * so that an aggregation adds what the block path kept in its own form and
+ * what the row path added into the same groups, and events of both compete
+ * to be the newest. Every query must give the same CSV from the three
+ * stores, and select something (more than a header line).
+ */
+#include "testutil.h"
+
+#include <unistd.h>
+
+#include "ingest/ingest.h"
+#include "query/exec.h"
+#include "query/qparse.h"
+#include "util/timeutil.h"
+
+#define FLOWS "tests/golden/query/data/flows.log"
+#define MIXED "tests/golden/query/data/mixed.json"
+
+static const char *const queries[] = {
+	"| stats count, sum(bytes), avg(bytes), dc(srcaddr), dc(dstport) by action",
+	"| stats count by _group",
+	"group=vpcflow | top 3 srcaddr",
+	"action=REJECT dstport>=22 | stats count, sum(packets) by dstport",
+	"dstport=22 OR dstport=3389 OR act=drop | stats count by _group, dstport",
+	"NOT action=ACCEPT | stats count, max(bytes), min(bytes)",
+	"srcaddr=10.0.0.0/8 | stats count by dstport",
+	"| stats count, count(port), sum(bytes), dc(port) by act",
+	"| stats count, sum(bytes) by port",
+	"| stats count",
+	"src=10.0.0.0/24 | top 5 src",
+	"| timechart span=1h count by action",
+	"| timechart span=6h count, sum(bytes), avg(bytes)",
+	"10.0.1.5 OR 10.0.0.1 | stats count by _group",
+	"198.51.100 | stats count by dstport",
+	"action=REJECT | search dstport=22 | stats count by srcaddr",
+	"action=REJECT | where bytes > 50 | stats count",
+	"act=REJECT OR action=REJECT | head 3",
+	"| head 4",
+	"| rare 2 protocol",
+	"| stats perc50(bytes), values(act) by _group",
+	"| stats dc(date_hour), count(_raw), sum(date_mday) by _group",
+	"| timechart span=1d dc(_group) by act",
+};
+
+/* Write lines [from, to) of text (its lines counted from 0) to path, after
+ * line 0 when header is set. */
+static void write_part(const char *text, const char *path, int from, int to, int header)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	int line = 0;
+	for (const char *p = text; *p; line++) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		if ((line >= from && line < to) || (header && line == 0))
+			fwrite(p, 1, n, f);
+		p += n;
+	}
+	fclose(f);
+}
+
+static void ingest(vg_store *st, char **paths, int n)
+{
+	vg_ingest_opts io = {0};
+	io.account = "123456789012";
+	FILE *devnull = fopen("/dev/null", "w");
+	io.errors = devnull;
+	vg_ingest_report rep = {0};
+	vg_err e = {0};
+	assert_int_equal(vg_ingest(st, paths, n, &io, &rep, &e), 0);
+	vg_ingest_report_free(&rep);
+	fclose(devnull);
+	assert_int_equal(vg_store_commit(st, &e), 0);
+}
+
+/* A store in dir with first (then sealed, when seal_first) and then rest
+ * (sealed too when seal_rest). */
+static void make_store(const char *dir, char **first, int nfirst, char **rest, int nrest,
+		       int seal_first, int seal_rest)
+{
+	vg_store_opts so;
+	vg_store_defaults(&so);
+	vg_store *st;
+	vg_err e = {0};
+	assert_int_equal(vg_store_open(dir, &so, &st, &e), 0);
+	ingest(st, first, nfirst);
+	if (seal_first)
+		assert_int_equal(vg_store_seal(st, &e), 0);
+	ingest(st, rest, nrest);
+	if (seal_rest)
+		assert_int_equal(vg_store_seal(st, &e), 0);
+	assert_int_equal(vg_store_close(st, &e), 0);
+}
+
+/* The query's CSV on the store in dir (or its error), malloc'd. */
+static char *run(const char *dir, const char *text)
+{
+	int64_t now;
+	assert_int_equal(vg_parse_iso8601("2026-11-27T00:00:00Z", 20, &now), 20);
+	vg_err e = {0};
+	vg_query *q = NULL;
+	vg_buf out = {0};
+	if (vg_query_parse(text, strlen(text), now, &q, &e) == 0) {
+		vg_store_opts so;
+		vg_store_defaults(&so);
+		so.readonly = 1;
+		vg_store *st;
+		assert_int_equal(vg_store_open(dir, &so, &st, &e), 0);
+		vg_exec_opts eo = {.from = INT64_MIN, .to = INT64_MAX, .now_ns = now};
+		vg_result res;
+		if (vg_exec(st, q, &eo, &res, &e) == 0) {
+			vg_result_csv(&res, &out);
+			vg_result_free(&res);
+		} else {
+			vg_buf_puts(&out, e.msg);
+		}
+		vg_store_close(st, NULL);
+	} else {
+		vg_buf_puts(&out, e.msg);
+	}
+	vg_query_free(q);
+	vg_buf_putc(&out, 0);
+	return (char *)out.p;
+}
+
+static void test_split_stores_agree(void **state)
+{
+	(void)state;
+	char tmp[] = "/tmp/vigil-vec.XXXXXX";
+	assert_non_null(mkdtemp(tmp));
+	size_t len;
+	char *flows = slurp(FLOWS, &len), *mixed = slurp(MIXED, &len);
+	assert_non_null(flows);
+	assert_non_null(mixed);
+	char f1[64], f2[64], m1[64], m2[64];
+	snprintf(f1, sizeof f1, "%s/f1.log", tmp);
+	snprintf(f2, sizeof f2, "%s/f2.log", tmp);
+	snprintf(m1, sizeof m1, "%s/m1.json", tmp);
+	snprintf(m2, sizeof m2, "%s/m2.json", tmp);
+	/* Halves of each file: the same group and day on both sides. */
+	write_part(flows, f1, 1, 22, 1);
+	write_part(flows, f2, 22, 1000, 1);
+	write_part(mixed, m1, 0, 6, 0);
+	write_part(mixed, m2, 6, 1000, 0);
+	char *first[] = {f1, m1}, *rest[] = {f2, m2};
+	char mem[80], split[80], seg[80];
+	snprintf(mem, sizeof mem, "%s/mem", tmp);
+	snprintf(split, sizeof split, "%s/split", tmp);
+	snprintf(seg, sizeof seg, "%s/seg", tmp);
+	make_store(mem, first, 2, rest, 2, 0, 0);
+	make_store(split, first, 2, rest, 2, 1, 0);
+	make_store(seg, first, 2, rest, 2, 1, 1);
+	for (size_t k = 0; k < sizeof queries / sizeof *queries; k++) {
+		char *a = run(mem, queries[k]), *b = run(split, queries[k]), *c = run(seg, queries[k]);
+		if (strcmp(a, b) != 0 || strcmp(a, c) != 0)
+			fail_msg("%s\n--- memtable\n%s--- split\n%s--- segments\n%s", queries[k], a, b, c);
+		const char *nl = strchr(a, '\n');
+		if (nl == NULL || nl[1] == 0)
+			fail_msg("%s selects nothing:\n%s", queries[k], a);
+		free(a);
+		free(b);
+		free(c);
+	}
+	free(flows);
+	free(mixed);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_stores_agree),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
