@@ -37,7 +37,6 @@
  * server failing or staying busy) stops the run.
  */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -424,62 +423,31 @@ static void send_input(sender *s, vg_ingest_file *f, gzFile z, const char *path,
 
 /* ------------------------------------------------------------ the walk */
 
-/* A new line of the report for path (copied), format "-" until known. */
-static vg_ingest_file *add_file(vg_ingest_report *rep, const char *path)
-{
-	vg_grow(&rep->files, &rep->cap, rep->nfiles + 1, sizeof *rep->files);
-	vg_ingest_file *f = &rep->files[rep->nfiles++];
-	memset(f, 0, sizeof *f);
-	f->path = vg_xstrndup(path, strlen(path));
-	f->format = "-";
-	return f;
-}
-
 static void send_path(sender *s, const char *path, int depth);
 
-/* qsort order of directory entries: bytewise, as local mode's. */
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The entries of directory path, in name order, dot files left out. */
+/* The entries of directory path, in local mode's order. */
 static void send_dir(sender *s, const char *path, int depth)
 {
-	DIR *d = opendir(path);
-	if (d == NULL) {
-		input_fail(s, add_file(s->rep, path), "cannot open directory: %s", strerror(errno));
+	size_t n;
+	char **paths = vg_ingest_list_dir(path, &n);
+	if (paths == NULL) {
+		input_fail(s, vg_ingest_report_add(s->rep, path), "cannot open directory: %s",
+			   strerror(errno));
 		return;
 	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		vg_grow(&names, &cap, n + 1, sizeof *names);
-		names[n++] = vg_xstrndup(e->d_name, strlen(e->d_name));
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, cmp_names);
 	for (size_t k = 0; k < n; k++) {
-		if (s->stop == 0) {
-			size_t len = strlen(path) + strlen(names[k]) + 2;
-			char *sub = vg_xmalloc(len);
-			snprintf(sub, len, "%s/%s", path, names[k]);
-			send_path(s, sub, depth + 1);
-			free(sub);
-		}
-		free(names[k]);
+		if (s->stop == 0)
+			send_path(s, paths[k], depth + 1);
+		free(paths[k]);
 	}
-	free(names);
+	free(paths);
 }
 
 /* One command-line input: stdin, a directory or a file. */
 static void send_path(sender *s, const char *path, int depth)
 {
 	if (strcmp(path, "-") == 0) {
-		vg_ingest_file *f = add_file(s->rep, "-");
+		vg_ingest_file *f = vg_ingest_report_add(s->rep, "-");
 		gzFile z = gzdopen(dup(0), "rb");
 		if (z == NULL) {
 			input_fail(s, f, "cannot read standard input");
@@ -492,18 +460,18 @@ static void send_path(sender *s, const char *path, int depth)
 	}
 	struct stat sb;
 	if (stat(path, &sb) != 0) {
-		input_fail(s, add_file(s->rep, path), "%s", strerror(errno));
+		input_fail(s, vg_ingest_report_add(s->rep, path), "%s", strerror(errno));
 		return;
 	}
 	if (S_ISDIR(sb.st_mode)) {
 		if (depth >= MAX_DEPTH)
-			input_fail(s, add_file(s->rep, path), "directories nested deeper than %d",
+			input_fail(s, vg_ingest_report_add(s->rep, path), "directories nested deeper than %d",
 				   MAX_DEPTH);
 		else
 			send_dir(s, path, depth);
 		return;
 	}
-	vg_ingest_file *f = add_file(s->rep, path);
+	vg_ingest_file *f = vg_ingest_report_add(s->rep, path);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	gzFile z = fd >= 0 ? gzdopen(fd, "rb") : NULL;
 	if (z == NULL) {

@@ -48,29 +48,32 @@ void vg_field_text(vg_buf *out, const vg_field *f)
 		      f->type == VG_T_IP ? f->v.ip : NULL);
 }
 
-void vg_json_str(vg_buf *out, const char *s, size_t n)
+void vg_json_putc(vg_buf *out, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
+	if (c >= 0x20 && c != '"' && c != '\\') {
+		vg_buf_putc(out, c);
+		return;
+	}
+	vg_buf_putc(out, '\\');
+	switch (c) {
+	case '"': vg_buf_putc(out, '"'); break;
+	case '\\': vg_buf_putc(out, '\\'); break;
+	case '\n': vg_buf_putc(out, 'n'); break;
+	case '\r': vg_buf_putc(out, 'r'); break;
+	case '\t': vg_buf_putc(out, 't'); break;
+	default:
+		vg_buf_put(out, "u00", 3);
+		vg_buf_putc(out, (uint8_t)hex[c >> 4]);
+		vg_buf_putc(out, (uint8_t)hex[c & 15]);
+	}
+}
+
+void vg_json_str(vg_buf *out, const char *s, size_t n)
+{
 	vg_buf_reserve(out, n + 2);
 	out->p[out->len++] = '"';
-	for (size_t k = 0; k < n; k++) {
-		unsigned char c = (unsigned char)s[k];
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			vg_buf_putc(out, c);
-			continue;
-		}
-		vg_buf_putc(out, '\\');
-		switch (c) {
-		case '"': vg_buf_putc(out, '"'); break;
-		case '\\': vg_buf_putc(out, '\\'); break;
-		case '\n': vg_buf_putc(out, 'n'); break;
-		case '\r': vg_buf_putc(out, 'r'); break;
-		case '\t': vg_buf_putc(out, 't'); break;
-		default:
-			vg_buf_put(out, "u00", 3);
-			vg_buf_putc(out, (uint8_t)hex[c >> 4]);
-			vg_buf_putc(out, (uint8_t)hex[c & 15]);
-		}
-	}
+	for (size_t k = 0; k < n; k++)
+		vg_json_putc(out, (unsigned char)s[k]);
 	vg_buf_putc(out, '"');
 }

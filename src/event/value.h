@@ -17,6 +17,8 @@
 void vg_value_text(vg_buf *out, uint8_t type, int64_t i, double d, const char *s, size_t slen,
 		   const uint8_t *ip);
 void vg_field_text(vg_buf *out, const vg_field *f);
+/* One byte of a JSON string literal, escaped when JSON needs it. */
+void vg_json_putc(vg_buf *out, unsigned char c);
 /* Append s as a JSON string literal (quotes and escapes) to out. */
 void vg_json_str(vg_buf *out, const char *s, size_t n);
 /* Append an int64 in decimal without printf. */

@@ -196,7 +196,7 @@ static int ingest_stream(ingester *g, vg_ingest_file *f, gzFile z, int64_t mtime
 	return rc;
 }
 
-static vg_ingest_file *add_file(vg_ingest_report *rep, const char *path)
+vg_ingest_file *vg_ingest_report_add(vg_ingest_report *rep, const char *path)
 {
 	vg_grow(&rep->files, &rep->cap, rep->nfiles + 1, sizeof *rep->files);
 	vg_ingest_file *f = &rep->files[rep->nfiles++];
@@ -213,43 +213,51 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int ingest_dir(ingester *g, const char *path, int depth)
+char **vg_ingest_list_dir(const char *path, size_t *n)
 {
 	DIR *d = opendir(path);
-	if (d == NULL) {
-		file_fail(g, add_file(g->rep, path), "cannot open directory: %s", strerror(errno));
-		return 0;
-	}
+	if (d == NULL)
+		return NULL;
 	char **names = NULL;
-	size_t n = 0, cap = 0;
+	size_t cap = 0;
+	*n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		vg_grow(&names, &cap, n + 1, sizeof *names);
-		names[n++] = vg_xstrndup(e->d_name, strlen(e->d_name));
+		vg_grow(&names, &cap, *n + 1, sizeof *names);
+		size_t len = strlen(path) + strlen(e->d_name) + 2;
+		names[*n] = vg_xmalloc(len);
+		snprintf(names[(*n)++], len, "%s/%s", path, e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp_names);
+	qsort(names, *n, sizeof *names, cmp_names);
+	return names ? names : vg_xcalloc(1, sizeof *names);
+}
+
+static int ingest_dir(ingester *g, const char *path, int depth)
+{
+	size_t n;
+	char **paths = vg_ingest_list_dir(path, &n);
+	if (paths == NULL) {
+		file_fail(g, vg_ingest_report_add(g->rep, path), "cannot open directory: %s",
+			  strerror(errno));
+		return 0;
+	}
 	int rc = 0;
 	for (size_t k = 0; k < n; k++) {
-		if (rc == 0) {
-			size_t len = strlen(path) + strlen(names[k]) + 2;
-			char *sub = vg_xmalloc(len);
-			snprintf(sub, len, "%s/%s", path, names[k]);
-			rc = ingest_path(g, sub, depth + 1);
-			free(sub);
-		}
-		free(names[k]);
+		if (rc == 0)
+			rc = ingest_path(g, paths[k], depth + 1);
+		free(paths[k]);
 	}
-	free(names);
+	free(paths);
 	return rc;
 }
 
 static int ingest_path(ingester *g, const char *path, int depth)
 {
 	if (strcmp(path, "-") == 0) {
-		vg_ingest_file *f = add_file(g->rep, "-");
+		vg_ingest_file *f = vg_ingest_report_add(g->rep, "-");
 		gzFile z = gzdopen(dup(0), "rb");
 		if (z == NULL) {
 			file_fail(g, f, "cannot read standard input");
@@ -262,17 +270,17 @@ static int ingest_path(ingester *g, const char *path, int depth)
 	}
 	struct stat sb;
 	if (stat(path, &sb) != 0) {
-		file_fail(g, add_file(g->rep, path), "%s", strerror(errno));
+		file_fail(g, vg_ingest_report_add(g->rep, path), "%s", strerror(errno));
 		return 0;
 	}
 	if (S_ISDIR(sb.st_mode)) {
 		if (depth >= MAX_DEPTH) {
-			file_fail(g, add_file(g->rep, path), "directories nested deeper than %d", MAX_DEPTH);
+			file_fail(g, vg_ingest_report_add(g->rep, path), "directories nested deeper than %d", MAX_DEPTH);
 			return 0;
 		}
 		return ingest_dir(g, path, depth);
 	}
-	vg_ingest_file *f = add_file(g->rep, path);
+	vg_ingest_file *f = vg_ingest_report_add(g->rep, path);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	gzFile z = fd >= 0 ? gzdopen(fd, "rb") : NULL;
 	if (z == NULL) {

@@ -52,5 +52,11 @@ typedef struct vg_ingest_report {
 int vg_ingest(vg_store *st, char *const *paths, int npaths, const vg_ingest_opts *o,
 	      vg_ingest_report *rep, vg_err *err);
 void vg_ingest_report_free(vg_ingest_report *rep);
+/* Append a line for path (copied) to rep, format "-" until known. */
+vg_ingest_file *vg_ingest_report_add(vg_ingest_report *rep, const char *path);
+/* The entries of directory path as "path/name", in bytewise name order,
+ * dot files left out; the array and each string are malloc'd (the caller
+ * frees them). NULL with errno set when the directory cannot be read. */
+char **vg_ingest_list_dir(const char *path, size_t *n);
 
 #endif

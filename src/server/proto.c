@@ -27,6 +27,8 @@
 #include <strings.h>
 #include <zlib.h>
 
+#include "event/value.h"
+
 /* ------------------------------------------------------ content encoding */
 
 /* 1 if the n bytes at s equal word, ignoring ASCII case. */
@@ -269,7 +271,6 @@ static size_t utf8_len(const unsigned char *s, size_t n, size_t i)
 
 void vg_proto_json_str(vg_buf *out, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
 	vg_buf_reserve(out, n + 2);
 	vg_buf_putc(out, '"');
@@ -287,22 +288,7 @@ void vg_proto_json_str(vg_buf *out, const char *s, size_t n)
 			continue;
 		}
 		i++;
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			vg_buf_putc(out, c);
-			continue;
-		}
-		vg_buf_putc(out, '\\');
-		switch (c) {
-		case '"': vg_buf_putc(out, '"'); break;
-		case '\\': vg_buf_putc(out, '\\'); break;
-		case '\n': vg_buf_putc(out, 'n'); break;
-		case '\r': vg_buf_putc(out, 'r'); break;
-		case '\t': vg_buf_putc(out, 't'); break;
-		default:
-			vg_buf_put(out, "u00", 3);
-			vg_buf_putc(out, (uint8_t)hex[c >> 4]);
-			vg_buf_putc(out, (uint8_t)hex[c & 15]);
-		}
+		vg_json_putc(out, c);
 	}
 	vg_buf_putc(out, '"');
 }

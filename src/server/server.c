@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/proto.h"
 #include "server/srv.h"
 #include "server/relp_srv.h"
 #include "server/syslog_srv.h"
@@ -92,23 +93,6 @@ int vg_reply(vg_req *r, unsigned status, const char *ctype, const void *body, si
 	return 0;
 }
 
-static void json_str(vg_buf *b, const char *s)
-{
-	vg_buf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			vg_buf_putc(b, '\\');
-			vg_buf_putc(b, c);
-		} else if (c < 0x20) {
-			vg_buf_printf(b, "\\u%04x", c);
-		} else {
-			vg_buf_putc(b, c);
-		}
-	}
-	vg_buf_putc(b, '"');
-}
-
 int vg_reply_error(vg_req *r, unsigned status, const char *fmt, ...)
 {
 	char msg[1024];
@@ -118,7 +102,7 @@ int vg_reply_error(vg_req *r, unsigned status, const char *fmt, ...)
 	va_end(ap);
 	vg_buf b = {0};
 	vg_buf_puts(&b, "{\"error\":");
-	json_str(&b, msg);
+	vg_proto_json_str(&b, msg, strlen(msg));
 	vg_buf_puts(&b, "}\n");
 	vg_reply(r, status, "application/json", b.p, b.len);
 	vg_buf_free(&b);

@@ -33,7 +33,6 @@ typedef struct vg_server_opts {
 	const char *relp;             /* ADDR:PORT or NULL: RELP (relp_srv.h) */
 	const char *tls_cert;         /* PEM certificate (chain) file for syslog_tls */
 	const char *tls_key;          /* PEM private key file */
-	const char *demo_dir;         /* load these files when the store is empty */
 	uint64_t max_body;            /* bytes of one request body */
 	uint64_t max_queue;           /* bytes of bodies waiting for the writer */
 	unsigned max_connections;
