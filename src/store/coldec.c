@@ -1,0 +1,654 @@
+/* Column chunk decoding: the reverse of colenc.c (format in
+ * docs/FORMAT.md, "Column chunks"). */
+#include "store/colenc.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "store/colenc_int.h"
+#include "util/ip.h"
+
+static __thread ZSTD_DCtx *tl_dctx;
+
+void vg_coldec_thread_done(void)
+{
+	ZSTD_freeDCtx(tl_dctx);
+	tl_dctx = NULL;
+}
+
+static int64_t unzz(uint64_t u)
+{
+	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+#define BAD(msg) vg_seterr(err, VG_ECORRUPT, -1, "column chunk: %s", msg)
+
+/* vg_cur_uvarint for the loops that read one varint per value: the same
+ * result and the same errors, without a call or a bounds check per byte
+ * while 10 bytes (the longest varint) remain, and with the place and the
+ * value in registers. */
+static inline int get_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	if (end - p < 10) {
+		vg_cur c = {p, end};
+		uint64_t x;
+		int rc = vg_cur_uvarint(&c, &x);
+		*pp = c.p;
+		*v = x;
+		return rc;
+	}
+	uint64_t r = p[0];
+	if (r < 0x80) {
+		*pp = p + 1;
+		*v = r;
+		return 0;
+	}
+	r &= 0x7f;
+	for (int shift = 7; shift < 64; shift += 7) {
+		uint8_t x = p[shift / 7];
+		r |= (uint64_t)(x & 0x7f) << shift;
+		if (!(x & 0x80)) {
+			*pp = p + shift / 7 + 1;
+			*v = r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Are the next 8 varints at p one byte each (and 8 wanted)? Then they are
+ * the bytes themselves, read without a step from one to the next. */
+static inline int small8(const uint8_t *p, const uint8_t *end, size_t want)
+{
+	uint64_t w;
+	if (want < 8 || end - p < 8)
+		return 0;
+	memcpy(&w, p, 8);
+	return (w & 0x8080808080808080ull) == 0;
+}
+
+/* Row k of a list of rows; NULL lists every row (row k is k). */
+static inline uint32_t row_of(const uint32_t *rows, uint32_t k)
+{
+	return rows ? rows[k] : k;
+}
+
+static int get_ids(vg_cur *c, size_t n, uint32_t ndict, uint32_t *ids, vg_err *err)
+{
+	uint8_t w;
+	const uint8_t *p;
+	if (vg_cur_u8(c, &w) || (w != 1 && w != 2 && w != 4) || vg_cur_bytes(c, n * w, &p))
+		return BAD("bad id array");
+	/* One loop per width, so that each vectorizes; the range check is a
+	 * maximum taken on the way. */
+	uint32_t top = 0;
+	if (w == 1) {
+		for (size_t k = 0; k < n; k++) {
+			ids[k] = p[k];
+			top = ids[k] > top ? ids[k] : top;
+		}
+	} else if (w == 2) {
+		for (size_t k = 0; k < n; k++) {
+			uint16_t v;
+			memcpy(&v, p + 2 * k, 2);
+			ids[k] = v;
+			top = ids[k] > top ? ids[k] : top;
+		}
+	} else {
+		memcpy(ids, p, n * 4);
+		for (size_t k = 0; k < n; k++)
+			top = ids[k] > top ? ids[k] : top;
+	}
+	if (n && top >= ndict)
+		return BAD("dictionary id out of range");
+	return 0;
+}
+
+static int dec_ints(vg_cur *c, size_t m, int64_t *v, vg_err *err)
+{
+	uint8_t enc;
+	int64_t base;
+	uint64_t g, u;
+	if (vg_cur_u8(c, &enc) || vg_cur_svarint(c, &base) || vg_cur_uvarint(c, &g) || g == 0)
+		return BAD("bad integer header");
+	/* The varint loops keep their place in a local (a register). */
+	const uint8_t *p = c->p, *end = c->end;
+	if (enc == INT_FOR) {
+		for (size_t k = 0; k < m;) {
+			if (small8(p, end, m - k)) {
+				for (unsigned j = 0; j < 8; j++)
+					v[k + j] = (int64_t)((uint64_t)base + (uint64_t)p[j] * g);
+				p += 8;
+				k += 8;
+				continue;
+			}
+			if (get_uvarint(&p, end, &u))
+				return BAD("integers cut short");
+			v[k++] = (int64_t)((uint64_t)base + u * g);
+		}
+		c->p = p;
+	} else if (enc == INT_PLANES) {
+		uint8_t width;
+		if (vg_cur_u8(c, &width) || width == 0 || width > 8 ||
+		    vg_cur_bytes(c, (size_t)width * m, &p))
+			return BAD("integer planes cut short");
+		/* Plane by plane: each loop runs over contiguous bytes. */
+		uint64_t *x = (uint64_t *)v;
+		for (size_t k = 0; k < m; k++)
+			x[k] = p[k];
+		for (unsigned j = 1; j < width; j++)
+			for (size_t k = 0; k < m; k++)
+				x[k] |= (uint64_t)p[j * m + k] << (8 * j);
+		for (size_t k = 0; k < m; k++)
+			v[k] = (int64_t)((uint64_t)base + x[k] * g);
+	} else if (enc == INT_DELTA) {
+		uint64_t prev = (uint64_t)base;
+		if (m)
+			v[0] = base;
+		for (size_t k = 1; k < m;) {
+			if (small8(p, end, m - k)) {
+				for (unsigned j = 0; j < 8; j++) {
+					prev += (uint64_t)unzz(p[j]) * g;
+					v[k + j] = (int64_t)prev;
+				}
+				p += 8;
+				k += 8;
+				continue;
+			}
+			if (get_uvarint(&p, end, &u))
+				return BAD("integers cut short");
+			prev += (uint64_t)unzz(u) * g;
+			v[k++] = (int64_t)prev;
+		}
+		c->p = p;
+	} else {
+		return BAD("unknown integer encoding");
+	}
+	return 0;
+}
+
+/* Where the values of a column chunk go: value k to row rows[k]; or, when
+ * rows is NULL and bm is not, to the k-th row whose bit is set in the
+ * presence bitmap bm of n rows (the rows are walked in order, each taking
+ * the value at the count of present rows before it: an absent row takes
+ * one too, which nobody reads as its type is 0 — so value arrays walked
+ * this way have one spare entry); or, with neither, to row k. */
+typedef struct place {
+	const uint32_t *rows;
+	const uint8_t *bm;
+	uint32_t n;
+} place;
+
+static inline uint32_t bit_of(const uint8_t *bm, uint32_t r)
+{
+	return (bm[r >> 3] >> (r & 7)) & 1u;
+}
+
+/* The number of bits set in the first n bits of bm. */
+static uint32_t bitmap_count(const uint8_t *bm, uint32_t n)
+{
+	uint32_t cnt = 0, full = n / 8;
+	for (uint32_t k = 0; k < full; k++) {
+		/* Bits of a byte, without relying on a popcount instruction. */
+		uint32_t x = bm[k];
+		x = x - ((x >> 1) & 0x55);
+		x = (x & 0x33) + ((x >> 2) & 0x33);
+		cnt += (x + (x >> 4)) & 0x0f;
+	}
+	for (uint32_t r = full * 8; r < n; r++)
+		cnt += bit_of(bm, r);
+	return cnt;
+}
+
+/* types[r] = t for the rows whose bit is set, 0 for the others: a byte of
+ * the bitmap spread to 8 bytes at a time. */
+static void bitmap_types(uint8_t *types, const uint8_t *bm, uint32_t n, uint8_t t)
+{
+	uint32_t full = n / 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (uint32_t k = 0; k < full; k++) {
+		/* Bit j of the byte to bit j of byte j, then to bit 0 of it. */
+		uint64_t x = ((uint64_t)bm[k] * 0x0101010101010101ull) & 0x8040201008040201ull;
+		x = ((x + 0x7f7f7f7f7f7f7f7full) >> 7) & 0x0101010101010101ull;
+		x *= t;
+		memcpy(types + 8 * k, &x, 8);
+	}
+#else
+	full = 0;
+#endif
+	for (uint32_t r = full * 8; r < n; r++)
+		types[r] = (uint8_t)(bit_of(bm, r) * t);
+}
+
+/* Run STMT for each row r of pl's bitmap walk, cnt the present rows
+ * before r: a byte of the bitmap at a time. */
+#define WALK_BITMAP(pl, STMT)                                                  \
+	do {                                                                   \
+		uint32_t cnt = 0, full_ = (pl)->n / 8, r;                      \
+		for (uint32_t byte_ = 0; byte_ < full_; byte_++) {             \
+			uint32_t bits_ = (pl)->bm[byte_];                      \
+			for (unsigned j_ = 0; j_ < 8; j_++) {                  \
+				r = byte_ * 8 + j_;                            \
+				STMT;                                          \
+				cnt += (bits_ >> j_) & 1u;                     \
+			}                                                      \
+		}                                                              \
+		for (r = full_ * 8; r < (pl)->n; r++) {                        \
+			STMT;                                                  \
+			cnt += bit_of((pl)->bm, r);                            \
+		}                                                              \
+	} while (0)
+
+static void place_i64(const place *pl, int64_t *out, const int64_t *v, uint32_t m)
+{
+	if (pl->rows) {
+		for (uint32_t k = 0; k < m; k++)
+			out[pl->rows[k]] = v[k];
+	} else if (pl->bm) {
+		WALK_BITMAP(pl, out[r] = v[cnt]);
+	} else if (out != v) {
+		memcpy(out, v, (size_t)m * sizeof *v);
+	}
+}
+
+static void place_u32(const place *pl, uint32_t *out, const uint32_t *v, uint32_t m)
+{
+	if (pl->rows) {
+		for (uint32_t k = 0; k < m; k++)
+			out[pl->rows[k]] = v[k];
+	} else if (pl->bm) {
+		WALK_BITMAP(pl, out[r] = v[cnt]);
+	} else if (out != v) {
+		memcpy(out, v, (size_t)m * sizeof *v);
+	}
+}
+
+/* m addresses into out, placed by pl. */
+static int dec_ips(vg_cur *c, size_t m, uint8_t (*out)[16], const place *pl, vg_arena *a,
+		   vg_err *err)
+{
+	static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	uint8_t enc;
+	if (vg_cur_u8(c, &enc) || enc > IP_DICT16)
+		return BAD("bad address encoding");
+	unsigned w = (enc == IP_PLAIN4 || enc == IP_DICT4) ? 4 : 16;
+	const uint8_t *p;
+	uint64_t nd = m;
+	uint32_t *ids = vg_arena_alloc(a, (m + 1) * sizeof *ids);
+	if (enc == IP_PLAIN4 || enc == IP_PLAIN16) {
+		if (vg_cur_bytes(c, m * w, &p))
+			return BAD("addresses cut short");
+		for (size_t k = 0; k <= m; k++)
+			ids[k] = (uint32_t)k; /* its own dictionary */
+	} else {
+		if (vg_cur_uvarint(c, &nd) || nd > m || vg_cur_bytes(c, nd * w, &p))
+			return BAD("bad address dictionary");
+		if (get_ids(c, m, (uint32_t)nd, ids, err))
+			return err->code;
+		ids[m] = 0;
+	}
+	/* The dictionary in its 16-byte form, then one copy per value. */
+	uint8_t(*dict)[16] = vg_arena_alloc(a, (nd + 1) * 16);
+	for (size_t k = 0; k < nd; k++) {
+		memcpy(dict[k], pre, 12);
+		memcpy(dict[k] + 16 - w, p + k * w, w);
+	}
+	memset(dict[nd], 0, 16);
+	if (pl && pl->rows) {
+		for (size_t k = 0; k < m; k++)
+			memcpy(out[pl->rows[k]], dict[ids[k]], 16);
+	} else if (pl && pl->bm) {
+		WALK_BITMAP(pl, memcpy(out[r], dict[ids[cnt]], 16));
+	} else {
+		for (size_t k = 0; k < m; k++)
+			memcpy(out[k], dict[ids[k]], 16);
+	}
+	return 0;
+}
+
+static int read_strs(vg_cur *c, size_t n, const char **strs, uint32_t *lens, vg_arena *a,
+		     vg_err *err)
+{
+	uint64_t total = 0;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t l;
+		if (vg_cur_uvarint(c, &l) || l > MAX_CHUNK)
+			return BAD("bad string length");
+		lens[k] = (uint32_t)l;
+		total += l;
+	}
+	const uint8_t *p;
+	if (total > (uint64_t)(c->end - c->p) || vg_cur_bytes(c, total, &p))
+		return BAD("strings cut short");
+	/* Strings point into the decoded chunk (or the mapped file): no copy. */
+	(void)a;
+	for (size_t k = 0; k < n; k++) {
+		strs[k] = (const char *)p;
+		p += lens[k];
+	}
+	return 0;
+}
+
+/* STR values: fills the column's string table and returns per-value ids. */
+static int dec_strs(vg_cur *c, size_t m, vg_col *col, uint32_t *ids, vg_arena *a, vg_err *err)
+{
+	uint8_t enc;
+	if (vg_cur_u8(c, &enc) || enc > STR_DICT)
+		return BAD("bad string encoding");
+	uint64_t nd = m;
+	if (enc == STR_DICT && (vg_cur_uvarint(c, &nd) || nd > m))
+		return BAD("bad string dictionary");
+	col->strs = vg_arena_alloc(a, (nd ? nd : 1) * sizeof *col->strs);
+	col->slens = vg_arena_alloc(a, (nd ? nd : 1) * sizeof *col->slens);
+	col->nstrs = (uint32_t)nd;
+	col->str_dict = enc == STR_DICT;
+	if (read_strs(c, nd, col->strs, col->slens, a, err))
+		return err->code;
+	if (enc == STR_DICT)
+		return get_ids(c, m, (uint32_t)nd, ids, err);
+	for (size_t k = 0; k < m; k++)
+		ids[k] = (uint32_t)k;
+	return 0;
+}
+
+/* The inverse of enc_strs_in_raw: every value becomes a per-row string. */
+static int dec_strs_in_raw(vg_cur *c, uint32_t m, const uint32_t *trows, const vg_col *ref,
+			   vg_col *col, vg_arena *a, vg_err *err)
+{
+	const uint8_t *marks;
+	uint64_t nf, ne;
+	if (vg_cur_bytes(c, ((size_t)m + 7) / 8, &marks) || vg_cur_uvarint(c, &nf) || nf > m)
+		return BAD("bad string marks");
+	int64_t *offs = vg_arena_alloc(a, (nf ? nf : 1) * sizeof *offs);
+	uint64_t *lens = vg_arena_alloc(a, (nf ? nf : 1) * sizeof *lens);
+	int64_t prev = 0;
+	for (uint64_t k = 0; k < nf; k++) {
+		int64_t d;
+		if (vg_cur_svarint(c, &d))
+			return BAD("string offsets cut short");
+		prev = (int64_t)((uint64_t)prev + (uint64_t)d);
+		offs[k] = prev;
+	}
+	for (uint64_t k = 0; k < nf; k++)
+		if (vg_cur_uvarint(c, &lens[k]))
+			return BAD("string lengths cut short");
+	if (vg_cur_uvarint(c, &ne) || nf + ne != m)
+		return BAD("string counts do not add up");
+	vg_col exc;
+	memset(&exc, 0, sizeof exc);
+	uint32_t *eids = vg_arena_alloc(a, (ne ? ne : 1) * sizeof *eids);
+	if (ne && dec_strs(c, ne, &exc, eids, a, err))
+		return err->code;
+	col->strs = vg_arena_alloc(a, (m ? m : 1) * sizeof *col->strs);
+	col->slens = vg_arena_alloc(a, (m ? m : 1) * sizeof *col->slens);
+	col->nstrs = m;
+	col->str_dict = 0;
+	uint64_t fi = 0, ei = 0;
+	for (uint32_t k = 0; k < m; k++) {
+		uint32_t r = trows[k];
+		if (marks[k >> 3] & (1u << (k & 7))) {
+			if (fi >= nf || ref->types[r] != VG_T_STR)
+				return BAD("string refers to a row without raw text");
+			const char *rs = ref->strs[ref->sid[r]];
+			uint64_t rl = ref->slens[ref->sid[r]];
+			if (offs[fi] < 0 || (uint64_t)offs[fi] > rl || lens[fi] > rl - (uint64_t)offs[fi])
+				return BAD("string place outside the raw text");
+			col->strs[k] = vg_arena_dup(a, rs + offs[fi], lens[fi]);
+			col->slens[k] = (uint32_t)lens[fi];
+			fi++;
+		} else {
+			if (ei >= ne)
+				return BAD("too few unplaced strings");
+			col->strs[k] = exc.strs[eids[ei]];
+			col->slens[k] = exc.slens[eids[ei]];
+			ei++;
+		}
+		col->sid[r] = k;
+	}
+	if (fi != nf || ei != ne)
+		return BAD("string counts do not add up");
+	return 0;
+}
+
+/* The rows whose bit is set in the presence bitmap bm of n rows, in order,
+ * into rows; returns their count. A word of the bitmap at a time, a step
+ * per present row. */
+static uint32_t bitmap_rows(const uint8_t *bm, uint32_t n, uint32_t *rows)
+{
+	uint32_t np = 0, nbytes = (n + 7) / 8;
+	for (uint32_t byte = 0; byte < nbytes; byte += 8) {
+		uint64_t w = 0;
+		uint32_t take = nbytes - byte < 8 ? nbytes - byte : 8;
+		for (uint32_t k = 0; k < take; k++)
+			w |= (uint64_t)bm[byte + k] << (8 * k);
+		uint32_t base = byte * 8;
+		if (n - base < 64)
+			w &= (1ull << (n - base)) - 1; /* bits past the last row */
+		while (w) {
+			rows[np++] = base + (uint32_t)__builtin_ctzll(w);
+			w &= w - 1;
+		}
+	}
+	return np;
+}
+
+/* A list of the rows 0..m-1, for the decoders that take an explicit one. */
+static uint32_t *all_rows(uint32_t m, vg_arena *a)
+{
+	uint32_t *rows = vg_arena_alloc(a, (m ? m : 1) * sizeof *rows);
+	for (uint32_t k = 0; k < m; k++)
+		rows[k] = k;
+	return rows;
+}
+
+/* The m values of type t into the column, placed by pl (a reference needs
+ * a row list or every row: see dec_payload). */
+static int dec_values(vg_cur *c, vg_col *col, uint8_t t, uint32_t m, const place *pl,
+		      uint8_t flags, const vg_col *ref, int64_t div, vg_arena *a, vg_err *err)
+{
+	uint32_t n = col->n;
+	const uint32_t *trows = pl->rows;
+	int in_place = pl->rows == NULL && pl->bm == NULL; /* value k is row k */
+	if (t == VG_T_INT) {
+		int64_t *v = in_place ? col->i : vg_arena_alloc(a, (m + 1) * sizeof *v);
+		if (dec_ints(c, m, v, err))
+			return err->code;
+		if (flags & F_REF) {
+			for (uint32_t k = 0; k < m; k++) {
+				uint32_t r = row_of(trows, k);
+				col->i[r] = (int64_t)((uint64_t)v[k] + (uint64_t)(ref->i[r] / div));
+			}
+		} else if (!in_place) {
+			v[m] = 0;
+			place_i64(pl, col->i, v, m);
+		}
+	} else if (t == VG_T_STR && (flags & F_REF)) {
+		if (dec_strs_in_raw(c, m, trows ? trows : all_rows(m, a), ref, col, a, err))
+			return err->code;
+	} else if (t == VG_T_IP && (flags & F_REF)) {
+		const uint8_t *bm;
+		uint64_t ne;
+		if (vg_cur_bytes(c, ((size_t)m + 7) / 8, &bm) || vg_cur_uvarint(c, &ne) || ne > m)
+			return BAD("bad address marks");
+		uint8_t(*v)[16] = vg_arena_alloc(a, (ne ? ne : 1) * 16);
+		if (ne && dec_ips(c, ne, v, NULL, a, err))
+			return err->code;
+		uint64_t j = 0;
+		for (uint32_t k = 0; k < m; k++) {
+			uint32_t r = row_of(trows, k);
+			if (bm[k >> 3] & (1u << (k & 7))) {
+				if (ref->types[r] != VG_T_IP)
+					return BAD("reference column lacks an address");
+				memcpy(col->ip[r], ref->ip[r], 16);
+			} else {
+				if (j >= ne)
+					return BAD("too few differing addresses");
+				memcpy(col->ip[r], v[j++], 16);
+			}
+		}
+		if (j != ne)
+			return BAD("too many differing addresses");
+	} else if (t == VG_T_DBL) {
+		const uint8_t *p;
+		if (vg_cur_bytes(c, (size_t)m * 8, &p))
+			return BAD("doubles cut short");
+		const uint32_t *tr = trows;
+		if (tr == NULL && pl->bm) {
+			uint32_t *list = vg_arena_alloc(a, (m ? m : 1) * sizeof *list);
+			bitmap_rows(pl->bm, n, list);
+			tr = list;
+		}
+		for (uint32_t k = 0; k < m; k++)
+			memcpy(&col->d[row_of(tr, k)], p + 8 * k, 8);
+	} else if (t == VG_T_IP) {
+		if (dec_ips(c, m, col->ip, pl, a, err))
+			return err->code;
+	} else if (m == n && in_place) {
+		/* Every row a string: ids land in place. */
+		if (dec_strs(c, m, col, col->sid, a, err))
+			return err->code;
+	} else {
+		uint32_t *ids = vg_arena_alloc(a, (m + 1) * sizeof *ids);
+		if (dec_strs(c, m, col, ids, a, err))
+			return err->code;
+		ids[m] = 0;
+		place_u32(pl, col->sid, ids, m);
+	}
+	return 0;
+}
+
+static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, vg_err *err)
+{
+	uint32_t n = col->n;
+	uint8_t flags;
+	if (vg_cur_u8(c, &flags))
+		return BAD("empty");
+	if ((flags & F_REF) && !(flags & F_SINGLE_TYPE))
+		return BAD("reference on a mixed-type column");
+	/* Rows present, in order: every row, or those of the bitmap. A
+	 * single-type column without a reference walks the bitmap itself;
+	 * the others get the list of present rows. */
+	const uint8_t *bm = NULL;
+	uint32_t *rows = NULL;
+	uint32_t np = n;
+	if (!(flags & F_ALL_PRESENT)) {
+		if (vg_cur_bytes(c, (n + 7) / 8, &bm))
+			return BAD("presence bitmap cut short");
+		if ((flags & F_SINGLE_TYPE) && !(flags & F_REF)) {
+			np = bitmap_count(bm, n);
+		} else {
+			rows = vg_arena_alloc(a, (n ? n : 1) * sizeof *rows);
+			np = bitmap_rows(bm, n, rows);
+			bm = NULL;
+		}
+	}
+	uint64_t refcol = 0;
+	int64_t div = 1;
+	uint8_t have = 0;
+	if (flags & F_SINGLE_TYPE) {
+		uint8_t t;
+		if (vg_cur_u8(c, &t) || t < VG_T_STR || t > VG_T_IP)
+			return BAD("bad type");
+		uint8_t *types = col->types;
+		if (bm)
+			bitmap_types(types, bm, n, t);
+		else if (rows == NULL)
+			memset(types, t, n);
+		else
+			for (uint32_t k = 0; k < np; k++)
+				types[rows[k]] = t;
+		if (flags & F_REF) {
+			if (vg_cur_uvarint(c, &refcol) || vg_cur_svarint(c, &div) || div < 1)
+				return BAD("bad reference");
+			if (ref == NULL || ref->n != n)
+				return BAD("reference column missing");
+			for (uint32_t k = 0; k < np; k++)
+				if (t == VG_T_INT && ref->types[row_of(rows, k)] != VG_T_INT)
+					return BAD("reference column lacks a value");
+		}
+		if (np)
+			have = (uint8_t)(1u << t);
+	} else {
+		const uint8_t *tp;
+		if (vg_cur_bytes(c, np, &tp))
+			return BAD("types cut short");
+		for (uint32_t k = 0; k < np; k++) {
+			if (tp[k] < VG_T_STR || tp[k] > VG_T_IP)
+				return BAD("bad type");
+			col->types[row_of(rows, k)] = tp[k];
+			have |= (uint8_t)(1u << tp[k]);
+		}
+	}
+	/* Per-row arrays only for the types present: a JSON block has
+	 * hundreds of sparse columns, and allocating every array for each
+	 * would be megabytes of page faults per block. */
+	size_t nn = n ? n : 1;
+	if (have & (1u << VG_T_INT))
+		col->i = vg_arena_alloc(a, nn * sizeof *col->i);
+	if (have & (1u << VG_T_DBL))
+		col->d = vg_arena_alloc(a, nn * sizeof *col->d);
+	if (have & (1u << VG_T_IP))
+		col->ip = vg_arena_alloc(a, nn * 16);
+	if (have & (1u << VG_T_STR))
+		col->sid = vg_arena_alloc(a, nn * sizeof *col->sid);
+	uint32_t *trows = NULL;
+	for (uint8_t t = VG_T_STR; t <= VG_T_IP; t++) {
+		if (!(have & (1u << t)))
+			continue;
+		/* A single-type column's values are those of its present rows. */
+		uint32_t m = np;
+		place pl = {rows, bm, n};
+		if (!(flags & F_SINGLE_TYPE)) {
+			if (trows == NULL)
+				trows = vg_arena_alloc(a, (np ? np : 1) * sizeof *trows);
+			m = 0;
+			for (uint32_t k = 0; k < np; k++)
+				if (col->types[row_of(rows, k)] == t)
+					trows[m++] = row_of(rows, k);
+			pl.rows = trows;
+		}
+		uint64_t cnt;
+		if (vg_cur_uvarint(c, &cnt) || cnt != m)
+			return BAD("value count does not match types");
+		int rc = dec_values(c, col, t, m, &pl, flags, ref, div, a, err);
+		if (rc)
+			return rc;
+	}
+	if (c->p != c->end)
+		return BAD("trailing bytes");
+	return 0;
+}
+
+int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, const vg_col *ref, vg_arena *a,
+		  vg_col *col, vg_err *err)
+{
+	vg_cur c = {p, p + len};
+	uint8_t codec;
+	uint64_t rawlen;
+	if (vg_cur_u8(&c, &codec) || vg_cur_uvarint(&c, &rawlen) || rawlen > MAX_CHUNK)
+		return BAD("bad header");
+	const uint8_t *raw = c.p;
+	if (codec == CODEC_ZSTD) {
+		uint8_t *dst = vg_arena_alloc(a, rawlen ? rawlen : 1);
+		if (tl_dctx == NULL)
+			tl_dctx = ZSTD_createDCtx();
+		size_t z = ZSTD_decompressDCtx(tl_dctx, dst, rawlen, c.p, (size_t)(c.end - c.p));
+		if (ZSTD_isError(z) || z != rawlen)
+			return BAD("zstd frame does not decompress");
+		raw = dst;
+	} else if (codec != CODEC_RAW || (uint64_t)(c.end - c.p) != rawlen) {
+		return BAD("bad codec");
+	}
+	memset(col, 0, sizeof *col);
+	col->n = nrows;
+	size_t n = nrows ? nrows : 1;
+	col->types = vg_arena_alloc(a, n);
+	memset(col->types, 0, n);
+	vg_cur pc = {raw, raw + rawlen};
+	return dec_payload(&pc, col, ref, a, err);
+}
