@@ -65,7 +65,6 @@ static void extra_checks(const vg_batch *b)
 {
 	for (size_t i = 0; i < b->nev; i++) {
 		const vg_event *e = &b->ev[i];
-		const vg_field *f = b->f + e->first;
 		if (vg_batch_get(b, i, "_parse_error") != NULL) {
 			CHECK(e->nfields == 1 && e->rawtmpl == 0);
 			continue;
@@ -78,8 +77,10 @@ static void extra_checks(const vg_batch *b)
 			CHECK(e->raw != NULL);
 		if (e->raw != NULL && prefix_len(e->raw, e->rawlen) != 0)
 			CHECK(e->rawtmpl == 0);
-		if (e->rawtmpl == 0)
+		/* b->f is NULL in a batch without fields: no offset from it. */
+		if (e->rawtmpl == 0 || e->nfields == 0)
 			continue;
+		const vg_field *f = b->f + e->first;
 		const char *tmpl = vg_strtab_get(&b->tmpls, e->rawtmpl - 1, NULL);
 		for (uint32_t k = 0; k < e->nfields; k++)
 			CHECK(in_template(tmpl, vg_strtab_get(&b->fields, f[k].fid, NULL)));
