@@ -19,11 +19,14 @@
  * the error (vg_jdoc_run).
  *
  * The hot path is the S3 file {"Records":[...]}: the Records array is read
- * in place as the object is walked, so each record is scanned twice (once
- * to find its end, once to flatten it) and the document as a whole is not
- * pre-scanned.
+ * in place as the object is walked, and each record in one validating pass
+ * that flattens it, after a quick look at its brackets for its extent (the
+ * raw message, which the batch wants first); the document as a whole is
+ * not pre-scanned.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse/jsonflat.h"
@@ -31,11 +34,56 @@
 
 typedef struct ct {
 	vg_parse_ctx *ctx;
-	vg_jflat jf;
+	vg_jflat *jf;        /* its one watch (index 0) is eventTime */
 	uint32_t group;
-	int w_time;          /* watch index of eventTime */
 	size_t nrec;         /* records seen, for messages */
 } ct;
+
+/* The flattener, kept per thread from one input to the next: CloudTrail
+ * arrives as thousands of small files (a dozen records each) of the same
+ * few shapes, and rebuilding the name cache for every file cost about as
+ * much as flattening its records. vg_jflat_rebind makes the kept field ids
+ * safe for whatever batch the next input fills. Freed when the thread
+ * ends; the main thread's lives as long as the process. */
+static pthread_key_t jf_key;
+static pthread_once_t jf_once = PTHREAD_ONCE_INIT;
+static int jf_key_ok;
+
+static void jf_free(void *p)
+{
+	vg_jflat_free(p);
+	free(p);
+}
+
+static void jf_key_init(void)
+{
+	jf_key_ok = pthread_key_create(&jf_key, jf_free) == 0;
+}
+
+static vg_jflat *jf_new(void)
+{
+	vg_jflat *jf = vg_xmalloc(sizeof *jf);
+	vg_jflat_init(jf);
+	vg_jflat_watch(jf, "eventTime");
+	return jf;
+}
+
+/* This thread's flattener, or a new one the caller frees when there is no
+ * thread-specific slot (*owned set). */
+static vg_jflat *thread_jflat(int *owned)
+{
+	pthread_once(&jf_once, jf_key_init);
+	*owned = !jf_key_ok;
+	if (!jf_key_ok)
+		return jf_new();
+	vg_jflat *jf = pthread_getspecific(jf_key);
+	if (jf == NULL) {
+		jf = jf_new();
+		if (pthread_setspecific(jf_key, jf) != 0)
+			*owned = 1;
+	}
+	return jf;
+}
 
 /* Finish the open event's time from the value at s[tv] (fallback: the span
  * fb, e.g. an EventBridge envelope's time); sets _parse_error when none is
@@ -58,8 +106,8 @@ static void set_time(ct *c, const char *s, vg_jspan tv, vg_jspan fb)
 	vg_ev_parse_error(c->ctx->out, msg);
 }
 
-/* One record: the value at s[val] (an object, normally) whose raw message
- * is s[raw]; fbtime is a fallback time span (or empty). */
+/* One validated record: the value at s[val] (an object, normally) whose
+ * raw message is s[raw]; fbtime is a fallback time span (or empty). */
 static void record(ct *c, vg_jdoc *d, vg_jspan raw, vg_jspan val, vg_jspan fbtime)
 {
 	vg_batch *b = c->ctx->out;
@@ -75,7 +123,7 @@ static void record(ct *c, vg_jdoc *d, vg_jspan raw, vg_jspan val, vg_jspan fbtim
 		return;
 	}
 	vg_err err = {0};
-	if (vg_jflat_value(&c->jf, b, s, val.end, val.start, NULL, NULL, &err) < 0) {
+	if (vg_jflat_value(c->jf, b, s, val.end, val.start, NULL, NULL, &err) < 0) {
 		/* Not expected: the record was validated by the same grammar. */
 		vg_ev_abort(b);
 		vg_ev_begin(b, c->group, c->ctx->now_ns, s + raw.start, raw.end - raw.start);
@@ -83,19 +131,53 @@ static void record(ct *c, vg_jdoc *d, vg_jspan raw, vg_jspan val, vg_jspan fbtim
 		vg_ev_end(b);
 		return;
 	}
-	set_time(c, s, c->jf.watch[c->w_time], fbtime);
+	set_time(c, s, c->jf->watch[0], fbtime);
 	vg_ev_end(b);
 }
 
-/* Every element of the array at s[pos] is a record. */
+/* The record s[v], an object whose extent vg_json_extent found, validated
+ * as it is flattened: 1 when it is a valid record, now an event. 0 when it
+ * is not valid JSON after all: nothing is left in the batch, and the
+ * caller takes the validating path for the exact error. */
+static int record_onepass(ct *c, vg_jdoc *d, vg_jspan v)
+{
+	vg_batch *b = c->ctx->out;
+	vg_err err = {0};
+	size_t end = 0;
+	vg_ev_begin(b, c->group, c->ctx->now_ns, d->s + v.start, v.end - v.start);
+	if (vg_jflat_value(c->jf, b, d->s, v.end, v.start, NULL, &end, &err) < 0 || end != v.end) {
+		vg_ev_abort(b);
+		return 0;
+	}
+	c->nrec++;
+	set_time(c, d->s, c->jf->watch[0], (vg_jspan){0, 0});
+	vg_ev_end(b);
+	return 1;
+}
+
+/* Every element of the array at s[pos] is a record. An object record is
+ * read in one pass (record_onepass); anything else, or an object that is
+ * not valid, is validated first, with the error the validation gives. The
+ * extent's depth limit leaves room for the array, which the validating
+ * path counts too. */
 static int records(ct *c, vg_jdoc *d, size_t pos, size_t *next)
 {
 	vg_json_it it;
 	vg_jspan k, v;
+	size_t vpos, end;
 	int rc = vg_json_it_init(&it, d->s, d->n, pos, &d->err);
 	if (rc < 0)
 		return rc;
-	while ((rc = vg_json_it_next(&it, &k, &v, &d->err)) > 0) {
+	while ((rc = vg_json_it_key(&it, &k, &vpos, &d->err)) > 0) {
+		if (d->s[vpos] == '{' &&
+		    vg_json_extent(d->s, d->n, vpos, VG_MAX_JSON_DEPTH - 1, &end) &&
+		    record_onepass(c, d, (vg_jspan){vpos, end})) {
+			vg_json_it_done(&it, end);
+			d->done = end;
+			continue;
+		}
+		if ((rc = vg_json_it_value(&it, vpos, &v, &d->err)) < 0)
+			break;
 		record(c, d, v, v, (vg_jspan){0, 0});
 		d->done = v.end;
 	}
@@ -181,16 +263,17 @@ static int top_value(vg_jdoc *d, size_t pos, size_t *next, void *arg)
 /* parse() of vg_fmt_cloudtrail. */
 static int ct_parse(vg_parse_ctx *ctx, const char *buf, size_t len)
 {
-	ct c = {.ctx = ctx};
-	vg_jflat_init(&c.jf);
-	c.w_time = vg_jflat_watch(&c.jf, "eventTime");
+	int owned;
+	ct c = {.ctx = ctx, .jf = thread_jflat(&owned)};
+	vg_jflat_rebind(c.jf, ctx->out);
 	c.group = vg_parse_group(ctx, "cloudtrail");
 	/* Records of one API call by one caller look alike: kept together in a
 	 * block, their raw JSON compresses several times better. */
 	static const char key[] = "eventSource eventName userIdentity.arn";
 	vg_batch_sortkey(ctx->out, c.group, key, sizeof key - 1);
 	vg_jdoc_run(ctx, c.group, buf, len, top_value, &c);
-	vg_jflat_free(&c.jf);
+	if (owned)
+		jf_free(c.jf);
 	return 0;
 }
 

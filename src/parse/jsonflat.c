@@ -15,6 +15,13 @@
  * of path nodes (parent node, key) -> node, found through a hash of the
  * short key alone, and each leaf node remembers its batch field id, so a
  * record whose shape was seen before costs one small hash per member.
+ * A node also keeps its whole flattened name, built once from its parent's
+ * when it is made, which is what the batch's field table and the watched
+ * paths are matched against. And records of one shape repeat their keys
+ * in one order: each node remembers which child came first and which
+ * sibling came next, so the walker compares the key in the input with the
+ * one expected there, and on a match skips both scanning it and looking
+ * it up.
  */
 #include "parse/jsonflat.h"
 
@@ -23,6 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "parse/parse.h"
 #include "util/timeutil.h"
@@ -34,7 +44,14 @@ struct vg_jnode {
 	uint32_t parent;   /* node index; node 0 is the root */
 	uint32_t koff;     /* key bytes in jf->keys */
 	uint32_t klen;
+	uint32_t poff;     /* the flattened name, cut at VG_MAX_NAME, in jf->paths */
+	uint32_t plen;
 	uint32_t fid;      /* batch field id, UINT32_MAX until a leaf needs it */
+	uint32_t epoch;    /* jf->epoch when fid was last known good */
+	uint32_t first;    /* as a container: the child read first last time */
+	uint32_t next;     /* the sibling read right after this node last time
+			    * (node ids; 0, the root, is none) */
+	uint8_t clean;     /* the key has no byte an escape could stand for */
 	uint8_t kind;      /* K_*: K_NAME has no separator, K_MEMBER is ".key",
 			    * K_INDEX is "[key]" */
 	int8_t watch;      /* index into jf->watch, or -1 */
@@ -102,6 +119,21 @@ size_t vg_json_ws(const char *s, size_t n, size_t pos)
 /* Offset of the first '"', '\\' or control byte at or after i, or n. */
 static size_t find_special(const char *s, size_t n, size_t i)
 {
+#if defined(__SSE2__)
+	/* Sixteen bytes a step (every x86-64 has SSE2): a CloudTrail string is
+	 * often found whole in one or two. */
+	const __m128i vq = _mm_set1_epi8('"'), vbs = _mm_set1_epi8('\\'),
+		      vctl = _mm_set1_epi8(0x1f);
+	while (i + 16 <= n) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vbs)),
+					 _mm_cmpeq_epi8(_mm_min_epu8(x, vctl), x));
+		unsigned bits = (unsigned)_mm_movemask_epi8(m);
+		if (bits)
+			return i + (size_t)__builtin_ctz(bits);
+		i += 16;
+	}
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
 	while (i + 8 <= n) {
@@ -421,6 +453,7 @@ static void cache_reset(vg_jflat *jf)
 {
 	jf->nnodes = 0;
 	jf->keys.len = 0;
+	jf->paths.len = 0;
 	if (jf->slots)
 		memset(jf->slots, 0, jf->nslots * sizeof *jf->slots);
 	vg_grow(&jf->nodes, &jf->capnodes, 1, sizeof *jf->nodes);
@@ -442,41 +475,9 @@ static void slots_grow(vg_jflat *jf)
 	}
 }
 
-/* The flattened name of node id, cut at VG_MAX_NAME, into out; returns its
- * length. */
-static size_t node_path(const vg_jflat *jf, uint32_t id, char *out)
+/* The watch index of the node with flattened name path, or -1. */
+static int8_t node_watch(const vg_jflat *jf, const char *path, size_t len)
 {
-	uint32_t chain[VG_MAX_JSON_DEPTH + 4];
-	size_t k = 0, len = 0;
-	for (uint32_t i = id; i != 0 && k < sizeof chain / sizeof *chain; i = jf->nodes[i].parent)
-		chain[k++] = i;
-	while (k-- > 0 && len < VG_MAX_NAME) {
-		const vg_jnode *nd = &jf->nodes[chain[k]];
-		char buf[VG_MAX_NAME + 2];
-		size_t m = 0;
-		if (nd->kind == K_MEMBER)
-			buf[m++] = '.';
-		else if (nd->kind == K_INDEX)
-			buf[m++] = '[';
-		if (nd->klen) /* an empty key has no bytes, maybe not even a buffer */
-			memcpy(buf + m, jf->keys.p + nd->koff, nd->klen);
-		m += nd->klen;
-		if (nd->kind == K_INDEX)
-			buf[m++] = ']';
-		if (m > VG_MAX_NAME - len)
-			m = VG_MAX_NAME - len;
-		memcpy(out + len, buf, m);
-		len += m;
-	}
-	return len;
-}
-
-static int8_t node_watch(const vg_jflat *jf, uint32_t id)
-{
-	if (jf->nwatch == 0)
-		return -1;
-	char path[VG_MAX_NAME];
-	size_t len = node_path(jf, id, path);
 	for (size_t i = 0; i < jf->nwatch; i++)
 		if (strlen(jf->watchname[i]) == len && memcmp(jf->watchname[i], path, len) == 0)
 			return (int8_t)i;
@@ -500,13 +501,36 @@ static uint32_t node_get(vg_jflat *jf, uint32_t parent, uint8_t kind, const char
 		i = (i + 1) & (jf->nslots - 1);
 	}
 	vg_grow(&jf->nodes, &jf->capnodes, jf->nnodes + 1, sizeof *jf->nodes);
+	/* The name: the parent's, then ".key", "[key]" or (under the root)
+	 * "key", cut at VG_MAX_NAME. */
+	char path[VG_MAX_NAME + 3];
+	const vg_jnode *pn = &jf->nodes[parent];
+	size_t plen = pn->plen, m = 0;
+	if (plen) /* the root's name is empty, maybe with no buffer yet */
+		memcpy(path, jf->paths.p + pn->poff, plen);
+	if (kind == K_MEMBER)
+		path[plen + m++] = '.';
+	else if (kind == K_INDEX)
+		path[plen + m++] = '[';
+	size_t room = VG_MAX_NAME + 3 - plen - m;
+	if (klen) /* an empty key has no bytes, maybe not even a buffer */
+		memcpy(path + plen + m, key, klen < room ? klen : room);
+	m += klen < room ? klen : room;
+	if (kind == K_INDEX && plen + m < sizeof path)
+		path[plen + m++] = ']';
+	plen = plen + m < VG_MAX_NAME ? plen + m : VG_MAX_NAME;
 	uint32_t id = (uint32_t)jf->nnodes++;
 	vg_jnode *nd = &jf->nodes[id];
+	int clean = 1;
+	for (size_t k = 0; k < klen; k++)
+		clean &= (unsigned char)key[k] >= 0x20 && key[k] != '"' && key[k] != '\\';
 	*nd = (vg_jnode){.h = h, .parent = parent, .koff = (uint32_t)jf->keys.len,
-			 .klen = (uint32_t)klen, .fid = UINT32_MAX, .kind = kind};
+			 .klen = (uint32_t)klen, .poff = (uint32_t)jf->paths.len,
+			 .plen = (uint32_t)plen, .fid = UINT32_MAX, .kind = kind,
+			 .clean = (uint8_t)clean, .watch = node_watch(jf, path, plen)};
 	vg_buf_put(&jf->keys, key, klen);
+	vg_buf_put(&jf->paths, path, plen);
 	jf->slots[i] = id + 1;
-	nd->watch = node_watch(jf, id);
 	return id;
 }
 
@@ -523,6 +547,38 @@ static uint32_t member_node(walker *w, uint32_t parent, size_t ks, size_t ke, in
 	return node_get(jf, parent, kind, key, klen);
 }
 
+/* The member of node whose key has its opening quote at s[ks], when it is
+ * the member expected there (the one that followed prev last time, or came
+ * first in node when prev is 0) and the input spells its key exactly, with
+ * no escape: w->pos is then just past the closing quote. 0 otherwise. A
+ * key without escapes is its own bytes, so this is the node member_node
+ * would return, and the string is as valid as scan_string would find it
+ * (a clean key holds neither quotes nor control bytes). */
+static uint32_t expected_member(walker *w, uint32_t node, uint32_t prev, size_t ks)
+{
+	const vg_jflat *jf = w->jf;
+	uint32_t g = prev ? jf->nodes[prev].next : jf->nodes[node].first;
+	if (g == 0)
+		return 0;
+	const vg_jnode *nd = &jf->nodes[g];
+	size_t k = ks + 1, e = k + nd->klen;
+	if (nd->kind != (node == 0 ? K_NAME : K_MEMBER) || !nd->clean || e >= w->n ||
+	    w->s[e] != '"' || (nd->klen && memcmp(w->s + k, jf->keys.p + nd->koff, nd->klen) != 0))
+		return 0;
+	w->pos = e + 1;
+	return g;
+}
+
+/* Remember that child came right after prev (first in node when prev is
+ * 0). */
+static void learn_order(vg_jflat *jf, uint32_t node, uint32_t prev, uint32_t child)
+{
+	if (prev)
+		jf->nodes[prev].next = child;
+	else
+		jf->nodes[node].first = child;
+}
+
 static uint32_t index_node(vg_jflat *jf, uint32_t parent, uint32_t idx)
 {
 	char buf[12];
@@ -534,15 +590,24 @@ static uint32_t index_node(vg_jflat *jf, uint32_t parent, uint32_t idx)
 	return node_get(jf, parent, K_INDEX, buf + k, sizeof buf - k);
 }
 
-/* The batch field id of leaf node id, interned on first use. */
+/* The batch field id of leaf node id, interned on first use. An id from
+ * an earlier epoch (an earlier binding, maybe to another batch) is kept if
+ * the batch's field table still gives it this node's name, which is
+ * exactly when vg_batch_field would return it: a strcmp instead of a
+ * hash and a probe, and no trust in the batch's address. */
 static uint32_t node_fid(vg_jflat *jf, uint32_t id)
 {
-	if (jf->nodes[id].fid == UINT32_MAX) {
-		char path[VG_MAX_NAME];
-		size_t len = node_path(jf, id, path);
-		jf->nodes[id].fid = vg_batch_field(jf->b, path, len);
-	}
-	return jf->nodes[id].fid;
+	vg_jnode *nd = &jf->nodes[id];
+	if (nd->epoch == jf->epoch && nd->fid != UINT32_MAX)
+		return nd->fid;
+	const char *path = (const char *)jf->paths.p + nd->poff, *name = NULL;
+	size_t len = 0;
+	if (nd->fid < jf->b->fields.n)
+		name = vg_strtab_get(&jf->b->fields, nd->fid, &len);
+	if (name == NULL || len != nd->plen || memcmp(name, path, len) != 0)
+		nd->fid = vg_batch_field(jf->b, path, nd->plen);
+	nd->epoch = jf->epoch;
+	return nd->fid;
 }
 
 /* ---- the walker ------------------------------------------------------ */
@@ -597,6 +662,7 @@ static int walk_object(walker *w, uint32_t node)
 		w->depth--;
 		return 0;
 	}
+	uint32_t prev = 0; /* the member read last */
 	for (;;) {
 		if (w->pos >= w->n)
 			return truncated(w, open);
@@ -609,10 +675,18 @@ static int walk_object(walker *w, uint32_t node)
 				    w->pos, vg_json_byte(cb, (unsigned char)w->s[w->pos]), open);
 		}
 		size_t ks = w->pos;
-		int esc, rc = scan_string(w, &esc);
-		if (rc < 0)
-			return rc;
-		uint32_t child = w->jf ? member_node(w, node, ks + 1, w->pos - 1, esc) : 0;
+		int esc, rc;
+		uint32_t child = w->jf ? expected_member(w, node, prev, ks) : 0;
+		if (child == 0) {
+			if ((rc = scan_string(w, &esc)) < 0)
+				return rc;
+			if (w->jf)
+				child = member_node(w, node, ks + 1, w->pos - 1, esc);
+		}
+		if (w->jf) {
+			learn_order(w->jf, node, prev, child);
+			prev = child;
+		}
 		w->pos = vg_json_ws(w->s, w->n, w->pos);
 		if (w->pos >= w->n)
 			return truncated(w, open);
@@ -653,13 +727,26 @@ static int walk_array(walker *w, uint32_t node)
 		w->depth--;
 		return 0;
 	}
+	uint32_t prev = 0; /* the element read last */
 	for (uint32_t i = 0;; i++) {
 		if (w->pos >= w->n)
 			return truncated(w, open);
 		if (w->s[w->pos] == ']')
 			return werr(w, VG_EINVAL, w->pos, "trailing comma before ']' at byte %zu",
 				    w->pos);
-		uint32_t child = w->jf ? index_node(w->jf, node, i) : 0;
+		uint32_t child = 0;
+		if (w->jf) {
+			/* The element after the one read last is the next index:
+			 * its node is known once seen (an index node's next is only
+			 * ever its successor; first may be a member, when this
+			 * node was an object elsewhere). */
+			child = prev ? w->jf->nodes[prev].next : w->jf->nodes[node].first;
+			if (child == 0 || w->jf->nodes[child].kind != K_INDEX) {
+				child = index_node(w->jf, node, i);
+				learn_order(w->jf, node, prev, child);
+			}
+			prev = child;
+		}
 		int rc = walk_value(w, child);
 		if (rc < 0)
 			return rc;
@@ -698,9 +785,10 @@ static int walk_scalar(walker *w, uint32_t node)
 		return rc;
 	}
 	if (c == 't' || c == 'f' || c == 'n') {
+		/* The literal's own bytes are the value: a slice of the raw
+		 * text, which the store need not search for. */
 		if ((rc = scan_literal(w, &lit)) == 0 && w->jf && node && lit != 'n')
-			vg_ev_str(w->b, node_fid(w->jf, node), lit == 't' ? "true" : "false",
-				  lit == 't' ? 4 : 5);
+			vg_ev_str(w->b, node_fid(w->jf, node), w->s + start, lit == 't' ? 4 : 5);
 		return rc;
 	}
 	return werr(w, VG_EINVAL, start, "unexpected %s at byte %zu; expected a value",
@@ -818,19 +906,57 @@ void vg_json_it_done(vg_json_it *it, size_t end)
 	it->count++;
 }
 
+int vg_json_it_value(vg_json_it *it, size_t vpos, vg_jspan *val, vg_err *err)
+{
+	/* Members are one level inside the container: count it. */
+	walker w = {.s = it->s, .n = it->n, .pos = vpos, .err = err, .depth = 1};
+	int rc = walk_value(&w, 0);
+	if (rc < 0)
+		return rc;
+	*val = (vg_jspan){vpos, w.pos};
+	vg_json_it_done(it, w.pos);
+	return 1;
+}
+
 int vg_json_it_next(vg_json_it *it, vg_jspan *key, vg_jspan *val, vg_err *err)
 {
 	size_t vpos;
 	int rc = vg_json_it_key(it, key, &vpos, err);
 	if (rc <= 0)
 		return rc;
-	/* Members are one level inside the container: count it. */
-	walker w = {.s = it->s, .n = it->n, .pos = vpos, .err = err, .depth = 1};
-	if ((rc = walk_value(&w, 0)) < 0)
-		return rc;
-	*val = (vg_jspan){vpos, w.pos};
-	vg_json_it_done(it, w.pos);
-	return 1;
+	return vg_json_it_value(it, vpos, val, err);
+}
+
+int vg_json_extent(const char *s, size_t n, size_t pos, int maxdepth, size_t *end)
+{
+	int depth = 0;
+	size_t i = pos;
+	if (pos >= n || (s[pos] != '{' && s[pos] != '['))
+		return 0;
+	while (i < n) {
+		char c = s[i];
+		if (c == '"') {
+			/* Inside a string only '"' and '\\' matter; find_special
+			 * also stops at control bytes, which are stepped over. */
+			for (i++;; i++) {
+				i = find_special(s, n, i);
+				if (i >= n)
+					return 0;
+				if (s[i] == '\\')
+					i++;
+				else if (s[i] == '"')
+					break;
+			}
+		} else if (c == '{' || c == '[') {
+			if (++depth > maxdepth)
+				return 0;
+		} else if ((c == '}' || c == ']') && --depth == 0) {
+			*end = i + 1;
+			return 1;
+		}
+		i++;
+	}
+	return 0;
 }
 
 int vg_json_members(const char *s, size_t n, size_t obj, const char *const *names,
@@ -876,6 +1002,7 @@ void vg_jflat_free(vg_jflat *jf)
 	free(jf->nodes);
 	free(jf->slots);
 	vg_buf_free(&jf->keys);
+	vg_buf_free(&jf->paths);
 	vg_buf_free(&jf->scratch);
 	memset(jf, 0, sizeof *jf);
 }
@@ -885,17 +1012,28 @@ int vg_jflat_watch(vg_jflat *jf, const char *name)
 	if (jf->nwatch >= VG_JFLAT_MAXWATCH)
 		return -1;
 	jf->watchname[jf->nwatch] = name;
-	jf->b = NULL; /* forces a cache reset, so old nodes learn the watch */
+	jf->nnodes = 0; /* forces a cache reset, so old nodes learn the watch */
 	return (int)jf->nwatch++;
+}
+
+void vg_jflat_rebind(vg_jflat *jf, vg_batch *b)
+{
+	jf->b = b;
+	/* Epoch 0 is never current, so new nodes (epoch 0) are checked;
+	 * should the count wrap, old nodes would pass unchecked: drop them. */
+	if (++jf->epoch == 0) {
+		jf->epoch = 1;
+		jf->nnodes = 0;
+	}
 }
 
 int vg_jflat_value(vg_jflat *jf, vg_batch *b, const char *s, size_t n, size_t pos,
 		   const char *prefix, size_t *end, vg_err *err)
 {
-	if (jf->b != b || jf->nnodes == 0 || jf->nnodes > JF_MAXNODES) {
-		jf->b = b;
+	if (jf->b != b)
+		vg_jflat_rebind(jf, b);
+	if (jf->nnodes == 0 || jf->nnodes > JF_MAXNODES)
 		cache_reset(jf);
-	}
 	for (size_t i = 0; i < jf->nwatch; i++)
 		jf->watch[i] = (vg_jspan){0, 0};
 	walker w = {.s = s, .n = n, .pos = pos, .jf = jf, .b = b, .err = err};

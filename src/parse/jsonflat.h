@@ -83,6 +83,18 @@ int vg_json_it_next(vg_json_it *it, vg_jspan *key, vg_jspan *val, vg_err *err);
  * call vg_json_it_done with the offset just past it. */
 int vg_json_it_key(vg_json_it *it, vg_jspan *key, size_t *vpos, vg_err *err);
 void vg_json_it_done(vg_json_it *it, size_t end);
+/* The second half of vg_json_it_next: validate the value at vpos (as
+ * returned by vg_json_it_key) and move past it; 1 with *val set, or < 0. */
+int vg_json_it_value(vg_json_it *it, size_t vpos, vg_jspan *val, vg_err *err);
+
+/* Where the object or array at s[pos] ends, found from its brackets and
+ * strings alone: 1 with *end just past its closing bracket, or 0 when
+ * there is none, the nesting is deeper than maxdepth, or s[pos] opens
+ * neither. Nothing is validated: this is for a caller that validates the
+ * extent next (vg_jflat_value), so that one pass both validates and
+ * flattens, and that validates from pos again (vg_json_skip,
+ * vg_json_it_value) for the exact error when that fails. */
+int vg_json_extent(const char *s, size_t n, size_t pos, int maxdepth, size_t *end);
 
 /* 1 if the escaped key text s[key] equals the plain string name. */
 int vg_json_key_eq(const char *s, vg_jspan key, const char *name);
@@ -132,6 +144,8 @@ typedef struct vg_jflat {
 	uint32_t *slots;      /* hash table: node index + 1, or 0 */
 	size_t nslots;
 	vg_buf keys;          /* key bytes of the nodes */
+	vg_buf paths;         /* flattened names of the nodes */
+	uint32_t epoch;       /* bumped by each binding to a batch */
 	vg_buf scratch;       /* unescaped strings, long numbers */
 	/* Watched paths: after vg_jflat_value, watch[i] is the extent of the
 	 * value at path watchname[i] (not found: an empty span). */
@@ -140,11 +154,15 @@ typedef struct vg_jflat {
 	vg_jspan watch[VG_JFLAT_MAXWATCH];
 } vg_jflat;
 
-/* Field ids are cached per batch: a vg_jflat notices a different batch
- * pointer and starts afresh, but not a batch freed and re-initialised at
- * the same address; free and init the vg_jflat with it. */
+/* Field ids are cached, and checked against the batch's field table once
+ * per binding before they are used again: vg_jflat_value binds to a batch
+ * it has not seen last, and vg_jflat_rebind binds anew to the same
+ * pointer, for a caller that keeps one vg_jflat across inputs while the
+ * batch may have been freed and another made at its address. The name
+ * cache thus outlives batches; only its field ids are re-checked. */
 void vg_jflat_init(vg_jflat *jf);
 void vg_jflat_free(vg_jflat *jf);
+void vg_jflat_rebind(vg_jflat *jf, vg_batch *b);
 /* Ask that the extent of the value at the flattened path `name` (e.g.
  * "eventTime") be reported in jf->watch[i]; returns i, or -1 when
  * VG_JFLAT_MAXWATCH are already set. name is borrowed: it must outlive jf

@@ -50,6 +50,8 @@ uint64_t vg_token_hash(const char *s, size_t n);
 typedef struct vg_tokset {
 	uint64_t *slots;    /* 0 = empty (hash 0 is remapped to 1) */
 	size_t nslots, n;
+	uint64_t *seen;     /* short tokens (as words) added, direct-mapped:
+			     * they are not even hashed again */
 	uint64_t *recent;   /* small direct-mapped cache of hashes just added:
 			     * repeated tokens (JSON keys, common values) stop
 			     * here instead of probing the large table */

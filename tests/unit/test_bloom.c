@@ -98,6 +98,103 @@ static void test_aligned(void **st)
 	assert_false(vg_token_aligned(t, n, n - 1, 5));                /* past the end */
 }
 
+/* The tokenizer reads 64-byte bitmaps; this is its definition byte by byte
+ * (bloom.h), to compare with. */
+static int ref_breaker(unsigned char c)
+{
+	return c == 0 || (c >= '\t' && c <= '\r') || strchr(" \"'()[]{}<>,;=|&!?`./:-@_\\#$%+*~", c);
+}
+
+typedef struct hlist {
+	uint64_t *h;
+	size_t n, cap;
+} hlist;
+
+static void push_all(uint64_t h, void *ctx)
+{
+	hlist *l = ctx;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->h = realloc(l->h, l->cap * sizeof *l->h);
+		assert_non_null(l->h);
+	}
+	l->h[l->n++] = h;
+}
+
+/* vg_tokens on s[0, n), exactly n bytes allocated (so ASan sees any read
+ * past the end), against the byte-by-byte definition. */
+static void check_tokens(const char *src, size_t n)
+{
+	char *s = malloc(n ? n : 1);
+	assert_non_null(s);
+	memcpy(s, src, n);
+	hlist got = {0}, want = {0};
+	vg_tokens(s, n, push_all, &got);
+	for (size_t i = 0; i < n;) {
+		while (i < n && ref_breaker((unsigned char)s[i]))
+			i++;
+		size_t a = i;
+		while (i < n && !ref_breaker((unsigned char)s[i]))
+			i++;
+		if (i > a)
+			push_all(vg_token_hash(s + a, i - a), &want);
+	}
+	assert_int_equal(got.n, want.n);
+	for (size_t k = 0; k < want.n; k++)
+		assert_true(got.h[k] == want.h[k]);
+	/* The token set of a text is the set of its token hashes: as many,
+	 * and adding them all adds nothing. Twice, to see that clearing the
+	 * set also forgets the tokens it skips as already seen. */
+	vg_tokset t = {0}, all = {0};
+	for (size_t k = 0; k < want.n; k++)
+		vg_tokset_add(&all, want.h[k]);
+	for (int round = 0; round < 2; round++) {
+		vg_tokset_clear(&t);
+		vg_tokset_add_text(&t, s, n);
+		vg_tokset_add_text(&t, s, n);
+		size_t got_n = t.n;
+		for (size_t k = 0; k < want.n; k++)
+			vg_tokset_add(&t, want.h[k]);
+		assert_int_equal(got_n, all.n);
+		assert_int_equal(t.n, all.n);
+	}
+	vg_tokset_free(&t);
+	vg_tokset_free(&all);
+	free(got.h);
+	free(want.h);
+	free(s);
+}
+
+static void test_tokens_match_definition(void **st)
+{
+	(void)st;
+	/* Every byte value, as a token's byte and next to one. */
+	for (int c = 0; c < 256; c++) {
+		char t[5] = {'a', (char)c, 'b', (char)c, (char)c};
+		check_tokens(t, 5);
+		check_tokens(t + 1, 1);
+	}
+	/* Random texts over breakers, letters, digits, control and high
+	 * bytes, with tokens of every length around 8 and 64, at every
+	 * offset of the 64-byte blocks, and lengths around block edges. */
+	static const char alpha[] = "aZ09^\x01\x7f\x80\xff .:/-_\"{}[],\t\n=";
+	char buf[700];
+	uint64_t x = 88172645463325252ull;
+	for (int round = 0; round < 3000; round++) {
+		size_t n = (size_t)(round % 300);
+		if (round % 7 == 0)
+			n = 64 * (size_t)(1 + round % 9) + (size_t)(round % 3) - 1;
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* runs of one class make long tokens sometimes */
+			buf[i] = (x >> 40) % 5 == 0 ? 'q' : alpha[(x >> 8) % (sizeof alpha - 1)];
+			if (round % 11 == 0 && (x >> 50) % 3)
+				buf[i] = 'L';
+		}
+		check_tokens(buf, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_hash_case_and_length),
 		cmocka_unit_test(test_bloom),
 		cmocka_unit_test(test_aligned),
+		cmocka_unit_test(test_tokens_match_definition),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

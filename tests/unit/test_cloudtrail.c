@@ -330,6 +330,87 @@ static void test_broken_documents(void **st)
 	vg_buf_free(&doc);
 }
 
+/* Records are read in one pass from their extent; a record whose brackets
+ * balance but whose JSON is wrong gets the validating path's message, and
+ * the depth limit counts the Records array as before. */
+static void test_onepass_errors(void **st)
+{
+	(void)st;
+	run r;
+	static const char *const bad[] = {
+		"{\"a\":[1}]", "{\"a\" 1}", "{\"a\":tru}", "{\"a\":1,}", "{\"a\":\"x\001\"}",
+		"{\"eventTime\":\"2024-01-01T00:00:01Z\",\"b\":[{\"c\":01}]}",
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		vg_buf doc = {0};
+		vg_buf_puts(&doc, "{\"Records\":[{\"eventTime\":\"2024-01-01T00:00:01Z\"},");
+		size_t at = doc.len;
+		vg_buf_printf(&doc, "%s,{\"b\":2}]}", bad[k]);
+		vg_err want = {0};
+		vg_jspan v;
+		assert_true(vg_json_skip((const char *)doc.p, doc.len, at, &v, &want) < 0);
+		parse(&r, (const char *)doc.p, doc.len);
+		assert_int_equal(vg_batch_count(&r.b), 2);
+		assert_null(vg_batch_get(&r.b, 0, "_parse_error"));
+		assert_string_equal(sval(&r, 1, "_parse_error"), want.msg);
+		done(&r);
+		vg_buf_free(&doc);
+	}
+	/* 63 levels inside a record are allowed (64 with the array), 64 are
+	 * not. */
+	for (int levels = 63; levels <= 64; levels++) {
+		vg_buf doc = {0};
+		vg_buf_puts(&doc, "[{\"eventTime\":\"2024-01-01T00:00:01Z\",\"a\":");
+		for (int i = 1; i < levels; i++)
+			vg_buf_puts(&doc, "{\"a\":");
+		vg_buf_puts(&doc, "7");
+		for (int i = 0; i < levels; i++)
+			vg_buf_putc(&doc, '}');
+		vg_buf_puts(&doc, "]");
+		parse(&r, (const char *)doc.p, doc.len);
+		assert_int_equal(vg_batch_count(&r.b), 1);
+		if (levels == 63) {
+			assert_null(vg_batch_get(&r.b, 0, "_parse_error"));
+			assert_int_equal(r.b.ev[0].nfields, 2);
+		} else {
+			assert_string_equal(sval(&r, 0, "_parse_error"),
+					    "nesting deeper than 64 levels at byte 351");
+		}
+		done(&r);
+		vg_buf_free(&doc);
+	}
+}
+
+/* The flattener's name cache outlives each input (it is kept per thread);
+ * a new batch at the same address, with other field ids, still gets every
+ * value under its own name. */
+static void test_cache_across_batches(void **st)
+{
+	(void)st;
+	run r;
+	const char *doc = "{\"Records\":[{\"eventTime\":\"2024-01-01T00:00:01Z\","
+			  "\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"StopLogging\"}]}";
+	parse_str(&r, doc);
+	assert_string_equal(sval(&r, 0, "userIdentity.type"), "Root");
+	done(&r);
+	for (int round = 0; round < 2; round++) {
+		run_start(&r, NOW);
+		/* Taken ids: the cached ones now name other fields. */
+		for (int i = 0; i < 8 + round; i++) {
+			char name[16];
+			int n = snprintf(name, sizeof name, "other%d", i);
+			vg_batch_field(&r.b, name, (size_t)n);
+		}
+		r.rc = vg_fmt_cloudtrail.parse(&r.ctx, doc, strlen(doc));
+		assert_int_equal(vg_batch_count(&r.b), 1);
+		assert_string_equal(sval(&r, 0, "userIdentity.type"), "Root");
+		assert_string_equal(sval(&r, 0, "eventName"), "StopLogging");
+		assert_null(vg_batch_get(&r.b, 0, "other0"));
+		assert_true(r.b.ev[0].t == iso("2024-01-01T00:00:01Z"));
+		done(&r);
+	}
+}
+
 /* A broken rest longer than VG_MAX_RAW is kept whole, in parts. */
 static void test_long_rest(void **st)
 {
@@ -389,6 +470,8 @@ int main(void)
 		cmocka_unit_test(test_digest_skipped),
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_broken_documents),
+		cmocka_unit_test(test_onepass_errors),
+		cmocka_unit_test(test_cache_across_batches),
 		cmocka_unit_test(test_long_rest),
 		cmocka_unit_test(test_detect),
 	};

@@ -493,6 +493,131 @@ static void test_many_fields(void **st)
 	vg_buf_free(&j);
 }
 
+/* The fields of json flattened by a fresh vg_jflat, as "name=value;"
+ * text, or the error message: the reference a warmed cache must match. */
+static void fields_text(vg_jflat *jf, const char *json, vg_buf *out)
+{
+	vg_batch b;
+	vg_err err = {0};
+	vg_batch_init(&b);
+	vg_jflat tmp;
+	int own = jf == NULL;
+	if (own) {
+		vg_jflat_init(&tmp);
+		jf = &tmp;
+	}
+	vg_jflat_rebind(jf, &b); /* a new batch, maybe at the last one's address */
+	out->len = 0;
+	if (flat(&b, jf, json, NULL, &err) < 0) {
+		vg_buf_printf(out, "error: %s", err.msg);
+	} else {
+		const vg_event *e = &b.ev[0];
+		const vg_field *f = vg_event_fields(&b, e);
+		for (uint32_t k = 0; k < e->nfields; k++) {
+			const char *name = vg_strtab_get(&b.fields, f[k].fid, NULL);
+			if (f[k].type == VG_T_STR)
+				vg_buf_printf(out, "%s=%.*s;", name, (int)f[k].len, f[k].v.s);
+			else
+				vg_buf_printf(out, "%s=#%lld;", name, (long long)f[k].v.i);
+		}
+	}
+	vg_buf_putc(out, 0);
+	if (own)
+		vg_jflat_free(&tmp);
+	vg_batch_free(&b);
+}
+
+/* Keys are matched against the ones expected from the last record of the
+ * same shape; whatever the input, the result is the one of a cold cache. */
+static void test_expected_keys(void **st)
+{
+	(void)st;
+	static const char *const docs[] = {
+		"{\"a\":1,\"b\":{\"c\":\"x\",\"d\":[1,2]},\"ab\":true}",
+		"{\"a\":2,\"b\":{\"c\":\"y\",\"d\":[3,4,5]},\"ab\":false}",
+		"{\"b\":{\"d\":[6],\"c\":\"z\"},\"a\":3}",           /* reordered */
+		"{\"a\\u0062\":4,\"a\":5}",                          /* escaped "ab" */
+		"{\"abc\":6,\"a\":7,\"\":8}",                        /* longer, empty */
+		"{\"a\":9,\"b\":[\"e\",\"f\"]}",                     /* object, then array */
+		"{\"a\":9,\"b\":{\"0\":\"g\",\"1\":\"h\"}}",         /* keys that look like indexes */
+		"{\"a\":9,\"b\":[\"i\"]}",
+		"{\"a\\\"b\":1,\"a\\\\b\":2}",                       /* keys that are not clean */
+		"{\"a\\\"b\":3,\"a\\\\b\":4}",
+		"{\"k\\u0001\":1}",
+		"{\"k\001\":1}",                                     /* a raw control byte */
+		"{\"a\" 1}",                                         /* errors after a known key */
+		"{\"a\":1,\"b\"",
+		"{\"a\":1,\"b\":{\"c\"}}",
+		"{\"a",
+		"{\"a\":1,\"b\":{\"c\":\"x\",\"d\":[1,2]},\"ab\":true}",
+	};
+	vg_jflat jf;
+	vg_jflat_init(&jf);
+	vg_buf got = {0}, want = {0};
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < sizeof docs / sizeof *docs; k++) {
+			fields_text(&jf, docs[k], &got);
+			fields_text(NULL, docs[k], &want);
+			assert_string_equal((const char *)got.p, (const char *)want.p);
+			/* and errors are the scanner's */
+			if (strncmp((const char *)want.p, "error: ", 7) == 0)
+				assert_string_equal((const char *)want.p + 7, skip_err(docs[k]));
+		}
+	}
+	fields_text(&jf, docs[3], &got);
+	assert_string_equal((const char *)got.p, "ab=#4;a=#5;");
+	fields_text(&jf, docs[7], &got);
+	assert_string_equal((const char *)got.p, "a=#9;b[0]=i;");
+	vg_jflat_free(&jf);
+	vg_buf_free(&got);
+	vg_buf_free(&want);
+}
+
+/* A cache kept across a batch freed and made again at the same address
+ * (other field ids) names every field right after vg_jflat_rebind. */
+static void test_rebind_same_address(void **st)
+{
+	(void)st;
+	vg_batch b;
+	vg_jflat jf;
+	vg_err err;
+	vg_jflat_init(&jf);
+	vg_batch_init(&b);
+	const char *j = "{\"x\":1,\"y\":{\"z\":\"q\"}}";
+	assert_int_equal(flat(&b, &jf, j, NULL, &err), 0);
+	assert_int_field(&b, 0, "x", 1);
+	vg_batch_free(&b);
+	vg_batch_init(&b);
+	vg_batch_field(&b, "other", 5); /* takes the id "x" had */
+	vg_jflat_rebind(&jf, &b);
+	assert_int_equal(flat(&b, &jf, j, NULL, &err), 0);
+	assert_int_field(&b, 0, "x", 1);
+	assert_str_field(&b, 0, "y.z", "q");
+	assert_null(vg_batch_get(&b, 0, "other"));
+	vg_jflat_free(&jf);
+	vg_batch_free(&b);
+}
+
+static void test_extent(void **st)
+{
+	(void)st;
+	size_t end = 0;
+	const char *j = "{\"a\":\"}]\\\"{\",\"b\":[{},[]]} tail";
+	assert_int_equal(vg_json_extent(j, strlen(j), 0, 64, &end), 1);
+	assert_int_equal(end, strlen(j) - 5);
+	assert_int_equal(vg_json_extent("[1,[2]]", 7, 0, 64, &end), 1);
+	assert_int_equal(end, 7);
+	assert_int_equal(vg_json_extent("[1,[2]]", 7, 0, 1, &end), 0);     /* too deep */
+	assert_int_equal(vg_json_extent("{\"a\":\"}", 7, 0, 64, &end), 0); /* open string */
+	assert_int_equal(vg_json_extent("{\"a\":{}", 7, 0, 64, &end), 0);  /* unclosed */
+	assert_int_equal(vg_json_extent("\"{}\"", 4, 0, 64, &end), 0);     /* not a container */
+	assert_int_equal(vg_json_extent("{}", 2, 2, 64, &end), 0);         /* at the end */
+	/* a long string, past the eight-byte steps, with escapes in it */
+	const char *l = "{\"k\":\"0123456789abcdef\\\\\\\"0123456789}\"}";
+	assert_int_equal(vg_json_extent(l, strlen(l), 0, 64, &end), 1);
+	assert_int_equal(end, strlen(l));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -508,6 +633,9 @@ int main(void)
 		cmocka_unit_test(test_watch_and_rebind),
 		cmocka_unit_test(test_cache_bound),
 		cmocka_unit_test(test_many_fields),
+		cmocka_unit_test(test_expected_keys),
+		cmocka_unit_test(test_rebind_same_address),
+		cmocka_unit_test(test_extent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
