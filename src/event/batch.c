@@ -191,6 +191,19 @@ static inline vg_field *slot(vg_batch *b, uint32_t fid)
  * call: overlapping word loads that stay inside both strings. */
 static inline int same_bytes(const char *a, const char *b, size_t n)
 {
+	if (n > 16 && n <= 32) {
+		/* AWS resource ids (`eni-0d3cc5bf0e18f29a9`, `subnet-...`). */
+		uint64_t a0, a1, a2, a3, b0, b1, b2, b3;
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + 8, 8);
+		memcpy(&b1, b + 8, 8);
+		memcpy(&a2, a + n - 16, 8);
+		memcpy(&b2, b + n - 16, 8);
+		memcpy(&a3, a + n - 8, 8);
+		memcpy(&b3, b + n - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2) | (a3 ^ b3)) == 0;
+	}
 	if (n >= 8 && n <= 16) {
 		uint64_t a0, a1, b0, b1;
 		memcpy(&a0, a, 8);

@@ -181,6 +181,8 @@ typedef struct exec {
 	vg_qname *rnames;           /* the rows' columns as names */
 	int rows_event;             /* column 1 holds the event's JSON */
 	struct vscan *vs;           /* the block-at-a-time scan's state */
+	struct xext *ext;           /* iplocation's cache and lookup's tables
+				     * (exec.c) */
 } exec;
 
 /* A row cursor: a decoded block row or a memtable event. */
@@ -238,6 +240,7 @@ typedef struct xagg {
 	uint64_t *ht;               /* hash << 0, index + 1 in low bits via idx */
 	uint32_t *htidx;
 	uint32_t htcap, ngroups;
+	uint32_t gcap;               /* groups the per-group arrays hold */
 	char **keys;                /* per group: key text (by values, \x1f joined) */
 	uint32_t *keylens;
 	vg_val *byvals;             /* per group: nby values */

@@ -15,12 +15,17 @@
  *     distinct value and then by id, integers and addresses in binary,
  *     _group once per segment, a term on rows rendered from a template
  *     field by field, decoding only the columns whose values could hold
- *     it. In an AND such nodes run first (terms last), since their order
- *     cannot change the answer; the other kids (regular expressions,
- *     computed fields) then run row by row, in the order written, on the
- *     rows that are left, through exec.c's ex_node_match. Columns are
- *     decoded when a node first reads them: a block where `dstport=22`
- *     selects nothing never decodes `action`.
+ *     it. In an AND such nodes run first, the cheapest (fewest compressed
+ *     bytes still to decode) first, terms last, since their order cannot
+ *     change the answer; the other kids (regular expressions, computed
+ *     fields) then run row by row, in the order written, on the rows that
+ *     are left, through exec.c's ex_node_match. Columns are decoded when a
+ *     node first reads them, for the rows it reads: a block where
+ *     `action=REJECT` selects nothing never decodes `dstport`, and a mirror
+ *     pair column (FORMAT.md) read at rows none of which is a mirror row
+ *     is not restored, so its partner is not decoded. A term on rows whose
+ *     raw text is stored first turns away, 32 bytes at a time, the rows
+ *     whose text does not hold its bytes in any case.
  *
  *  2. Aggregation. When the matching events go straight to stats, top,
  *     rare or timechart (nothing but `| search` before them), the group of
@@ -53,6 +58,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #define MAX_CACHE (1u << 20)   /* entries of one value cache */
 
@@ -223,13 +234,15 @@ static void buf_put(vscan *v)
 
 /* ------------------------------------------------------------- columns */
 
-/* Column c of the block, decoded now if it was not; NULL for a field the
- * segment does not have (every row absent). *rc set on error. */
-static const vg_col *col_get(vblk *vb, int c, int *rc)
+/* Column c of the block, decoded now if it was not, to be read at the
+ * rows rows[0..n) only (a mirror pair column is restored only when one of
+ * them is a mirror row); NULL for a field the segment does not have
+ * (every row absent). *rc set on error. */
+static const vg_col *col_get(vblk *vb, int c, const uint32_t *rows, uint32_t n, int *rc)
 {
 	if (c < 0)
 		return NULL;
-	*rc = vg_blk_load_col(vb->bk, (uint32_t)c, vb->x->err);
+	*rc = vg_blk_load_col_rows(vb->bk, (uint32_t)c, rows, n, vb->x->err);
 	return *rc ? NULL : &vb->bk->cols[c];
 }
 
@@ -435,7 +448,7 @@ static int sel_field(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint3
 		     uint32_t *nout)
 {
 	int rc = 0;
-	const vg_col *col = col_get(vb, vb->rw->colof[n->slot], &rc);
+	const vg_col *col = col_get(vb, vb->rw->colof[n->slot], in, nin, &rc);
 	*nout = 0;
 	if (col == NULL)
 		return rc; /* absent everywhere: no comparison holds */
@@ -463,6 +476,27 @@ static int sel_field(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint3
 			out[j] = r;
 			j += (uint32_t)(types[r] == VG_T_INT ? num_verdict(n->op, (double)iv[r], b)
 							      : cmp_any_type(vb, n, &f, col, r));
+		}
+	} else if (col->str_dict && !f.any && col->i == NULL && col->d == NULL && col->ip == NULL &&
+		   col->nstrs <= nin) {
+		/* Strings or nothing in every row: the verdict of each distinct
+		 * value first, then one lookup a row. */
+		uint8_t *vm = n->vmatch;
+		for (uint32_t sid = 0; sid < col->nstrs; sid++) {
+			if (vm[sid])
+				continue;
+			fval v;
+			memset(&v, 0, sizeof v);
+			v.type = VG_T_STR;
+			v.s = col->strs[sid];
+			v.len = col->slens[sid];
+			vm[sid] = (uint8_t)(1 + ex_cmp_value(vb->x, n, &v));
+		}
+		const uint32_t *sid = col->sid;
+		for (uint32_t k = 0; k < nin; k++) {
+			uint32_t r = in[k];
+			out[j] = r;
+			j += types[r] != 0 && vm[sid[r]] == 2;
 		}
 	} else if (col->str_dict && !f.any) {
 		for (uint32_t k = 0; k < nin; k++) {
@@ -554,10 +588,112 @@ static uint32_t term_column(vblk *vb, xnode *n, uint32_t c, uint32_t *todo, uint
 	return j;
 }
 
+static inline uint8_t fold(uint8_t c)
+{
+	return (uint8_t)((unsigned)(c - 'A') < 26u ? c + 32 : c);
+}
+
+/* Does p (pn bytes) stand at t, compared lowercased? */
+static inline int holds_at(const uint8_t *t, const uint8_t *p, size_t pn)
+{
+	size_t k = 0;
+	while (k < pn && fold(t[k]) == p[k])
+		k++;
+	return k == pn;
+}
+
+/* Candidate starts of p in t, W bytes at a time: those whose first and
+ * last bytes agree with p's, OR 0x20 folding case (and a few other
+ * bytes, which holds_at then turns away). *i is the next position left;
+ * 1 when p is found. */
+#define HOLDS_SIMD(W, VEC, LOADU, SET1, OR, CMPEQ, AND, MOVEMASK)               \
+	do {                                                                   \
+		const VEC f0 = SET1((char)(p[0] | 0x20));                      \
+		const VEC f1 = SET1((char)(p[pn - 1] | 0x20));                 \
+		const VEC c20 = SET1(0x20);                                    \
+		for (; *i + (W) <= last + 1; *i += (W)) {                      \
+			VEC a = OR(LOADU((const VEC *)(t + *i)), c20);         \
+			VEC b = OR(LOADU((const VEC *)(t + *i + pn - 1)), c20); \
+			unsigned m = (unsigned)MOVEMASK(AND(CMPEQ(a, f0), CMPEQ(b, f1))); \
+			for (; m; m &= m - 1)                                  \
+				if (holds_at(t + *i + (unsigned)__builtin_ctz(m), p, pn)) \
+					return 1;                              \
+		}                                                              \
+	} while (0)
+
+#ifdef __SSE2__
+static int holds_sse2(const uint8_t *t, size_t last, const uint8_t *p, size_t pn, size_t *i)
+{
+	HOLDS_SIMD(16, __m128i, _mm_loadu_si128, _mm_set1_epi8, _mm_or_si128, _mm_cmpeq_epi8,
+		   _mm_and_si128, _mm_movemask_epi8);
+	return 0;
+}
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static int holds_avx2(const uint8_t *t, size_t last,
+						      const uint8_t *p, size_t pn, size_t *i)
+{
+	HOLDS_SIMD(32, __m256i, _mm256_loadu_si256, _mm256_set1_epi8, _mm256_or_si256,
+		   _mm256_cmpeq_epi8, _mm256_and_si256, _mm256_movemask_epi8);
+	return 0;
+}
+#endif
+
+/* Does t (tn bytes), lowercased, hold p (pn >= 1 bytes, lowercase)? A
+ * term without `*` stands in a row's raw text only if its bytes do (the
+ * row path compares them lowercased, then checks the token edges), so
+ * this turns away the rows of a block that cannot match without copying
+ * or lowercasing their text: 32 or 16 positions at a time where the CPU
+ * can, then one at a time. */
+static int lower_holds(const uint8_t *t, size_t tn, const uint8_t *p, size_t pn)
+{
+	if (tn < pn)
+		return 0;
+	size_t last = tn - pn, i = 0; /* positions 0..last may start a match */
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx2") && holds_avx2(t, last, p, pn, &i))
+		return 1;
+#endif
+#ifdef __SSE2__
+	if (holds_sse2(t, last, p, pn, &i))
+		return 1;
+#endif
+	for (; i <= last; i++)
+		if (holds_at(t + i, p, pn))
+			return 1;
+	return 0;
+}
+
+/* The rows of in whose raw text may hold term n (lower_holds), or that
+ * have none stored (a template renders it), into out; out may be in. */
+static int sel_raw_may_hold(vblk *vb, const xnode *n, const uint32_t *in, uint32_t nin,
+			    uint32_t *out, uint32_t *nout)
+{
+	int rc = vg_blk_load_col(vb->bk, 1, vb->x->err);
+	if (rc)
+		return rc;
+	const vg_col *raw = &vb->bk->cols[1];
+	const uint8_t *p = (const uint8_t *)n->pat;
+	uint32_t j = 0;
+	for (uint32_t k = 0; k < nin; k++) {
+		uint32_t r = in[k];
+		out[j] = r;
+		if (raw->types[r] != VG_T_STR) {
+			j++;
+			continue;
+		}
+		uint32_t sid = raw->sid[r];
+		j += (uint32_t)lower_holds((const uint8_t *)raw->strs[sid], raw->slens[sid], p,
+					   n->patlen);
+	}
+	*nout = j;
+	return 0;
+}
+
 /* A term over the rows of in: rows rendered from a template field by
  * field, a column at a time; rows whose raw text is stored row by row. */
-static int sel_term(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint32_t *out,
-		    uint32_t *nout)
+static int sel_term_rows(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint32_t *out,
+			 uint32_t *nout)
 {
 	vg_blk *bk = vb->bk;
 	int rc = 0;
@@ -609,6 +745,24 @@ static int sel_term(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint32
 	return rc;
 }
 
+/* A term over the rows of in: a row whose raw text is stored and does not
+ * hold the term's bytes is turned away at once (most rows, for a rare
+ * term in a block its filter let through); the others go on. */
+static int sel_term(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint32_t *out,
+		    uint32_t *nout)
+{
+	vg_blk *bk = vb->bk;
+	if (n->wild || n->patlen == 0 || bk->seg->blocks[bk->block].ntmpl == bk->n)
+		return sel_term_rows(vb, n, in, nin, out, nout);
+	uint32_t *cand = buf_get(vb->v), ncand = 0;
+	int rc = sel_raw_may_hold(vb, n, in, nin, cand, &ncand);
+	*nout = 0;
+	if (rc == 0 && ncand)
+		rc = sel_term_rows(vb, n, cand, ncand, out, nout);
+	buf_put(vb->v);
+	return rc;
+}
+
 /* a minus b, both ascending, b a subset of a; out may be a. */
 static uint32_t sel_minus(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb,
 			  uint32_t *out)
@@ -638,26 +792,87 @@ static uint32_t sel_union(const uint32_t *a, uint32_t na, const uint32_t *b, uin
 	return j;
 }
 
+/* Compressed bytes column c still costs to read in this block (with a
+ * mirror pair column, those of its partner and of `_mirror` too). */
+static uint64_t col_cost(const vblk *vb, int c)
+{
+	const vg_blk *bk = vb->bk;
+	if (c < 0 || (bk->loaded[c] && !bk->partial[c]))
+		return 0;
+	const vg_seg *s = vb->s;
+	const vg_chunk *ch = s->blocks[vb->b].chunks;
+	uint64_t cost = ch[c].len;
+	if (s->partner && s->partner[c] >= 0 && ch[s->mirror_col].len) {
+		int p = s->partner[c];
+		cost += ch[s->mirror_col].len;
+		cost += bk->loaded[p] || bk->partial[p] ? 0 : ch[p].len;
+	}
+	return cost;
+}
+
+/* What a column-by-column node costs to run on the block: the columns it
+ * has yet to decode. */
+static uint64_t node_cost(const vblk *vb, const xnode *n)
+{
+	switch (n->kind) {
+	case VG_SN_AND:
+	case VG_SN_OR: {
+		uint64_t sum = 0;
+		for (uint32_t k = 0; k < n->n; k++)
+			sum += node_cost(vb, n->kids[k]);
+		return sum;
+	}
+	case VG_SN_NOT: return node_cost(vb, n->kids[0]);
+	default: break;
+	}
+	if (n->fkind == VG_QF_PLAIN)
+		return col_cost(vb, vb->rw->colof[n->slot]);
+	return n->fkind == VG_QF_TIME ? col_cost(vb, 0) : 0;
+}
+
 static int sel_and(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint32_t *out,
 		   uint32_t *nout)
 {
 	const uint32_t *cur = in;
-	uint32_t ncur = nin, nrow = 0;
-	xnode *rowkids[16];
+	uint32_t ncur = nin, nrow = 0, nfirst = 0;
+	xnode *rowkids[16], *firstkids[16];
+	uint64_t costs[16];
 	xnode **rk = n->n <= 16 ? rowkids : vg_xmalloc(n->n * sizeof *rk);
-	int rc = 0;
-	for (uint8_t pass = 1; pass <= 2; pass++) {
-		for (uint32_t k = 0; k < n->n && rc == 0; k++) {
-			if (!n->kids[k]->vec) {
-				if (pass == 1)
-					rk[nrow++] = n->kids[k];
-				continue;
+	xnode **fk = n->n <= 16 ? firstkids : vg_xmalloc(n->n * sizeof *fk);
+	uint64_t *fc = n->n <= 16 ? costs : vg_xmalloc(n->n * sizeof *fc);
+	/* The kids of the first pass, the cheapest first (their order cannot
+	 * change the answer): a column that rules most rows out before a
+	 * dearer one is read saves decoding the dearer one's mirror rows
+	 * (`dstport=22 action=REJECT` reads dstport of rejected flows only). */
+	for (uint32_t k = 0; k < n->n; k++) {
+		xnode *kid = n->kids[k];
+		if (!kid->vec) {
+			rk[nrow++] = kid;
+		} else if (kid->vec == 1) {
+			uint64_t c = node_cost(vb, kid);
+			uint32_t j = nfirst++;
+			for (; j > 0 && fc[j - 1] > c; j--) {
+				fk[j] = fk[j - 1];
+				fc[j] = fc[j - 1];
 			}
-			if (ncur == 0 || n->kids[k]->vec != pass)
-				continue;
-			rc = sel_node(vb, n->kids[k], cur, ncur, out, &ncur);
-			cur = out;
+			fk[j] = kid;
+			fc[j] = c;
 		}
+	}
+	int rc = 0;
+	for (uint32_t k = 0; k < nfirst && rc == 0 && ncur; k++) {
+		rc = sel_node(vb, fk[k], cur, ncur, out, &ncur);
+		cur = out;
+	}
+	for (uint32_t k = 0; k < n->n && rc == 0 && ncur; k++) {
+		if (n->kids[k]->vec != 2)
+			continue;
+		rc = sel_node(vb, n->kids[k], cur, ncur, out, &ncur);
+		cur = out;
+	}
+	if (fk != firstkids) {
+		free(fk);
+		free(fc);
 	}
 	if (rc == 0 && nrow && ncur)
 		rc = sel_rows(vb, rk, nrow, cur, ncur, out, &ncur);
@@ -752,7 +967,7 @@ static int groups_one(vblk *vb, const uint32_t *sel, uint32_t nsel, uint32_t *gi
 	xagg *g = x->agg;
 	vcache *cache = &vb->v->by;
 	int rc = 0;
-	const vg_col *col = col_get(vb, vb->rw->colof[g->byslot[0]], &rc);
+	const vg_col *col = col_get(vb, vb->rw->colof[g->byslot[0]], sel, nsel, &rc);
 	if (col == NULL) {
 		for (uint32_t k = 0; k < nsel; k++)
 			gi[k] = UINT32_MAX;
@@ -878,7 +1093,7 @@ static int groups_tc(vblk *vb, const uint32_t *sel, uint32_t nsel, uint32_t *gi)
 		}
 		return rc;
 	}
-	const vg_col *col = g->nby ? col_get(vb, vb->rw->colof[g->byslot[0]], &rc) : NULL;
+	const vg_col *col = g->nby ? col_get(vb, vb->rw->colof[g->byslot[0]], sel, nsel, &rc) : NULL;
 	if (rc || (rc = tc_buckets(vb, sel, nsel, b0, span, nb)) != 0)
 		return rc;
 	memset(v->tcnone, 0, sizeof v->tcnone);
@@ -1094,7 +1309,7 @@ static int agg_col(vblk *vb, uint32_t a, const uint32_t *sel, uint32_t nsel, con
 	if (g->aggslot[a] < 0 || (fs == NULL && ag->fn != VG_AGG_DC))
 		return agg_rows(vb, a, sel, nsel, gi); /* computed, or not kept here */
 	int rc = 0;
-	const vg_col *col = col_get(vb, vb->rw->colof[g->aggslot[a]], &rc);
+	const vg_col *col = col_get(vb, vb->rw->colof[g->aggslot[a]], sel, nsel, &rc);
 	if (col == NULL)
 		return rc; /* the field is in no row: nothing to add */
 	switch (ag->fn) {
@@ -1149,11 +1364,62 @@ static int hist_block(vblk *vb, const uint32_t *sel, uint32_t nsel)
 	return 0;
 }
 
+/* Counts only, by one field stored as dictionary strings (`stats count by
+ * action`, `top user`): the selected rows are counted per dictionary id,
+ * then each id's count goes to its group at once, instead of finding and
+ * bumping a group row by row. 1 when done so (rc set), 0 when the
+ * aggregation or the column is of another kind. */
+static int agg_count_dict(vblk *vb, const uint32_t *sel, uint32_t nsel, int *rc)
+{
+	exec *x = vb->x;
+	xagg *g = x->agg;
+	vscan *v = vb->v;
+	if (g->nby != 1 || g->timechart || g->byslot[0] < 0)
+		return 0;
+	for (uint32_t a = 0; a < g->naggs; a++)
+		if (g->aggs[a].has_field || v->fst[a] == NULL)
+			return 0;
+	const vg_col *col = col_get(vb, vb->rw->colof[g->byslot[0]], sel, nsel, rc);
+	if (*rc || col == NULL || !col->str_dict || col->nstrs == 0 || col->i || col->d || col->ip)
+		return *rc != 0;
+	uint32_t *cnt = buf_get(v), *rep = buf_get(v); /* per id: its rows, one of them */
+	memset(cnt, 0, col->nstrs * sizeof *cnt);
+	const uint8_t *types = col->types;
+	const uint32_t *sid = col->sid;
+	for (uint32_t k = 0; k < nsel; k++) {
+		uint32_t r = sel[k];
+		if (types[r] == 0)
+			continue; /* no value: in no group */
+		cnt[sid[r]]++;
+		rep[sid[r]] = r;
+	}
+	uint64_t *sids = vcache_sids(&v->by, x, col);
+	for (uint32_t id = 0; id < col->nstrs && *rc == 0; id++) {
+		if (cnt[id] == 0 || sids[id])
+			continue;
+		vb->rw->r = rep[id];
+		vb->rw->nov = 0;
+		uint32_t gr = ex_group_x(x, g, vb->rw, 0, rc);
+		if (gr != UINT32_MAX)
+			sids[id] = (uint64_t)gr + 1;
+	}
+	fst_reserve(v, g);
+	for (uint32_t id = 0; id < col->nstrs && *rc == 0; id++)
+		if (cnt[id] && sids[id])
+			for (uint32_t a = 0; a < g->naggs; a++)
+				v->fst[a][sids[id] - 1].n += cnt[id];
+	buf_put(v);
+	buf_put(v);
+	return 1;
+}
+
 static int agg_block(vblk *vb, const uint32_t *sel, uint32_t nsel)
 {
 	exec *x = vb->x;
 	int rc = hist_block(vb, sel, nsel);
 	x->res->stats.events_matched += nsel;
+	if (rc == 0 && agg_count_dict(vb, sel, nsel, &rc))
+		return rc;
 	if (rc == 0)
 		rc = groups_of(vb, sel, nsel, vb->v->gi);
 	fst_reserve(vb->v, x->agg);
@@ -1299,10 +1565,20 @@ int ex_scan_block(exec *x, xrow *rw, const vg_seg *s, uint32_t b)
 
 /* --------------------------------------------------------------- set up */
 
+/* Room for a whole decoded block in the first chunk of the block arena
+ * (address space only until used): the arena fills its chunks in order
+ * and adds one when an allocation fits in none left, so with small chunks
+ * first, a block whose raw text is larger than any before (up to 16 MiB)
+ * gets fresh pages, each a page fault to zero; in one chunk, every block
+ * reuses the pages of the block before. */
+#define BLOCK_ARENA (64u << 20)
+
 void ex_vec_prepare(exec *x)
 {
 	vscan *v = vg_xcalloc(1, sizeof *v);
 	x->vs = v;
+	vg_arena_alloc(&v->blkmem, BLOCK_ARENA);
+	vg_arena_reset(&v->blkmem);
 	if (x->root)
 		classify(x->root);
 	int search_only = 1;

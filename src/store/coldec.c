@@ -225,22 +225,38 @@ static void bitmap_types(uint8_t *types, const uint8_t *bm, uint32_t n, uint8_t 
 		types[r] = (uint8_t)(bit_of(bm, r) * t);
 }
 
-/* Run STMT for each row r of pl's bitmap walk, cnt the present rows
- * before r: a byte of the bitmap at a time. */
+/* bit_prefix[b][j]: the bits set in byte b below bit j (j = 8: all of
+ * them), so that the value of each row of a bitmap byte is found without a
+ * step from one row to the next. */
+#define PC8(x)                                                                 \
+	(((x) & 1) + ((x) >> 1 & 1) + ((x) >> 2 & 1) + ((x) >> 3 & 1) +       \
+	 ((x) >> 4 & 1) + ((x) >> 5 & 1) + ((x) >> 6 & 1) + ((x) >> 7 & 1))
+#define PFX1(b)                                                                \
+	{PC8((b) & 0), PC8((b) & 1), PC8((b) & 3), PC8((b) & 7), PC8((b) & 15), \
+	 PC8((b) & 31), PC8((b) & 63), PC8((b) & 127), PC8(b)}
+#define PFX4(b) PFX1(b), PFX1((b) + 1), PFX1((b) + 2), PFX1((b) + 3)
+#define PFX16(b) PFX4(b), PFX4((b) + 4), PFX4((b) + 8), PFX4((b) + 12)
+#define PFX64(b) PFX16(b), PFX16((b) + 16), PFX16((b) + 32), PFX16((b) + 48)
+static const uint8_t bit_prefix[256][9] = {PFX64(0), PFX64(64), PFX64(128), PFX64(192)};
+
+/* Run STMT for each row r of pl's bitmap walk, at the value index of r
+ * (the present rows before r): a byte of the bitmap at a time. */
 #define WALK_BITMAP(pl, STMT)                                                  \
 	do {                                                                   \
-		uint32_t cnt = 0, full_ = (pl)->n / 8, r;                      \
+		uint32_t cnt_ = 0, full_ = (pl)->n / 8, r, at;                 \
 		for (uint32_t byte_ = 0; byte_ < full_; byte_++) {             \
-			uint32_t bits_ = (pl)->bm[byte_];                      \
+			const uint8_t *o_ = bit_prefix[(pl)->bm[byte_]];       \
 			for (unsigned j_ = 0; j_ < 8; j_++) {                  \
 				r = byte_ * 8 + j_;                            \
+				at = cnt_ + o_[j_];                            \
 				STMT;                                          \
-				cnt += (bits_ >> j_) & 1u;                     \
 			}                                                      \
+			cnt_ += o_[8];                                         \
 		}                                                              \
 		for (r = full_ * 8; r < (pl)->n; r++) {                        \
+			at = cnt_;                                             \
 			STMT;                                                  \
-			cnt += bit_of((pl)->bm, r);                            \
+			cnt_ += bit_of((pl)->bm, r);                           \
 		}                                                              \
 	} while (0)
 
@@ -250,7 +266,7 @@ static void place_i64(const place *pl, int64_t *out, const int64_t *v, uint32_t 
 		for (uint32_t k = 0; k < m; k++)
 			out[pl->rows[k]] = v[k];
 	} else if (pl->bm) {
-		WALK_BITMAP(pl, out[r] = v[cnt]);
+		WALK_BITMAP(pl, out[r] = v[at]);
 	} else if (out != v) {
 		memcpy(out, v, (size_t)m * sizeof *v);
 	}
@@ -262,7 +278,7 @@ static void place_u32(const place *pl, uint32_t *out, const uint32_t *v, uint32_
 		for (uint32_t k = 0; k < m; k++)
 			out[pl->rows[k]] = v[k];
 	} else if (pl->bm) {
-		WALK_BITMAP(pl, out[r] = v[cnt]);
+		WALK_BITMAP(pl, out[r] = v[at]);
 	} else if (out != v) {
 		memcpy(out, v, (size_t)m * sizeof *v);
 	}
@@ -303,7 +319,7 @@ static int dec_ips(vg_cur *c, size_t m, uint8_t (*out)[16], const place *pl, vg_
 		for (size_t k = 0; k < m; k++)
 			memcpy(out[pl->rows[k]], dict[ids[k]], 16);
 	} else if (pl && pl->bm) {
-		WALK_BITMAP(pl, memcpy(out[r], dict[ids[cnt]], 16));
+		WALK_BITMAP(pl, memcpy(out[r], dict[ids[at]], 16));
 	} else {
 		for (size_t k = 0; k < m; k++)
 			memcpy(out[k], dict[ids[k]], 16);

@@ -48,6 +48,8 @@ static void blk_fill(vg_blk *bk, const vg_seg *s, uint32_t b)
 	bk->cols = vg_arena_alloc(&bk->arena, s->ncols * sizeof *bk->cols);
 	bk->loaded = vg_arena_alloc(&bk->arena, s->ncols);
 	memset(bk->loaded, 0, s->ncols);
+	bk->partial = vg_arena_alloc(&bk->arena, s->ncols);
+	memset(bk->partial, 0, s->ncols);
 }
 
 static void blk_init(vg_blk *bk, const vg_seg *s, uint32_t b)
@@ -76,23 +78,92 @@ void vg_blk_keep(vg_blk *bk, vg_arena *keep)
 	memset(bk, 0, sizeof *bk);
 }
 
+/* Does column c of the block have mirror rows to restore? */
+static int has_mirrors(const vg_blk *bk, uint32_t c)
+{
+	const vg_seg *s = bk->seg;
+	return s->partner && s->partner[c] >= 0 && s->blocks[bk->block].chunks[s->mirror_col].len;
+}
+
+/* The column c's chunk is stored against, complete: the decoders read the
+ * reference at any row (vg_seg_read_cached takes loaded ones as they are). */
+static int load_ref(vg_blk *bk, uint32_t c, vg_err *err)
+{
+	int32_t ref = bk->seg->blocks[bk->block].chunks[c].ref;
+	if (ref < 0 || (bk->loaded[ref] && !bk->partial[ref]))
+		return 0;
+	return vg_blk_load_col(bk, (uint32_t)ref, err);
+}
+
+/* Pair column c as stored into cols[c] (partial[c] set), unless it is. */
+static int load_stored(vg_blk *bk, uint32_t c, vg_err *err)
+{
+	if (bk->partial[c] || bk->loaded[c])
+		return 0;
+	int rc = load_ref(bk, c, err);
+	if (rc == 0)
+		rc = vg_seg_read_stored(bk->seg, bk->block, c, &bk->arena, bk->cols, bk->loaded,
+					&bk->cols[c], err);
+	bk->partial[c] = rc == 0;
+	return rc;
+}
+
 int vg_blk_load_col(vg_blk *bk, uint32_t c, vg_err *err)
 {
-	if (bk->loaded[c])
+	if (bk->loaded[c] && !bk->partial[c])
 		return 0;
 	const vg_seg *s = bk->seg;
-	/* Each column of a mirror pair reads `_mirror` to restore its mirror
-	 * rows: decode it once for the block (readers of the block hide it). */
-	if (s->partner && s->partner[c] >= 0 && s->blocks[bk->block].chunks[s->mirror_col].len) {
-		int rc = vg_blk_load_col(bk, (uint32_t)s->mirror_col, err);
-		if (rc)
-			return rc;
+	int rc;
+	if (!has_mirrors(bk, c)) {
+		if ((rc = load_ref(bk, c, err)) == 0)
+			rc = vg_seg_read_cached(s, bk->block, c, &bk->arena, bk->cols, bk->loaded,
+						&bk->cols[c], err);
+		bk->loaded[c] = rc == 0;
+		return rc;
 	}
-	int rc = vg_seg_read_cached(s, bk->block, c, &bk->arena, bk->cols, bk->loaded, &bk->cols[c],
-				    err);
+	/* `_mirror`, c and its partner each decoded once for the block: the
+	 * partner's stored values are all a restore reads (the row before a
+	 * mirror row is never one), and they stay for its own turn. */
+	uint32_t p = (uint32_t)s->partner[c];
+	rc = vg_blk_load_col(bk, (uint32_t)s->mirror_col, err);
 	if (rc == 0)
-		bk->loaded[c] = 1;
+		rc = load_stored(bk, c, err);
+	if (rc == 0)
+		rc = load_stored(bk, p, err);
+	if (rc == 0)
+		rc = vg_seg_restore_mirrors(s, bk->block, &bk->cols[s->mirror_col], &bk->cols[p],
+					    &bk->arena, &bk->cols[c], err);
+	bk->partial[c] = 0;
+	bk->loaded[c] = rc == 0;
 	return rc;
+}
+
+int vg_blk_load_col_rows(vg_blk *bk, uint32_t c, const uint32_t *rows, uint32_t n, vg_err *err)
+{
+	if ((bk->loaded[c] && !bk->partial[c]) || !has_mirrors(bk, c))
+		return vg_blk_load_col(bk, c, err);
+	int rc = load_stored(bk, c, err);
+	if (rc)
+		return rc;
+	/* A mirror row stores no value in the pair's columns: when every row
+	 * asked for has one stored, none is a mirror row, and `_mirror` need
+	 * not even be decoded. */
+	const uint8_t *st = bk->cols[c].types;
+	uint8_t absent = 0;
+	for (uint32_t k = 0; k < n; k++)
+		absent |= st[rows[k]] == 0;
+	if (absent) {
+		if ((rc = vg_blk_load_col(bk, (uint32_t)bk->seg->mirror_col, err)) != 0)
+			return rc;
+		const uint8_t *mt = bk->cols[bk->seg->mirror_col].types;
+		uint8_t any = 0;
+		for (uint32_t k = 0; k < n; k++)
+			any |= mt[rows[k]];
+		if (any)
+			return vg_blk_load_col(bk, c, err);
+	}
+	bk->loaded[c] = 1;
+	return 0;
 }
 
 int vg_blk_load_only(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err)

@@ -24,6 +24,12 @@ typedef struct vg_blk {
 	uint32_t block, n;
 	vg_col *cols;             /* seg->ncols entries; loaded[c] says which */
 	uint8_t *loaded;
+	uint8_t *partial;         /* per column: cols[c] holds a mirror pair
+				   * column as stored, its mirror rows not
+				   * restored yet. With loaded[c] 0 nobody reads
+				   * it but a restore of its partner; with
+				   * loaded[c] 1 (vg_blk_load_col_rows) it is
+				   * right at the rows that call named only */
 	int32_t **tmpl_cols;      /* per _tmpl dictionary entry: column per name */
 	uint32_t *tmpl_n;
 	uint32_t *by_time;        /* rows in time order (NULL until vg_blk_time_order) */
@@ -57,6 +63,13 @@ void vg_blk_keep(vg_blk *bk, vg_arena *keep);
 /* Decode column c of the block unless it is loaded already. Returns 0 or
  * an error (err set). */
 int vg_blk_load_col(vg_blk *bk, uint32_t c, vg_err *err);
+/* Make cols[c] right at least at rows[0..n) (ascending): vg_blk_load_col,
+ * except that a mirror pair column none of whose mirror rows is listed is
+ * only decoded as stored (loaded[c] and partial[c] set: the caller reads
+ * those rows only, and vg_blk_load_col completes the column), sparing the
+ * decoding of its partner. A filter that keeps no mirror row (rejected
+ * flows have no reply) then reads one address column, not two. */
+int vg_blk_load_col_rows(vg_blk *bk, uint32_t c, const uint32_t *rows, uint32_t n, vg_err *err);
 void vg_blk_release(vg_blk *bk);
 static inline int64_t vg_blk_time(const vg_blk *bk, uint32_t r)
 {

@@ -68,6 +68,8 @@ typedef struct vg_seg {
 	uint8_t *coltypes;  /* union of value types seen per column */
 	int32_t *partner;   /* per column: its mirror pair's other column, or -1 */
 	int32_t mirror_col; /* `_mirror`, or -1 */
+	uint32_t version;   /* of the footer: 3 lets a mirror row lack a pair
+			     * that its row before lacks too */
 	uint32_t nblocks;
 	vg_block *blocks;
 	uint8_t content_hash[VG_HASH_LEN];
@@ -118,6 +120,16 @@ int vg_seg_read(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *ou
  * `_raw` otherwise. done / done_ok may be NULL. */
 int vg_seg_read_cached(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, const vg_col *done,
 		       const uint8_t *done_ok, vg_col *out, vg_err *err);
+/* Column c of block b as stored: a pair column's mirror rows still
+ * absent (vg_seg_restore_mirrors puts them back). done / done_ok as for
+ * vg_seg_read_cached. */
+int vg_seg_read_stored(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, const vg_col *done,
+		       const uint8_t *done_ok, vg_col *out, vg_err *err);
+/* Put back the mirror rows of out, pair column c of block b as stored:
+ * each takes the value of partner (the other column of the pair, stored or
+ * restored) in the row before. mirror is the block's `_mirror`. */
+int vg_seg_restore_mirrors(const vg_seg *s, uint32_t b, const vg_col *mirror,
+			   const vg_col *partner, vg_arena *a, vg_col *out, vg_err *err);
 /* 1 if block b may contain token hash h. */
 int vg_seg_block_maybe(const vg_seg *s, uint32_t b, uint64_t h);
 

@@ -239,8 +239,11 @@ static void sort_rowkeys(rowkey *k, rowkey *tmp, size_t n)
 		for (unsigned d = 0; d < 8; d++)
 			cnt[d][(u >> (8 * d)) & 255]++;
 	}
+	/* Each pass moves the keys from src to dst, which then trade
+	 * places: the sorted keys end in one of k and tmp. */
+	rowkey *src = k, *dst = tmp, *swap;
 	for (unsigned d = 0; d < 8; d++) {
-		uint64_t first = ((uint64_t)k[0].t - (uint64_t)tmin) >> (8 * d) & 255;
+		uint64_t first = ((uint64_t)src[0].t - (uint64_t)tmin) >> (8 * d) & 255;
 		if (cnt[d][first] == n)
 			continue;
 		size_t sum = 0;
@@ -250,27 +253,29 @@ static void sort_rowkeys(rowkey *k, rowkey *tmp, size_t n)
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++) {
-			uint64_t u = (uint64_t)k[i].t - (uint64_t)tmin;
-			tmp[cnt[d][(u >> (8 * d)) & 255]++] = k[i];
+			uint64_t u = (uint64_t)src[i].t - (uint64_t)tmin;
+			dst[cnt[d][(u >> (8 * d)) & 255]++] = src[i];
 		}
-		memcpy(k, tmp, n * sizeof *k);
+		swap = src, src = dst, dst = swap;
 	}
 	free(cnt);
 	/* Groups are few and small numbers: a counting sort. */
 	uint32_t gmax = 0;
 	for (size_t i = 0; i < n; i++)
-		gmax = k[i].group > gmax ? k[i].group : gmax;
-	if (gmax == 0)
-		return;
-	size_t *gc = vg_xcalloc((size_t)gmax + 2, sizeof *gc);
-	for (size_t i = 0; i < n; i++)
-		gc[k[i].group + 1]++;
-	for (uint32_t g = 1; g <= gmax + 1; g++)
-		gc[g] += gc[g - 1];
-	for (size_t i = 0; i < n; i++)
-		tmp[gc[k[i].group]++] = k[i];
-	memcpy(k, tmp, n * sizeof *k);
-	free(gc);
+		gmax = src[i].group > gmax ? src[i].group : gmax;
+	if (gmax != 0) {
+		size_t *gc = vg_xcalloc((size_t)gmax + 2, sizeof *gc);
+		for (size_t i = 0; i < n; i++)
+			gc[src[i].group + 1]++;
+		for (uint32_t g = 1; g <= gmax + 1; g++)
+			gc[g] += gc[g - 1];
+		for (size_t i = 0; i < n; i++)
+			dst[gc[src[i].group]++] = src[i];
+		free(gc);
+		swap = src, src = dst, dst = swap;
+	}
+	if (src != k)
+		memcpy(k, src, n * sizeof *k);
 }
 
 static int write_partitions(vg_store *st, vg_err *err)

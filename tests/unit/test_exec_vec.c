@@ -17,6 +17,7 @@
 #include "ingest/ingest.h"
 #include "query/exec.h"
 #include "query/qparse.h"
+#include "store/reader.h"
 #include "util/timeutil.h"
 
 #define FLOWS "tests/golden/query/data/flows.log"
@@ -46,6 +47,20 @@ static const char *const queries[] = {
 	"| stats perc50(bytes), values(act) by _group",
 	"| stats dc(date_hour), count(_raw), sum(date_mday) by _group",
 	"| timechart span=1d dc(_group) by act",
+	/* Mirror pair columns (the replies of flows.log are mirror rows):
+	 * read where no selected row is a mirror row, where some are, and
+	 * both in one query, in either order of the filters. */
+	"action=REJECT | stats count, dc(dstaddr), dc(srcport) by srcaddr",
+	"srcport=443 | stats count, dc(dstport) by dstaddr",
+	"dstport=443 action=ACCEPT | stats count by srcaddr, dstaddr",
+	"action=ACCEPT dstport=443 | stats count by srcport",
+	"dstaddr=10.0.0.0/8 OR srcport=443 | stats count by srcaddr",
+	"srcport=443 | head 3",
+	"action=REJECT | head 2",
+	/* Counts by a dictionary string column, per id of each block. */
+	"| stats count by act",
+	"bytes>1 | top 3 app",
+	"| stats count as n, count by action",
 };
 
 /* Write lines [from, to) of text (its lines counted from 0) to path, after
@@ -174,10 +189,92 @@ static void test_split_stores_agree(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Column c of block b of s as a whole-block read restores it. */
+static vg_col full_col(const vg_seg *s, uint32_t c, vg_arena *a)
+{
+	vg_col col;
+	vg_err e = {0};
+	assert_int_equal(vg_seg_read(s, 0, c, a, &col, &e), 0);
+	return col;
+}
+
+/* Is col the same as ref at rows[0..n) (every row when rows is NULL)? */
+static void assert_same_rows(const vg_col *col, const vg_col *ref, const uint32_t *rows,
+			     uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t r = rows ? rows[k] : k;
+		assert_int_equal(col->types[r], ref->types[r]);
+		if (ref->types[r] == VG_T_IP)
+			assert_memory_equal(col->ip[r], ref->ip[r], 16);
+		else if (ref->types[r] == VG_T_INT)
+			assert_int_equal(col->i[r], ref->i[r]);
+	}
+}
+
+/* A mirror pair column read for rows that hold no mirror row is decoded
+ * alone, its partner and `_mirror` left alone; asked for every row, it is
+ * restored, and both sides then match a whole-block read. */
+static void test_mirror_rows_lazy(void **state)
+{
+	(void)state;
+	char tmp[] = "/tmp/vigil-vec.XXXXXX";
+	assert_non_null(mkdtemp(tmp));
+	char dir[64], path[96];
+	snprintf(dir, sizeof dir, "%s/st", tmp);
+	char *files[] = {(char *)FLOWS};
+	make_store(dir, files, 1, files, 0, 1, 0);
+	snprintf(path, sizeof path, "%s/seg/00000001.vseg", dir);
+	vg_seg *s;
+	vg_err e = {0};
+	assert_int_equal(vg_seg_open(path, &s, &e), 0);
+	int ca = vg_seg_col(s, "action"), cs = vg_seg_col(s, "srcaddr"), cd = vg_seg_col(s, "dstaddr");
+	int cm = s->mirror_col;
+	assert_true(ca >= 0 && cs >= 0 && cd >= 0 && cm >= 0);
+	assert_int_equal(s->partner[cs], cd);
+	assert_true(s->blocks[0].chunks[cm].len > 0); /* the replies are mirror rows */
+	vg_arena a = {0};
+	vg_col ref_s = full_col(s, (uint32_t)cs, &a), ref_d = full_col(s, (uint32_t)cd, &a);
+	vg_blk bk;
+	vg_blk_open(&bk, s, 0, NULL);
+	assert_int_equal(vg_blk_load_col(&bk, (uint32_t)ca, &e), 0);
+	const vg_col *act = &bk.cols[ca];
+	uint32_t rows[64], n = 0;
+	for (uint32_t r = 0; r < bk.n && n < 64; r++)
+		if (act->types[r] == VG_T_STR && act->slens[act->sid[r]] == 6 &&
+		    memcmp(act->strs[act->sid[r]], "REJECT", 6) == 0)
+			rows[n++] = r;
+	assert_int_equal(n, 14);
+	assert_int_equal(vg_blk_load_col_rows(&bk, (uint32_t)cs, rows, n, &e), 0);
+	assert_true(bk.loaded[cs] && bk.partial[cs]);
+	assert_false(bk.loaded[cd] || bk.partial[cd] || bk.loaded[cm]);
+	assert_same_rows(&bk.cols[cs], &ref_s, rows, n);
+	/* Every row: restored, from dstaddr as stored, kept for its turn. */
+	uint32_t *all = malloc(bk.n * sizeof *all);
+	assert_non_null(all);
+	for (uint32_t r = 0; r < bk.n; r++)
+		all[r] = r;
+	assert_int_equal(vg_blk_load_col_rows(&bk, (uint32_t)cs, all, bk.n, &e), 0);
+	assert_true(bk.loaded[cs] && !bk.partial[cs] && bk.loaded[cm]);
+	assert_true(bk.partial[cd] && !bk.loaded[cd]);
+	assert_same_rows(&bk.cols[cs], &ref_s, NULL, bk.n);
+	assert_int_equal(vg_blk_load_col(&bk, (uint32_t)cd, &e), 0);
+	assert_true(bk.loaded[cd] && !bk.partial[cd]);
+	assert_same_rows(&bk.cols[cd], &ref_d, NULL, bk.n);
+	free(all);
+	vg_blk_release(&bk);
+	vg_arena_free(&a);
+	vg_seg_close(s);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_stores_agree),
+		cmocka_unit_test(test_mirror_rows_lazy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

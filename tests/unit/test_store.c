@@ -493,6 +493,98 @@ static void test_mirror_rows(void **state)
 	assert_int_equal(vg_store_check(dir, stderr, 0, &e), 0);
 }
 
+/* A flow row of group "mixed", whose sort key declares a third pair ka~kb
+ * that rows of the older layout lack (ka NULL): like version-2 and
+ * version-5 VPC flow records sealed together. No addresses at all (a NULL)
+ * is a NODATA record. */
+static void add_flow_kv(vg_batch *b, int64_t secs, const char *a, const char *bb, int pa,
+			int pb, const char *ka, const char *kb)
+{
+	uint32_t g = vg_batch_group(b, "mixed", 5);
+	vg_ev_begin(b, g, secs * VG_NS_PER_SEC, "f", 1);
+	vg_ev_str(b, vg_batch_field(b, "iface", 5), "eni-1", 5);
+	/* Fields in the order the segment's columns get (events print in
+	 * it): the rows of the older layout come first. */
+	const char *v[4] = {a, bb, ka, kb};
+	static const char *const names[4] = {"a", "b", "ka", "kb"};
+	for (int k = 0; k < 4; k++) {
+		uint8_t ip[16];
+		if (v[k] && vg_ip_parse(v[k], strlen(v[k]), ip) == 0)
+			vg_ev_ip(b, vg_batch_field(b, names[k], strlen(names[k])), ip);
+		if (k == 1 && a) {
+			vg_ev_int(b, vg_batch_field(b, "pa", 2), pa);
+			vg_ev_int(b, vg_batch_field(b, "pb", 2), pb);
+		}
+	}
+	vg_ev_end(b);
+}
+
+/* Rows that lack a declared pair altogether (and so do their requests)
+ * still mirror on the pairs they have, and read back without it; rows with
+ * no pair at all are never mirror rows. */
+static void test_mirror_rows_lacking_a_pair(void **state)
+{
+	(void)state;
+	vg_store_opts o;
+	vg_store_defaults(&o);
+	vg_store *st;
+	vg_err e = {0};
+	assert_int_equal(vg_store_open(dir, &o, &st, &e), 0);
+	vg_batch *b = vg_store_batch(st);
+	uint32_t g = vg_batch_group(b, "mixed", 5);
+	static const char key[] = "iface a~b pa~pb ka~kb";
+	vg_batch_sortkey(b, g, key, sizeof key - 1);
+	int64_t t = 1699920000;
+	for (int i = 0; i < 400; i++) {
+		char client[32];
+		snprintf(client, sizeof client, "198.51.100.%d", i % 200);
+		int full = i % 2;
+		add_flow_kv(b, t + i, client, "10.0.0.5", 40000 + i, 443, full ? client : NULL,
+			    full ? "10.0.0.5" : NULL);
+		add_flow_kv(b, t + i, "10.0.0.5", client, 443, 40000 + i,
+			    full ? "10.0.0.5" : NULL, full ? client : NULL);
+	}
+	/* Two NODATA records of one time: alike, but nothing to mirror. */
+	add_flow_kv(b, t + 900, NULL, NULL, 0, 0, NULL, NULL);
+	add_flow_kv(b, t + 900, NULL, NULL, 0, 0, NULL, NULL);
+	collect before = {0};
+	vg_scan_opts so = {.from = INT64_MIN, .to = INT64_MAX};
+	assert_int_equal(vg_scan_ordered(st, &so, collect_row, &before, &e), 0);
+	assert_int_equal(vg_store_seal(st, &e), 0);
+	vg_seg *seg;
+	assert_int_equal(vg_store_open_seg(st, 0, &seg, &e), 0);
+	assert_int_equal(seg->version, 3);
+	int cm = vg_seg_col(seg, "_mirror"), cka = vg_seg_col(seg, "ka");
+	assert_true(cm > 0 && cka > 0);
+	assert_int_equal(seg->partner[cka], vg_seg_col(seg, "kb"));
+	const vg_block *bl = &seg->blocks[0];
+	/* Every reply, with or without ka~kb. */
+	assert_int_equal(bl->chunks[cm].st.npresent, 400);
+	/* ka's statistics count its restored values, only of the full rows. */
+	assert_int_equal(bl->chunks[cka].st.npresent, 400);
+	vg_arena ar = {0};
+	vg_col col;
+	assert_int_equal(vg_seg_read(seg, 0, (uint32_t)cka, &ar, &col, &e), 0);
+	size_t nka = 0;
+	for (uint32_t r = 0; r < col.n; r++)
+		nka += col.types[r] == VG_T_IP;
+	assert_int_equal(nka, 400);
+	vg_arena_free(&ar);
+	assert_int_equal(vg_seg_verify(seg, &e), 0);
+	vg_seg_close(seg);
+	collect after = {0};
+	assert_int_equal(vg_scan_ordered(st, &so, collect_row, &after, &e), 0);
+	assert_int_equal(before.n, after.n);
+	qsort(before.lines, before.n, sizeof *before.lines, cmp_line);
+	qsort(after.lines, after.n, sizeof *after.lines, cmp_line);
+	for (size_t k = 0; k < after.n; k++)
+		assert_string_equal(before.lines[k], after.lines[k]);
+	collect_free(&before);
+	collect_free(&after);
+	assert_int_equal(vg_store_close(st, &e), 0);
+	assert_int_equal(vg_store_check(dir, stderr, 0, &e), 0);
+}
+
 static uint64_t rnd_next(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -618,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test_setup_teardown(test_reference_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mirror_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mirror_rows_lacking_a_pair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_random_roundtrip, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
