@@ -20,6 +20,7 @@
 #include "cli/remote.h"
 #include "query/cw.h"
 #include "query/exec.h"
+#include "query/geo.h"
 #include "query/qparse.h"
 #include "query/result_text.h"
 #include "util/timeutil.h"
@@ -48,6 +49,8 @@ static void print_result(const vg_result *res, vg_outfmt fmt)
  * itself). */
 typedef struct search_args {
 	const char *text, *cw, *from, *to, *limit, *timeout;
+	const char *geoip, *geoip_asn;  /* .mmdb files; NULL: Debian's legacy GeoIP */
+	const char *lookups;            /* NULL: <data>/lookups */
 	double timeout_s;
 	vg_outfmt fmt;
 } search_args;
@@ -92,6 +95,26 @@ static char *join_args(int argc, char **argv)
 	return (char *)b.p;
 }
 
+static int uses_iplocation(const vg_query *q)
+{
+	for (uint32_t k = 0; k < q->ncmds; k++)
+		if (q->cmds[k].kind == VG_CMD_IPLOCATION)
+			return 1;
+	return 0;
+}
+
+/* The GeoIP databases, opened only for a query that uses iplocation; when
+ * they cannot be opened, the query fails at the command with why (*why
+ * holds the message). */
+static vg_geo *open_geo(const vg_query *q, const search_args *a, vg_err *why)
+{
+	vg_geo *g = NULL;
+	vg_geo_opts go = {.mmdb_city = a->geoip, .mmdb_asn = a->geoip_asn};
+	if (uses_iplocation(q) && vg_geo_open(&go, &g, why) != 0)
+		return NULL;
+	return g;
+}
+
 /* Run the search on the store in data and print the result. */
 static int search_local(const char *data, const search_args *a, vg_exec_opts *eo)
 {
@@ -111,6 +134,17 @@ static int search_local(const char *data, const search_args *a, vg_exec_opts *eo
 		return vg_cli_err("search", &e);
 	}
 	eo->cw = cw;
+	vg_err why = {0};
+	vg_geo *geo = open_geo(q, a, &why);
+	eo->geo = geo;
+	eo->geo_error = why.msg;
+	vg_buf lookups = {0};
+	if (a->lookups)
+		vg_buf_puts(&lookups, a->lookups);
+	else
+		vg_buf_printf(&lookups, "%s/lookups", data);
+	vg_buf_putc(&lookups, 0);
+	eo->lookups_dir = (const char *)lookups.p;
 	vg_store_opts so;
 	vg_store_defaults(&so);
 	so.readonly = 1;
@@ -127,6 +161,8 @@ static int search_local(const char *data, const search_args *a, vg_exec_opts *eo
 	}
 	vg_query_free(q);
 	vg_cw_free(cw);
+	vg_geo_close(geo);
+	vg_buf_free(&lookups);
 	return rc ? vg_cli_err("search", &e) : VG_EXIT_OK;
 }
 
@@ -137,7 +173,9 @@ int vg_cmd_search(int argc, char **argv)
 		{"to", required_argument, 0, 't'},     {"limit", required_argument, 0, 'l'},
 		{"output", required_argument, 0, 'o'}, {"cw", required_argument, 0, 'c'},
 		{"timeout", required_argument, 0, 'T'}, {"url", required_argument, 0, 'u'},
-		{"token", required_argument, 0, 'k'},  {0, 0, 0, 0},
+		{"token", required_argument, 0, 'k'},  {"geoip", required_argument, 0, 'g'},
+		{"geoip-asn", required_argument, 0, 'a'}, {"lookups", required_argument, 0, 'L'},
+		{0, 0, 0, 0},
 	};
 	const char *data = NULL, *url = NULL, *token = NULL;
 	search_args a = {.fmt = VG_OUT_TABLE};
@@ -185,6 +223,9 @@ int vg_cmd_search(int argc, char **argv)
 						   optarg);
 			break;
 		case 'c': a.cw = optarg; break;
+		case 'g': a.geoip = optarg; break;
+		case 'a': a.geoip_asn = optarg; break;
+		case 'L': a.lookups = optarg; break;
 		default: return VG_EXIT_USER;
 		}
 	}
@@ -193,6 +234,12 @@ int vg_cmd_search(int argc, char **argv)
 	vg_remote *rm;
 	if (vg_remote_pick(data, url, token, &rm, &e))
 		return vg_cli_err("search", &e);
+	if (rm && (a.geoip || a.geoip_asn || a.lookups)) {
+		vg_remote_close(rm);
+		return vg_cli_fail("search", VG_EINVAL,
+				   "--geoip, --geoip-asn and --lookups are for --data: a server reads its "
+				   "own (geoip: in vigil.yml, DATA/lookups)");
+	}
 	char *text = join_args(argc, argv);
 	a.text = text;
 	int rc = rm ? search_remote(rm, &a) : search_local(data ? data : "./data", &a, &eo);

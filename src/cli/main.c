@@ -37,7 +37,8 @@ static const command commands[] = {
 	{"search", vg_cmd_search,
 	 "vigil search [--data DIR | --url URL --token T] [--from T] [--to T] [--limit N] "
 	 "[--output table|json|csv] "
-	 "[--timeout SECONDS] [--cw PATTERN] [QUERY]",
+	 "[--timeout SECONDS] [--cw PATTERN] [--geoip MMDB] [--geoip-asn MMDB] "
+	 "[--lookups DIR] [QUERY]",
 	 "Run a query: search terms and field comparisons, then a pipeline of commands\n"
 	 "(\"not authorized to perform\" earliest=-7d | timechart span=1h count;\n"
 	 "group=vpcflow action=REJECT | top 10 srcaddr). Events print newest first, at most\n"
@@ -47,7 +48,9 @@ static const command commands[] = {
 	 "pattern instead of the search part ('{ $.errorCode = \"AccessDenied*\" }'); QUERY may\n"
 	 "then hold a pipeline (| stats count by eventName). With --url URL --token T (an analyst\n"
 	 "or admin token) a running server runs the query and the output is the same; VIGIL_URL\n"
-	 "and VIGIL_TOKEN stand in for --url and --token."},
+	 "and VIGIL_TOKEN stand in for --url and --token. iplocation reads Debian's\n"
+	 "geoip-database unless --geoip names a MaxMind City or Country database (--geoip-asn\n"
+	 "an ASN one); lookup reads DIR/NAME.csv (--lookups, default DATA/lookups)."},
 	{"check", vg_cmd_check, "vigil check [--data DIR] [--quiet] [--verbose]",
 	 "Verify the store: every segment's content hash, the hash chain across segments, that\n"
 	 "every column decodes, and the write-ahead log. Exit status 0 only when all verifies."},

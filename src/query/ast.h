@@ -342,6 +342,8 @@ typedef struct vg_qcmd {
 		} iplocation;           /* IPLOCATION */
 		struct {
 			vg_qname lat, lon;      /* default lat, lon */
+			double spanlat, spanlong; /* binspanlat=, binspanlong= in
+						   * degrees; default 22.5, 45 */
 			vg_qaggs aggs;          /* n >= 1 */
 			vg_qname by;            /* by.s == NULL: no split */
 		} geostats;             /* GEOSTATS */

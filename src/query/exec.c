@@ -24,11 +24,16 @@
 
 #include "event/value.h"
 #include "query/cw.h"
+#include "query/geo.h"
+#include "query/lookup.h"
 #include "query/qparse.h"
 #include "store/bloom.h"
 #include "store/reader.h"
 #include "util/ip.h"
 #include "util/timeutil.h"
+
+/* iplocation's fields: City, Country, Region, lat, lon, ASN. */
+#define IPLOC_NF 6
 
 
 
@@ -972,14 +977,316 @@ static void heap_offer(exec *x, vg_result_event ev)
 	x->res->truncated = 1;
 	if (!ev_older(&x->heap[0], &ev)) {
 		free((char *)ev.json);
+		free((vg_val *)ev.fields);
 		return;
 	}
 	free((char *)x->heap[0].json);
+	free((vg_val *)x->heap[0].fields);
 	x->heap[0] = ev;
 	heap_down(x->heap, x->nheap, 0);
 }
 
-/* Keep the row if it is among the newest `limit` events. */
+/* What iplocation and lookup need besides the plan, per exec: a cache of
+ * addresses' locations (one per scanning thread, over the vg_geo both
+ * share), iplocation's output names, and lookup's bound tables (bound
+ * once per query by the first exec, read-only afterwards, so the helper
+ * borrows them). */
+typedef struct xext {
+	vg_geo_cache *geo;
+	const char *(*ipnames)[IPLOC_NF]; /* per command index: P+City ... */
+	int *ipslot;                      /* per command index: the slot of
+					   * iplocation's field, -1 none */
+	vg_lookup_bind *binds;            /* per command index; t NULL if not lookup */
+	int own_binds;
+	vg_buf keys;                      /* one row's lookup key texts */
+	/* A pipeline that after its per-event commands only picks, renames
+	 * or cuts fields (fields, table, rename, head): the columns its rows
+	 * will have (set up as rows mode's, exec.h), while the scan keeps
+	 * the newest `limit` events as events mode does, each with its
+	 * columns' values packed, rather than every match as rows: memory
+	 * stays bounded by the limit. NULL: not such a pipeline. */
+	table *proj;
+} xext;
+
+/* --------------------------------------------- computed fields on events
+ *
+ * eval, rex, iplocation and lookup leave their results on an event as
+ * overlays (name, value; the last of a name wins, null removes the field).
+ * An event returned shows them: merged into its JSON (json_merge) and, for
+ * CSV and the table, as values of the result's computed fields. While the
+ * scan runs, a kept event holds its own fields packed in one allocation
+ * (pairs_pack) in its `fields`; finish turns them into the result's
+ * columns (fields_finish). */
+
+static void val_json(const vg_val *v, vg_buf *out);
+
+/* Whether p[k] is the last of p[0..n) to set its field: the value the
+ * field ends with (`eval x=1 | eval x=x+1` leaves two). */
+static int pair_final(const overlay *p, uint32_t n, uint32_t k)
+{
+	for (uint32_t j = k + 1; j < n; j++)
+		if (p[j].len == p[k].len && memcmp(p[j].name, p[k].name, p[k].len) == 0)
+			return 0;
+	return 1;
+}
+
+/* _time, _group and _raw: an event's own columns, which a command may
+ * replace but which are no computed field of their own. */
+static int base_name(const char *name, uint32_t len)
+{
+	return (len == 5 && memcmp(name, "_time", 5) == 0) ||
+	       (len == 6 && memcmp(name, "_group", 6) == 0) ||
+	       (len == 4 && memcmp(name, "_raw", 4) == 0);
+}
+
+/* A field's value as JSON; _time as an event writes it (ISO-8601), when
+ * a command set it to epoch seconds. */
+static void pair_json(const overlay *p, vg_buf *out)
+{
+	if (p->len == 5 && memcmp(p->name, "_time", 5) == 0 && p->v.kind == VG_V_NUM) {
+		char ts[48];
+		double secs = p->v.isint ? (double)p->v.i : p->v.d;
+		vg_buf_putc(out, '"');
+		vg_buf_put(out, ts, vg_format_iso8601((int64_t)(secs * 1e9), ts, 0));
+		vg_buf_putc(out, '"');
+		return;
+	}
+	val_json(&p->v, out);
+}
+
+/* The end of the JSON value (or key) starting at s[i]: past a string or
+ * a bracketed array or object, at the ',' or '}' after a number, true,
+ * false or null. */
+static size_t json_skip(const char *s, size_t n, size_t i)
+{
+	int depth = 0;
+	for (; i < n; i++) {
+		char c = s[i];
+		if (c == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			if (depth == 0)
+				return i + 1;
+		} else if (c == '[' || c == '{') {
+			depth++;
+		} else if (c == ']' || c == '}') {
+			if (depth == 0)
+				return i;
+			if (--depth == 0)
+				return i + 1;
+		} else if (c == ',' && depth == 0) {
+			return i;
+		}
+	}
+	return n;
+}
+
+/* The event's JSON object j[0..n) with the fields p[0..np) set, into out:
+ * a field the event has keeps its place and takes its new value (or is
+ * left out, set to null); a new field is appended in the order it was
+ * first set. */
+static void json_merge(const char *j, size_t n, const overlay *p, uint32_t np, vg_buf *out)
+{
+	vg_buf keys = {0};
+	size_t *off = vg_xmalloc((np + 1) * sizeof *off);
+	uint8_t *used = vg_xcalloc(np ? np : 1, 1);
+	for (uint32_t k = 0; k < np; k++) {
+		off[k] = keys.len;
+		vg_json_str(&keys, p[k].name, p[k].len);
+	}
+	off[np] = keys.len;
+	int first = 1;
+	vg_buf_putc(out, '{');
+	for (size_t i = n ? 1 : 0; i < n && j[i] != '}';) {
+		if (j[i] == ',' || j[i] == ' ') {
+			i++;
+			continue;
+		}
+		size_t ke = json_skip(j, n, i), ve = json_skip(j, n, ke + 1);
+		uint32_t hit = np;
+		for (uint32_t k = 0; k < np && hit == np; k++)
+			if (off[k + 1] - off[k] == ke - i && memcmp(keys.p + off[k], j + i, ke - i) == 0 &&
+			    pair_final(p, np, k))
+				hit = k;
+		if (hit < np)
+			used[hit] = 1;
+		if (hit == np || p[hit].v.kind != VG_V_NULL) {
+			if (!first)
+				vg_buf_putc(out, ',');
+			first = 0;
+			vg_buf_put(out, j + i, ke - i + 1);
+			if (hit == np)
+				vg_buf_put(out, j + ke + 1, ve - ke - 1);
+			else
+				pair_json(&p[hit], out);
+		}
+		i = ve;
+	}
+	for (uint32_t k = 0; k < np; k++) {
+		if (used[k] || p[k].v.kind == VG_V_NULL || !pair_final(p, np, k))
+			continue;
+		if (!first)
+			vg_buf_putc(out, ',');
+		first = 0;
+		vg_buf_put(out, keys.p + off[k], off[k + 1] - off[k]);
+		vg_buf_putc(out, ':');
+		pair_json(&p[k], out);
+	}
+	vg_buf_putc(out, '}');
+	vg_buf_free(&keys);
+	free(used);
+	free(off);
+}
+
+/* The fields p[0..n) end with (the final, non-null ones; not _time,
+ * _group, _raw when skip_base), names and strings included, in one
+ * allocation that free() releases: [0] the count m as an integer, then m
+ * pairs of a name (a string) and a value. NULL when there are none. */
+static vg_val *pairs_pack(const overlay *p, uint32_t n, int skip_base)
+{
+	uint32_t m = 0;
+	size_t nv = 1, bytes = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		if (p[k].v.kind == VG_V_NULL || !pair_final(p, n, k) ||
+		    (skip_base && base_name(p[k].name, p[k].len)))
+			continue;
+		m++;
+		nv += 2;
+		bytes += p[k].len + 1;
+		if (p[k].v.kind == VG_V_STR)
+			bytes += p[k].v.len;
+		for (uint32_t e = 0; p[k].v.kind == VG_V_MV && e < p[k].v.nmv; e++) {
+			nv++;
+			if (p[k].v.mv[e].kind == VG_V_STR)
+				bytes += p[k].v.mv[e].len;
+		}
+	}
+	if (m == 0)
+		return NULL;
+	vg_val *b = vg_xmalloc(nv * sizeof *b + bytes);
+	vg_val *mv = b + 1 + 2 * (size_t)m;
+	char *str = (char *)(b + nv);
+	uint32_t o = 1;
+	b[0] = vg_v_int(m);
+	for (uint32_t k = 0; k < n; k++) {
+		if (p[k].v.kind == VG_V_NULL || !pair_final(p, n, k) ||
+		    (skip_base && base_name(p[k].name, p[k].len)))
+			continue;
+		memcpy(str, p[k].name, p[k].len);
+		str[p[k].len] = 0;
+		b[o++] = vg_v_str(str, p[k].len);
+		str += p[k].len + 1;
+		vg_val v = p[k].v;
+		if (v.kind == VG_V_STR) {
+			memcpy(str, v.s, v.len);
+			v.s = str;
+			str += v.len;
+		} else if (v.kind == VG_V_MV) {
+			for (uint32_t e = 0; e < v.nmv; e++) {
+				mv[e] = v.mv[e];
+				if (mv[e].kind == VG_V_STR) {
+					memcpy(str, mv[e].s, mv[e].len);
+					mv[e].s = str;
+					str += mv[e].len;
+				}
+			}
+			v.mv = mv;
+			mv += v.nmv;
+		}
+		b[o++] = v;
+	}
+	return b;
+}
+
+/* v with its strings and values copied into a. */
+static vg_val val_copy_deep(vg_arena *a, const vg_val *v)
+{
+	vg_val c = *v;
+	if (v->kind == VG_V_STR) {
+		c.s = vg_arena_dup(a, v->s, v->len);
+	} else if (v->kind == VG_V_MV) {
+		vg_val *mv = vg_arena_alloc(a, (v->nmv ? v->nmv : 1) * sizeof *mv);
+		for (uint32_t e = 0; e < v->nmv; e++)
+			mv[e] = val_copy_deep(a, &v->mv[e]);
+		c.mv = mv;
+	}
+	return c;
+}
+
+/* The value packed pairs b hold for the field name, or NULL. */
+static const vg_val *pairs_get(const vg_val *b, const char *name, uint32_t len)
+{
+	for (int64_t k = 0; b && k < b[0].i; k++)
+		if (b[1 + 2 * k].len == len && memcmp(b[1 + 2 * k].s, name, len) == 0)
+			return &b[2 + 2 * k];
+	return NULL;
+}
+
+/* The result's computed fields from its n events' packed pairs (in each
+ * event's `fields`, freed here): their names, in the order they first
+ * appear from the newest event on, and each event's values. */
+static void fields_finish(exec *x, vg_result_event *ev, uint32_t n)
+{
+	vg_result *res = x->res;
+	uint32_t cap = 0;
+	for (uint32_t k = 0; k < n; k++)
+		for (int64_t f = 0; ev[k].fields && f < ev[k].fields[0].i; f++) {
+			const vg_val *nm = &ev[k].fields[1 + 2 * f];
+			uint32_t c = 0;
+			while (c < res->nfields &&
+			       (strlen(res->fields[c]) != nm->len || memcmp(res->fields[c], nm->s, nm->len)))
+				c++;
+			if (c < res->nfields)
+				continue;
+			if (res->nfields == cap) {
+				cap = cap ? 2 * cap : 8;
+				const char **grown = vg_arena_alloc(x->a, cap * sizeof *grown);
+				if (res->nfields)
+					memcpy(grown, res->fields, res->nfields * sizeof *grown);
+				res->fields = grown;
+			}
+			res->fields[res->nfields++] = vg_arena_dup(x->a, nm->s, nm->len);
+		}
+	for (uint32_t k = 0; k < n; k++) {
+		vg_val *packed = (vg_val *)ev[k].fields, *vals = NULL;
+		if (res->nfields) {
+			vals = vg_arena_alloc(x->a, res->nfields * sizeof *vals);
+			for (uint32_t c = 0; c < res->nfields; c++) {
+				const vg_val *v = pairs_get(packed, res->fields[c],
+							    (uint32_t)strlen(res->fields[c]));
+				vals[c] = v ? val_copy_deep(x->a, v) : vg_v_null();
+			}
+		}
+		free(packed);
+		ev[k].fields = vals;
+	}
+}
+
+static int row_get(xrow *rw, const vg_qname *name, vg_val *out, vg_buf *buf);
+
+/* The values of the projection's columns (xext.proj) on the row, packed;
+ * its JSON stays the stored one: finish merges what is left of the
+ * computed columns once fields and rename have run. */
+static vg_val *proj_pack(exec *x, xrow *rw)
+{
+	const table *p = x->ext->proj;
+	uint32_t c0 = x->rows_event ? 2 : 1, n = 0;
+	overlay *cells = vg_xmalloc((p->ncols ? p->ncols : 1) * sizeof *cells);
+	for (uint32_t c = c0; c < p->ncols; c++) {
+		vg_val v;
+		row_get(rw, &x->rnames[c], &v, &x->scratch);
+		cells[n++] = (overlay){p->cols[c], (uint32_t)strlen(p->cols[c]), v};
+		if (v.kind == VG_V_STR) /* scratch is the next call's */
+			cells[n - 1].v.s = vg_arena_dup(&x->rowarena, v.s, v.len);
+	}
+	vg_val *b = pairs_pack(cells, n, 0);
+	free(cells);
+	return b;
+}
+
+/* Keep the row if it is among the newest `limit` events: its JSON with
+ * the fields the commands computed merged in, and those fields packed. */
 static int keep_event(exec *x, xrow *rw)
 {
 	if (x->nheap == x->limit) {
@@ -994,7 +1301,17 @@ static int keep_event(exec *x, xrow *rw)
 	} else {
 		vg_event_json(rw->mem, rw->i, &j);
 	}
-	vg_result_event ev = {rw->t, vg_xstrndup((const char *)j.p, j.len), (uint32_t)j.len};
+	vg_val *fields = NULL;
+	if (x->ext->proj) {
+		fields = proj_pack(x, rw);
+	} else if (rw->nov) {
+		vg_buf m = {0};
+		json_merge((const char *)j.p, j.len, rw->ov, rw->nov, &m);
+		vg_buf_free(&j);
+		j = m;
+		fields = pairs_pack(rw->ov, rw->nov, 1);
+	}
+	vg_result_event ev = {rw->t, vg_xstrndup((const char *)j.p, j.len), (uint32_t)j.len, fields};
 	vg_buf_free(&j);
 	heap_offer(x, ev);
 	return 0;
@@ -1252,6 +1569,44 @@ void ex_agg_update(xagg *g, aggst *s, const vg_qagg *ag, const vg_val *v, int64_
 	}
 }
 
+/* geostats: the name of the grid cell holding (lat, lon) into out, or 0
+ * when lon is not a number or the point is off the map (the row is left
+ * out, as Splunk leaves out rows without coordinates). */
+static int geo_cell(const vg_qcmd *c, double lat, const vg_val *lon, char *out, size_t cap)
+{
+	double lo;
+	int isint;
+	int64_t i;
+	vg_geobin b;
+	if (!ex_agg_numeric(lon, &lo, &isint, &i) ||
+	    vg_geo_bin(lat, lo, c->geostats.spanlat, c->geostats.spanlong, &b) != 0)
+		return 0;
+	vg_geo_bin_name(&b, out, cap);
+	return 1;
+}
+
+/* geostats aggregates as `stats aggs, sum(lat), sum(lon) by cell [, g]`:
+ * the cell (first by value) is computed from the coordinates, and the two
+ * hidden sums, last, place each cell's dot at the mean of its rows'
+ * coordinates (table_geostats). */
+static void geostats_agg(exec *x, xagg *g, const vg_qcmd *c)
+{
+	uint32_t n = c->geostats.aggs.n;
+	vg_qagg *aggs = vg_arena_alloc(x->a, (n + 2) * sizeof *aggs);
+	memcpy(aggs, c->geostats.aggs.v, n * sizeof *aggs);
+	aggs[n] = (vg_qagg){.fn = VG_AGG_SUM, .has_field = 1, .field = c->geostats.lat,
+			    .as = "latitude", .as_len = 8, .pos = c->pos};
+	aggs[n + 1] = (vg_qagg){.fn = VG_AGG_SUM, .has_field = 1, .field = c->geostats.lon,
+				.as = "longitude", .as_len = 9, .pos = c->pos};
+	vg_qname *by = vg_arena_alloc(x->a, 2 * sizeof *by);
+	by[0] = (vg_qname){"geobin", 6, c->pos, VG_QF_PLAIN, 0};
+	by[1] = c->geostats.by;
+	g->aggs = aggs;
+	g->naggs = n + 2;
+	g->by = by;
+	g->nby = c->geostats.by.s ? 2 : 1;
+}
+
 /* Feed one row to the aggregation. */
 /* Make room for group gi, just added by group_of: its key, bucket and
  * empty states (the caller fills its by values). 0, or VG_ELIMIT past
@@ -1262,12 +1617,19 @@ static int group_new(exec *x, xagg *g, uint32_t gi, const char *key, uint32_t kl
 		return vg_seterr(x->err, VG_ELIMIT, g->cmd->pos,
 				 "more than %u groups for the command at %u", MAX_GROUPS,
 				 (unsigned)g->cmd->pos);
-	g->keys = vg_xrealloc(g->keys, g->ngroups * sizeof *g->keys);
-	g->keylens = vg_xrealloc(g->keylens, g->ngroups * sizeof *g->keylens);
-	g->byvals = vg_xrealloc(g->byvals, (size_t)g->ngroups * (g->nby ? g->nby : 1) *
-						      sizeof *g->byvals);
-	g->bucket = vg_xrealloc(g->bucket, g->ngroups * sizeof *g->bucket);
-	g->st = vg_xrealloc(g->st, (size_t)g->ngroups * g->naggs * sizeof *g->st);
+	/* Grown by half again, not by one: a realloc per new group made
+	 * `stats count by msg` over many distinct values quadratic. */
+	if (g->ngroups > g->gcap) {
+		size_t cap = g->gcap < 64 ? 64 : (size_t)g->gcap + g->gcap / 2;
+		if (cap < g->ngroups)
+			cap = g->ngroups;
+		g->keys = vg_xrealloc(g->keys, cap * sizeof *g->keys);
+		g->keylens = vg_xrealloc(g->keylens, cap * sizeof *g->keylens);
+		g->byvals = vg_xrealloc(g->byvals, cap * (g->nby ? g->nby : 1) * sizeof *g->byvals);
+		g->bucket = vg_xrealloc(g->bucket, cap * sizeof *g->bucket);
+		g->st = vg_xrealloc(g->st, cap * g->naggs * sizeof *g->st);
+		g->gcap = (uint32_t)cap;
+	}
 	g->keys[gi] = vg_arena_dup(&g->arena, key, klen);
 	g->keylens[gi] = klen;
 	g->bucket[gi] = bucket;
@@ -1280,11 +1642,26 @@ static int agg_row(exec *x, const vg_rowget *get, int64_t t)
 	xagg *g = x->agg;
 	vg_buf *keytext = &g->key;
 	vg_buf_clear(keytext);
+	char cell[64];
+	if (g->cmd->kind == VG_CMD_GEOSTATS) {
+		vg_val lat, lon;
+		double la = NAN;
+		int isint;
+		int64_t i;
+		get->get(get->ctx, &g->aggs[g->naggs - 2].field, &lat);
+		get->get(get->ctx, &g->aggs[g->naggs - 1].field, &lon);
+		if (!ex_agg_numeric(&lat, &la, &isint, &i) ||
+		    !geo_cell(g->cmd, la, &lon, cell, sizeof cell))
+			return 0;
+	}
 	/* The group's key is the text of its by values; their copies are
 	 * made only when the group is new. */
 	for (uint32_t j = 0; j < g->nby; j++) {
 		vg_val v;
-		get->get(get->ctx, &g->by[j], &v);
+		if (j == 0 && g->cmd->kind == VG_CMD_GEOSTATS)
+			v = vg_v_str(cell, strlen(cell));
+		else
+			get->get(get->ctx, &g->by[j], &v);
 		if (v.kind == VG_V_NULL && !g->timechart)
 			return 0; /* Splunk: events without a by field are left out */
 		if (j)
@@ -1301,7 +1678,10 @@ static int agg_row(exec *x, const vg_rowget *get, int64_t t)
 			return x->err->code;
 		for (uint32_t j = 0; j < g->nby; j++) {
 			vg_val v;
-			get->get(get->ctx, &g->by[j], &v);
+			if (j == 0 && g->cmd->kind == VG_CMD_GEOSTATS)
+				v = vg_v_str(cell, strlen(cell));
+			else
+				get->get(get->ctx, &g->by[j], &v);
 			g->byvals[(size_t)gi * g->nby + j] = val_copy(&g->arena, &v);
 		}
 	}
@@ -1344,9 +1724,27 @@ uint32_t ex_group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
 	}
 	vg_buf *keytext = &g->key;
 	vg_buf_clear(keytext);
+	char cell[64];
+	if (g->cmd->kind == VG_CMD_GEOSTATS) {
+		vg_val lat, lon;
+		ex_agg_get(rw, &g->aggs[g->naggs - 2].field, g->aggslot[g->naggs - 2], &lat,
+			   &x->scratch);
+		double la = NAN;
+		int isint;
+		int64_t i;
+		if (!ex_agg_numeric(&lat, &la, &isint, &i))
+			return UINT32_MAX;
+		ex_agg_get(rw, &g->aggs[g->naggs - 1].field, g->aggslot[g->naggs - 1], &lon,
+			   &x->scratch);
+		if (!geo_cell(g->cmd, la, &lon, cell, sizeof cell))
+			return UINT32_MAX;
+	}
 	for (uint32_t j = 0; j < g->nby; j++) {
 		vg_val v;
-		ex_agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
+		if (j == 0 && g->cmd->kind == VG_CMD_GEOSTATS)
+			v = vg_v_str(cell, strlen(cell));
+		else
+			ex_agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
 		if (v.kind == VG_V_NULL && !g->timechart)
 			return UINT32_MAX;
 		if (j)
@@ -1366,7 +1764,10 @@ uint32_t ex_group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
 		}
 		for (uint32_t j = 0; j < g->nby; j++) {
 			vg_val v;
-			ex_agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
+			if (j == 0 && g->cmd->kind == VG_CMD_GEOSTATS)
+				v = vg_v_str(cell, strlen(cell));
+			else
+				ex_agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
 			g->byvals[(size_t)gi * g->nby + j] = val_copy(&g->arena, &v);
 		}
 	}
@@ -1728,6 +2129,141 @@ static void table_timechart(exec *x, table *t)
 	free(series);
 }
 
+/* geostats' groups in map order: by cell row (south to north), cell
+ * column (west to east), then group. */
+typedef struct gref {
+	int32_t y, x;
+	uint32_t gi;
+	uint32_t series;
+} gref;
+
+static int cmp_gref(const void *a, const void *b)
+{
+	const gref *p = a, *q = b;
+	if (p->y != q->y)
+		return p->y < q->y ? -1 : 1;
+	if (p->x != q->x)
+		return p->x < q->x ? -1 : 1;
+	return p->gi < q->gi ? -1 : p->gi > q->gi;
+}
+
+/* A column's value where a cell has no group for its series: 0 for
+ * counts, as timechart fills its buckets, else null. */
+static vg_val agg_none(const vg_qagg *ag)
+{
+	return ag->fn == VG_AGG_COUNT || ag->fn == VG_AGG_DC ? vg_v_int(0) : vg_v_null();
+}
+
+/* The distinct texts of geostats' by field, sorted: its series. Each
+ * group's series index into refs. */
+static const char **geo_series(exec *x, xagg *g, gref *refs, uint32_t *nser)
+{
+	const char **texts = vg_arena_alloc(x->a, (g->ngroups ? g->ngroups : 1) * sizeof *texts);
+	vg_buf b = {0};
+	for (uint32_t gi = 0; gi < g->ngroups; gi++) {
+		vg_buf_clear(&b);
+		vg_val_text(&g->byvals[(size_t)gi * g->nby + 1], &b);
+		texts[gi] = vg_arena_dup(x->a, b.p ? (const char *)b.p : "", b.len);
+	}
+	vg_buf_free(&b);
+	const char **ser = vg_arena_alloc(x->a, (g->ngroups ? g->ngroups : 1) * sizeof *ser);
+	memcpy(ser, texts, g->ngroups * sizeof *ser);
+	if (g->ngroups > 1)
+		qsort(ser, g->ngroups, sizeof *ser, cmp_str);
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < g->ngroups; k++)
+		if (n == 0 || strcmp(ser[n - 1], ser[k]) != 0)
+			ser[n++] = ser[k];
+	for (uint32_t k = 0; k < g->ngroups; k++) {
+		const char **hit = bsearch(&texts[refs[k].gi], ser, n, sizeof *ser, cmp_str);
+		refs[k].series = (uint32_t)(hit - ser);
+	}
+	*nser = n;
+	return ser;
+}
+
+/* geostats: a row per grid cell, south-west first: its name (geobin), the
+ * mean of its rows' coordinates (latitude, longitude: where a map draws
+ * it), then the aggregations; with `by g`, a column per value of g (per
+ * aggregation and value, "agg: value", when there are several), as
+ * Splunk's geostats pivots the by field for its pie charts. */
+static void table_geostats(exec *x, table *t)
+{
+	xagg *g = x->agg;
+	uint32_t nu = g->naggs - 2, nser = 1;
+	int by = g->nby == 2;
+	gref *refs = vg_xmalloc((g->ngroups ? g->ngroups : 1) * sizeof *refs);
+	for (uint32_t gi = 0; gi < g->ngroups; gi++) {
+		refs[gi] = (gref){0, 0, gi, 0};
+		const vg_val *cell = &g->byvals[(size_t)gi * g->nby];
+		if (sscanf(cell->s, "bin_id_zl_0_y_%d_x_%d", &refs[gi].y, &refs[gi].x) != 2)
+			refs[gi].y = refs[gi].x = INT32_MAX; /* not reached: geo_cell wrote it */
+	}
+	const char **ser = by ? geo_series(x, g, refs, &nser) : NULL;
+	if (g->ngroups > 1)
+		qsort(refs, g->ngroups, sizeof *refs, cmp_gref);
+	uint32_t nv = by ? nu * nser : nu;
+	t->ncols = 3 + nv;
+	t->cols = vg_arena_alloc(x->a, t->ncols * sizeof *t->cols);
+	t->cols[0] = "geobin";
+	t->cols[1] = "latitude";
+	t->cols[2] = "longitude";
+	for (uint32_t a = 0; a < nu; a++)
+		for (uint32_t k = 0; k < (by ? nser : 1); k++) {
+			vg_buf n = {0};
+			if (!by)
+				vg_buf_put(&n, g->aggs[a].as, g->aggs[a].as_len);
+			else if (nu == 1)
+				vg_buf_puts(&n, ser[k]);
+			else
+				vg_buf_printf(&n, "%.*s: %s", (int)g->aggs[a].as_len, g->aggs[a].as, ser[k]);
+			t->cols[3 + a * (by ? nser : 1) + k] = vg_arena_dup(x->a, n.p ? (const char *)n.p : "",
+									     n.len);
+			vg_buf_free(&n);
+		}
+	for (uint32_t r0 = 0; r0 < g->ngroups;) {
+		uint32_t r1 = r0;
+		while (r1 < g->ngroups && refs[r1].y == refs[r0].y && refs[r1].x == refs[r0].x)
+			r1++;
+		vg_val *row = table_add(t);
+		double slat = 0, slon = 0, n = 0;
+		row[0] = val_copy(x->a, &g->byvals[(size_t)refs[r0].gi * g->nby]);
+		for (uint32_t a = 0; a < nu; a++)
+			for (uint32_t k = 0; k < (by ? nser : 1); k++)
+				row[3 + a * (by ? nser : 1) + k] = agg_none(&g->aggs[a]);
+		for (uint32_t r = r0; r < r1; r++) {
+			aggst *st = &g->st[(size_t)refs[r].gi * g->naggs];
+			slat += (double)st[nu].isum + st[nu].sum;
+			slon += (double)st[nu + 1].isum + st[nu + 1].sum;
+			n += (double)st[nu].n;
+			for (uint32_t a = 0; a < nu; a++) {
+				vg_val v = agg_final(&g->arena, &st[a], &g->aggs[a]);
+				uint32_t col = 3 + a * (by ? nser : 1) + (by ? refs[r].series : 0);
+				row[col] = v.kind == VG_V_MV ? vg_v_null() : val_copy(x->a, &v);
+			}
+		}
+		/* To a millionth of a degree (11 cm): a dot on a map needs no
+		 * more, and the last bits of a sum of doubles depend on the
+		 * order the scanning threads added them in. */
+		row[1] = vg_v_dbl(round(slat / n * 1e6) / 1e6);
+		row[2] = vg_v_dbl(round(slon / n * 1e6) / 1e6);
+		r0 = r1;
+	}
+	free(refs);
+	x->res->table = 1;
+}
+
+/* The output table of the aggregation x->agg. */
+static void agg_table(exec *x, table *t)
+{
+	switch (x->agg->cmd->kind) {
+	case VG_CMD_STATS: table_stats(x, t); break;
+	case VG_CMD_TIMECHART: table_timechart(x, t); break;
+	case VG_CMD_GEOSTATS: table_geostats(x, t); break;
+	default: table_top(x, t); break;
+	}
+}
+
 /* ------------------------------------------ commands after the transform */
 
 /* The column named name, added (null in every row) when missing. */
@@ -1818,8 +2354,82 @@ static int table_eval(exec *x, table *t, const vg_qcmd *c)
 	return 0;
 }
 
-/* rex: the named groups of the first match (or of each of up to
- * max_match matches, as a multivalue) become fields. */
+/* rex's named groups in text, each to set(ctx, k, value) for name k: of
+ * the first match, or with max_match=N (0: no bound, as Splunk) of up to
+ * N matches, a group that matched more than once becoming a multivalue
+ * of its texts in order. A group that took part in no match is not set.
+ * 0 also when nothing matches; an error when PCRE2 gives up. Values live
+ * in a. */
+typedef void (*rex_set)(void *ctx, uint32_t k, vg_val v);
+
+static int rex_groups(exec *x, const vg_qcmd *c, const vg_buf *text, vg_arena *a, rex_set set,
+		      void *ctx)
+{
+	const vg_qregex *re = c->rex.re;
+	const char *p = text->p ? (const char *)text->p : "";
+	uint32_t nn = re->nnames < VG_Q_MAX_ITEMS ? re->nnames : VG_Q_MAX_ITEMS;
+	uint32_t maxm = c->rex.max_match ? c->rex.max_match : UINT32_MAX;
+	vg_val *got[VG_Q_MAX_ITEMS] = {0};
+	uint32_t ngot[VG_Q_MAX_ITEMS] = {0};
+	size_t off = 0;
+	int rc = 0;
+	for (uint32_t nm = 0; nm < maxm && off <= text->len; nm++) {
+		int m = pcre2_match(re->code, (PCRE2_SPTR)p, text->len, off, 0, x->md, x->mctx);
+		if (m == PCRE2_ERROR_NOMATCH)
+			break;
+		if (m < 0) {
+			rc = vg_seterr(x->err, VG_ELIMIT, re->pos,
+				       "the regular expression at %u gave up on an event (match limit)",
+				       (unsigned)re->pos);
+			break;
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->md);
+		for (uint32_t k = 0; k < nn; k++) {
+			uint32_t gno = re->name_groups[k];
+			if ((int)gno >= m || ov[2 * gno] == PCRE2_UNSET)
+				continue;
+			size_t n = ov[2 * gno + 1] - ov[2 * gno];
+			got[k] = vg_xrealloc(got[k], (ngot[k] + 1) * sizeof *got[k]);
+			got[k][ngot[k]++] = vg_v_str(vg_arena_dup(a, p + ov[2 * gno], n), n);
+		}
+		/* The next match starts where this one ended; after an empty
+		 * match, one character further (never inside a UTF-8 one). */
+		off = ov[1];
+		if (ov[1] == ov[0]) {
+			off++;
+			while (off < text->len && ((unsigned char)p[off] & 0xc0) == 0x80)
+				off++;
+		}
+	}
+	for (uint32_t k = 0; k < nn; k++) {
+		if (rc == 0 && ngot[k] == 1) {
+			set(ctx, k, got[k][0]);
+		} else if (rc == 0 && ngot[k] > 1) {
+			vg_val mv = {0};
+			mv.kind = VG_V_MV;
+			mv.nmv = ngot[k];
+			vg_val *vals = vg_arena_alloc(a, ngot[k] * sizeof *vals);
+			memcpy(vals, got[k], ngot[k] * sizeof *vals);
+			mv.mv = vals;
+			set(ctx, k, mv);
+		}
+		free(got[k]);
+	}
+	return rc;
+}
+
+typedef struct rex_cells {
+	vg_val *row;
+	const uint32_t *cols;
+} rex_cells;
+
+static void rex_set_cell(void *ctx, uint32_t k, vg_val v)
+{
+	rex_cells *rc = ctx;
+	rc->row[rc->cols[k]] = v;
+}
+
+/* rex on a table's rows: the named groups become fields (rex_groups). */
 static int table_rex(exec *x, table *t, const vg_qcmd *c)
 {
 	const vg_qregex *re = c->rex.re;
@@ -1828,37 +2438,21 @@ static int table_rex(exec *x, table *t, const vg_qcmd *c)
 		cols[k] = table_col(x, t, re->names[k]);
 	int src = col_index(t, c->rex.field.s);
 	vg_buf text = {0};
-	for (uint32_t r = 0; r < t->nrows && src >= 0; r++) {
+	int rc = 0;
+	for (uint32_t r = 0; r < t->nrows && src >= 0 && rc == 0; r++) {
 		vg_buf_clear(&text);
 		vg_val_text(&trow(t, r)[src], &text);
-		int m = pcre2_match(re->code, (PCRE2_SPTR)(text.p ? (const char *)text.p : ""), text.len,
-				    0, 0, x->md, x->mctx);
-		if (m == PCRE2_ERROR_NOMATCH)
-			continue;
-		if (m < 0) {
-			vg_buf_free(&text);
-			return vg_seterr(x->err, VG_ELIMIT, re->pos,
-					 "the regular expression at %u gave up on an event (match limit)",
-					 (unsigned)re->pos);
-		}
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->md);
-		for (uint32_t k = 0; k < re->nnames && k < VG_Q_MAX_ITEMS; k++) {
-			uint32_t gno = re->name_groups[k];
-			if ((int)gno >= m || ov[2 * gno] == PCRE2_UNSET)
-				continue;
-			size_t a = ov[2 * gno], b = ov[2 * gno + 1];
-			trow(t, r)[cols[k]] = vg_v_str(vg_arena_dup(x->a, text.p + a, b - a), b - a);
-		}
+		rex_cells cells = {trow(t, r), cols};
+		rc = rex_groups(x, c, &text, x->a, rex_set_cell, &cells);
 	}
 	vg_buf_free(&text);
-	return 0;
+	return rc;
 }
 
 static xagg *make_agg(exec *x, const vg_qcmd *c);
 static void agg_free(xagg *g);
-static void table_stats(exec *x, table *t);
-static void table_top(exec *x, table *t);
-static void table_timechart(exec *x, table *t);
+static int table_enrich(exec *x, table *t, const vg_qcmd *c);
+static void agg_table(exec *x, table *t);
 
 /* A transforming command over the rows of a table: the table becomes its
  * output. */
@@ -1874,12 +2468,7 @@ static int table_agg(exec *x, table *t, const vg_qcmd *c)
 	}
 	table out = {0};
 	if (rc == 0) {
-		if (c->kind == VG_CMD_STATS)
-			table_stats(x, &out);
-		else if (c->kind == VG_CMD_TIMECHART)
-			table_timechart(x, &out);
-		else
-			table_top(x, &out);
+		agg_table(x, &out);
 		free(t->cells);
 		*t = out;
 	}
@@ -1897,10 +2486,14 @@ static int after_cmd(exec *x, table *t, const vg_qcmd *c)
 		return table_eval(x, t, c);
 	case VG_CMD_REX:
 		return table_rex(x, t, c);
+	case VG_CMD_IPLOCATION:
+	case VG_CMD_LOOKUP:
+		return table_enrich(x, t, c);
 	case VG_CMD_STATS:
 	case VG_CMD_TOP:
 	case VG_CMD_RARE:
 	case VG_CMD_TIMECHART:
+	case VG_CMD_GEOSTATS:
 		return table_agg(x, t, c);
 	case VG_CMD_HEAD:
 		if (t->nrows > c->head.n)
@@ -2004,7 +2597,297 @@ static int after_cmd(exec *x, table *t, const vg_qcmd *c)
 	}
 }
 
+/* ------------------------------------------------- iplocation and lookup */
+
+
+/* A row's fields for iplocation and lookup, wherever the row lives: an
+ * event of the scan (eval's overlays; rw set) or a table row. set borrows
+ * v's strings for the row's lifetime. */
+typedef struct xio {
+	int (*get)(void *ctx, const vg_qname *name, vg_val *out);
+	void (*set)(void *ctx, const char *name, uint32_t len, vg_val v);
+	void *ctx;
+	xrow *rw;
+} xio;
+
+static void ov_push(xrow *rw, const char *name, uint32_t len, vg_val v)
+{
+	if (rw->nov == rw->capov) {
+		rw->capov = rw->capov ? rw->capov * 2 : 8;
+		rw->ov = vg_xrealloc(rw->ov, rw->capov * sizeof *rw->ov);
+	}
+	overlay *o = &rw->ov[rw->nov++];
+	o->name = name;
+	o->len = len;
+	o->v = v;
+}
+
+/* A null overlay hides a stored field of the same name: the field is
+ * removed, as Splunk's commands remove what they set to nothing. */
+static void row_io_set(void *ctx, const char *name, uint32_t len, vg_val v)
+{
+	ov_push(ctx, name, len, v);
+}
+
+/* The address a value holds (the first of a multivalue), as 16 bytes. */
+static int val_ip(const vg_val *v, uint8_t ip[16])
+{
+	if (v->kind == VG_V_MV)
+		return v->nmv > 0 && val_ip(&v->mv[0], ip);
+	return v->kind == VG_V_STR && vg_ip_parse(v->s, v->len, ip) == 0;
+}
+
+static vg_val geo_val(vg_geo_str s)
+{
+	return s.s ? vg_v_str(s.s, s.len) : vg_v_null();
+}
+
+static vg_val geo_coord(double d)
+{
+	return isnan(d) ? vg_v_null() : vg_v_dbl(d);
+}
+
+/* The address in field n of event row rw: 1 (in ip), 0 when the field
+ * is absent or holds no address. A stored address is read as it is, not
+ * through its text. */
+static int row_ip(exec *x, xrow *rw, const vg_qname *n, int slot, uint8_t ip[16])
+{
+	int stored = slot >= 0;
+	for (uint32_t k = 0; k < rw->nov && stored; k++)
+		stored = rw->ov[k].len != n->len || memcmp(rw->ov[k].name, n->s, n->len) != 0;
+	fval f;
+	if (stored) {
+		row_fval(rw, slot, &f);
+		if (f.type == VG_T_IP) {
+			memcpy(ip, f.ip, 16);
+			return 1;
+		}
+		if (f.type == 0)
+			return 0;
+	}
+	vg_val v;
+	row_get(rw, n, &v, &x->scratch);
+	return val_ip(&v, ip);
+}
+
+/* iplocation (command k): the location of the row's address into its
+ * fields (SPEC.md's names under the prefix, null when unknown); a row
+ * without an address is left as it is, as Splunk leaves it. */
+static int iplocation_row(exec *x, uint32_t k, const xio *io)
+{
+	const vg_qcmd *c = &x->q->cmds[k];
+	uint8_t ip[16];
+	vg_val v;
+	if (io->rw) {
+		if (!row_ip(x, io->rw, &c->iplocation.field, x->ext->ipslot[k], ip))
+			return 0;
+	} else {
+		io->get(io->ctx, &c->iplocation.field, &v);
+		if (!val_ip(&v, ip))
+			return 0;
+	}
+	vg_geo_loc loc;
+	if (vg_geo_cache_lookup(x->ext->geo, ip, &loc) < 0)
+		return vg_seterr(x->err, VG_ECORRUPT, c->pos,
+				 "'iplocation' at %u: the GeoIP database cannot be read",
+				 (unsigned)c->pos);
+	vg_val out[IPLOC_NF] = {geo_val(loc.city), geo_val(loc.country), geo_val(loc.region),
+				geo_coord(loc.lat), geo_coord(loc.lon),
+				loc.asn ? vg_v_int(loc.asn) : vg_v_null()};
+	const char *const *names = x->ext->ipnames[k];
+	for (int f = 0; f < IPLOC_NF; f++)
+		io->set(io->ctx, names[f], (uint32_t)strlen(names[f]), out[f]);
+	return 0;
+}
+
+/* lookup (command k): the table's row matching the row's key fields (by
+ * their text; a multivalue by its first value), its output cells into the
+ * row's fields (lookup.h has the rules of OUTPUT and OUTPUTNEW). */
+static int lookup_row(exec *x, uint32_t k, const xio *io)
+{
+	const vg_lookup_bind *b = &x->ext->binds[k];
+	vg_buf *kb = &x->ext->keys;
+	const char *keys[64];
+	uint32_t lens[64], offs[64];
+	int64_t row = 0;
+	vg_buf_clear(kb);
+	for (uint32_t i = 0; i < b->nkeys; i++) {
+		vg_val v;
+		io->get(io->ctx, b->keyfields[i], &v);
+		if (v.kind == VG_V_MV)
+			v = v.nmv ? v.mv[0] : vg_v_null();
+		if (v.kind == VG_V_NULL) {
+			row = -1; /* Splunk does not match a missing field */
+			break;
+		}
+		offs[i] = (uint32_t)kb->len;
+		vg_val_text(&v, kb);
+		lens[i] = (uint32_t)kb->len - offs[i];
+	}
+	if (row == 0) {
+		for (uint32_t i = 0; i < b->nkeys; i++)
+			keys[i] = kb->p ? (const char *)kb->p + offs[i] : "";
+		row = vg_lookup_find(b->t, keys, lens);
+	}
+	for (uint32_t j = 0; j < b->nout; j++) {
+		const vg_lookup_out *o = &b->out[j];
+		if (b->outputnew) {
+			vg_qname n = {o->field, o->len, 0, VG_QF_PLAIN, 0};
+			vg_val have;
+			io->get(io->ctx, &n, &have);
+			if (have.kind != VG_V_NULL || row < 0)
+				continue;
+		}
+		uint32_t len = 0;
+		const char *cell = row < 0 ? "" : vg_lookup_cell(b->t, (uint32_t)row, o->col, &len);
+		io->set(io->ctx, o->field, o->len, len ? vg_v_str(cell, len) : vg_v_null());
+	}
+	return 0;
+}
+
+/* iplocation or lookup (command k) on one row. */
+static int enrich(exec *x, uint32_t k, const xio *io)
+{
+	if (x->q->cmds[k].kind == VG_CMD_IPLOCATION)
+		return iplocation_row(x, k, io);
+	return lookup_row(x, k, io);
+}
+
+typedef struct tio {
+	exec *x;
+	table *t;
+	uint32_t r;
+} tio;
+
+static int table_io_get(void *ctx, const vg_qname *name, vg_val *out)
+{
+	tio *c = ctx;
+	trowctx rc = {c->t, c->r};
+	return table_get(&rc, name, out);
+}
+
+/* A table outlives the query's tables and databases: values are copied. */
+static void table_io_set(void *ctx, const char *name, uint32_t len, vg_val v)
+{
+	(void)len;
+	tio *c = ctx;
+	uint32_t col = table_col(c->x, c->t, name);
+	trow(c->t, c->r)[col] = val_copy(c->x->a, &v);
+}
+
+/* iplocation or lookup after a transform: each row of the table. */
+static int table_enrich(exec *x, table *t, const vg_qcmd *c)
+{
+	uint32_t k = (uint32_t)(c - x->q->cmds);
+	for (uint32_t r = 0; r < t->nrows; r++) {
+		tio ctx = {x, t, r};
+		xio io = {table_io_get, table_io_set, &ctx, NULL};
+		int rc = enrich(x, k, &io);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Set up what the query's iplocation and lookup commands need: the
+ * GeoIP databases must be there (else the query fails at the command),
+ * and every lookup table is bound now, so that a bad table or column
+ * fails the query before the scan. binds: the tables another exec of the
+ * same query bound, borrowed; NULL binds them. */
+static int ext_init(exec *x, vg_lookup_bind *binds)
+{
+	const vg_query *q = x->q;
+	xext *e = vg_xcalloc(1, sizeof *e);
+	x->ext = e;
+	e->binds = binds;
+	e->own_binds = binds == NULL;
+	if (e->own_binds)
+		e->binds = vg_xcalloc(q->ncmds ? q->ncmds : 1, sizeof *e->binds);
+	e->ipnames = vg_arena_alloc(x->a, (q->ncmds ? q->ncmds : 1) * sizeof *e->ipnames);
+	e->ipslot = vg_arena_alloc(x->a, (q->ncmds ? q->ncmds : 1) * sizeof *e->ipslot);
+	static const char *const outs[IPLOC_NF] = {"City", "Country", "Region", "lat", "lon", "ASN"};
+	for (uint32_t k = 0; k < q->ncmds; k++) {
+		const vg_qcmd *c = &q->cmds[k];
+		if (c->kind == VG_CMD_IPLOCATION) {
+			if (x->o->geo == NULL)
+				return vg_seterr(x->err, VG_EINVAL, c->pos, "'iplocation' at %u: %s",
+						 (unsigned)c->pos,
+						 x->o->geo_error ? x->o->geo_error
+								 : "no GeoIP database is configured");
+			if (e->geo == NULL)
+				e->geo = vg_geo_cache_new(x->o->geo, 0);
+			const vg_qname *fld = &c->iplocation.field;
+			e->ipslot[k] = fld->kind == VG_QF_PLAIN ? slot_of(x, fld->s) : -1;
+			for (int f = 0; f < IPLOC_NF; f++) {
+				vg_buf n = {0};
+				vg_buf_printf(&n, "%s%s", c->iplocation.prefix, outs[f]);
+				e->ipnames[k][f] = vg_arena_dup(x->a, n.p, n.len);
+				vg_buf_free(&n);
+			}
+		} else if (c->kind == VG_CMD_LOOKUP && e->own_binds) {
+			if (x->o->lookups_dir == NULL)
+				return vg_seterr(x->err, VG_EINVAL, c->pos,
+						 "'lookup' at %u: no lookup tables directory is configured",
+						 (unsigned)c->pos);
+			int rc = vg_lookup_bind_cmd(x->o->lookups_dir, c, NULL, &e->binds[k], x->err);
+			/* A table or column the query names that is not there: the
+			 * query cannot run as written (exec.h's VG_EINVAL). */
+			if (rc == VG_ENOTFOUND)
+				x->err->code = rc = VG_EINVAL;
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static void ext_free(exec *x)
+{
+	xext *e = x->ext;
+	if (e == NULL)
+		return;
+	if (e->own_binds && e->binds)
+		for (uint32_t k = 0; k < x->q->ncmds; k++)
+			vg_lookup_unbind(&e->binds[k]);
+	if (e->own_binds)
+		free(e->binds);
+	vg_geo_cache_free(e->geo);
+	vg_buf_free(&e->keys);
+	free(e->proj);
+	free(e);
+	x->ext = NULL;
+}
+
 /* -------------------------------------------------------------- the scan */
+
+/* rex on one event: the named groups of the first match in the field's
+ * text become fields of the event (as table_rex does on a table's rows;
+ * a group that took no part in the match leaves its field as it was). */
+typedef struct rex_overlay {
+	const vg_qregex *re;
+	xrow *rw;
+} rex_overlay;
+
+static void rex_set_overlay(void *ctx, uint32_t k, vg_val v)
+{
+	rex_overlay *ro = ctx;
+	const char *name = ro->re->names[k];
+	ov_push(ro->rw, name, (uint32_t)strlen(name), v);
+}
+
+static int rex_event(exec *x, const vg_qcmd *c, xrow *rw)
+{
+	vg_val v;
+	row_get(rw, &c->rex.field, &v, &x->scratch);
+	if (v.kind == VG_V_NULL)
+		return 0;
+	vg_buf text = {0};
+	vg_val_text(&v, &text);
+	rex_overlay ro = {c->rex.re, rw};
+	int rc = rex_groups(x, c, &text, &x->rowarena, rex_set_overlay, &ro);
+	vg_buf_free(&text);
+	return rc;
+}
 
 /* Commands between the search and the first transform, per event: 1 keep,
  * 0 drop, <0 error. */
@@ -2033,16 +2916,19 @@ static int per_event(exec *x, xrow *rw)
 					int rc = vg_eval(c->eval.v[j].e, &get, &ec, &v, x->err);
 					if (rc)
 						return rc;
-					if (rw->nov == rw->capov) {
-						rw->capov = rw->capov ? rw->capov * 2 : 8;
-						rw->ov = vg_xrealloc(rw->ov, rw->capov * sizeof *rw->ov);
-					}
-					overlay *o = &rw->ov[rw->nov++];
-					o->name = c->eval.v[j].target.s;
-					o->len = c->eval.v[j].target.len;
-					o->v = val_copy(&x->rowarena, &v);
+					ov_push(rw, c->eval.v[j].target.s, c->eval.v[j].target.len,
+						val_copy(&x->rowarena, &v));
 				}
 			}
+		} else if (c->kind == VG_CMD_IPLOCATION || c->kind == VG_CMD_LOOKUP) {
+			xio io = {rowget_cb, row_io_set, rw, rw};
+			int rc = enrich(x, k, &io);
+			if (rc)
+				return rc;
+		} else if (c->kind == VG_CMD_REX) {
+			int rc = rex_event(x, c, rw);
+			if (rc)
+				return rc;
 		}
 		/* fields and rename before a transform do not change what it
 		 * reads by name; they are applied to events' output later. */
@@ -2339,12 +3225,86 @@ static int rows_cmd(exec *x, vg_store *st, const vg_qcmd *c)
 			walk_expr(x, c->eval.v[k].e, rows_add);
 		return 0;
 	case VG_CMD_REX: rows_add(x, &c->rex.field); return 0;
+	case VG_CMD_IPLOCATION: rows_add(x, &c->iplocation.field); return 0;
+	case VG_CMD_LOOKUP:
+		for (uint32_t k = 0; k < c->lookup.nin; k++)
+			rows_add(x, &c->lookup.in[k].to);
+		for (uint32_t k = 0; k < c->lookup.nout; k++)
+			rows_add(x, &c->lookup.out[k].to);
+		return 0;
+	case VG_CMD_GEOSTATS:
+		rows_add(x, &c->geostats.lat);
+		rows_add(x, &c->geostats.lon);
+		for (uint32_t k = 0; k < c->geostats.aggs.n; k++)
+			if (c->geostats.aggs.v[k].has_field)
+				rows_add(x, &c->geostats.aggs.v[k].field);
+		if (c->geostats.by.s)
+			rows_add(x, &c->geostats.by);
+		return 0;
 	case VG_CMD_RENAME:
 		for (uint32_t k = 0; k < c->rename.n; k++)
 			rows_pattern(x, st, &c->rename.v[k].from);
 		return 0;
 	default: return 0;
 	}
+}
+
+/* Call fn(x, name, len, ctx) for each field command k sets on a row:
+ * eval's targets, rex's groups, iplocation's outputs, lookup's, rename's
+ * new names. */
+static void cmd_sets(exec *x, uint32_t k, void (*fn)(exec *, const char *, uint32_t, void *),
+		     void *ctx)
+{
+	const vg_qcmd *c = &x->q->cmds[k];
+	if (c->kind == VG_CMD_EVAL) {
+		for (uint32_t j = 0; j < c->eval.n; j++)
+			fn(x, c->eval.v[j].target.s, c->eval.v[j].target.len, ctx);
+	} else if (c->kind == VG_CMD_REX) {
+		for (uint32_t j = 0; j < c->rex.re->nnames && j < VG_Q_MAX_ITEMS; j++)
+			fn(x, c->rex.re->names[j], (uint32_t)strlen(c->rex.re->names[j]), ctx);
+	} else if (c->kind == VG_CMD_IPLOCATION) {
+		for (int f = 0; f < IPLOC_NF; f++)
+			fn(x, x->ext->ipnames[k][f], (uint32_t)strlen(x->ext->ipnames[k][f]), ctx);
+	} else if (c->kind == VG_CMD_LOOKUP) {
+		const vg_lookup_bind *b = &x->ext->binds[k];
+		for (uint32_t j = 0; b->t && j < b->nout; j++)
+			fn(x, b->out[j].field, b->out[j].len, ctx);
+	} else if (c->kind == VG_CMD_RENAME) {
+		for (uint32_t j = 0; j < c->rename.n; j++)
+			fn(x, c->rename.v[j].to.s, c->rename.v[j].to.len, ctx);
+	}
+}
+
+/* A field set by a per-event command becomes a column, so that the
+ * pipeline's rows (and the events made of them) carry it. */
+static void rows_add_set(exec *x, const char *name, uint32_t len, void *ctx)
+{
+	(void)ctx;
+	vg_qname n = {name, len, 0, VG_QF_PLAIN, 0};
+	if (len == 4 && memcmp(name, "_raw", 4) == 0)
+		n.kind = VG_QF_RAW;
+	else if (len == 6 && memcmp(name, "_group", 6) == 0)
+		n.kind = VG_QF_GROUP;
+	else if (len == 5 && memcmp(name, "_time", 5) == 0)
+		n.kind = VG_QF_TIME;
+	rows_add(x, &n);
+}
+
+static void name_hit(exec *x, const char *name, uint32_t len, void *ctx)
+{
+	(void)x;
+	const char *want = *(const char **)ctx;
+	if (want && strlen(want) == len && memcmp(want, name, len) == 0)
+		*(const char **)ctx = NULL;
+}
+
+/* Whether some command of the pipeline sets the field name. */
+static int set_by_pipeline(exec *x, const char *name)
+{
+	const char *want = name;
+	for (uint32_t k = 0; k < x->q->ncmds && want; k++)
+		cmd_sets(x, k, name_hit, &want);
+	return want == NULL;
 }
 
 static int prepare_rows(exec *x, vg_store *st)
@@ -2370,6 +3330,8 @@ static int prepare_rows(exec *x, vg_store *st)
 		if (rc)
 			return rc < 0 ? x->err->code : rc;
 	}
+	for (uint32_t k = 0; k < x->first_cmd; k++)
+		cmd_sets(x, k, rows_add_set, NULL);
 	/* The column list moves to the arena: the table owns only cells. */
 	const char **cols = vg_arena_alloc(x->a, t->ncols * sizeof *cols);
 	memcpy(cols, t->cols, t->ncols * sizeof *cols);
@@ -2387,21 +3349,59 @@ static void want_name(exec *x, const vg_qname *n)
 		x->need_raw = 1;
 }
 
+/* Commands that run on each event as the scan finds it. rex, iplocation
+ * and lookup add fields (as eval does) without holding events back. */
 static int streaming(uint8_t kind)
 {
-	return kind == VG_CMD_SEARCH || kind == VG_CMD_WHERE || kind == VG_CMD_EVAL;
+	return kind == VG_CMD_SEARCH || kind == VG_CMD_WHERE || kind == VG_CMD_EVAL ||
+	       kind == VG_CMD_REX || kind == VG_CMD_IPLOCATION || kind == VG_CMD_LOOKUP;
+}
+
+/* Commands that make a row of each event's row, in their order: a
+ * pipeline of these alone after the per-event commands needs only the
+ * newest `limit` events. */
+static int projects(uint8_t kind)
+{
+	return kind == VG_CMD_FIELDS || kind == VG_CMD_TABLE || kind == VG_CMD_RENAME ||
+	       kind == VG_CMD_HEAD;
 }
 
 static int is_agg(uint8_t kind)
 {
 	return kind == VG_CMD_STATS || kind == VG_CMD_TOP || kind == VG_CMD_RARE ||
-	       kind == VG_CMD_TIMECHART;
+	       kind == VG_CMD_TIMECHART || kind == VG_CMD_GEOSTATS;
 }
 
 /* How matching events leave the scan: commands up to first_cmd run per
  * event; then either the newest events are kept (no other command, or a
- * last `head`), or an aggregation takes them (stats, top, rare,
+ * last `head`; or only fields, table, rename and head, which finish turns
+ * into rows: xext.proj), or an aggregation takes them (stats, top, rare,
  * timechart), or they become table rows for the rest (rows mode). */
+/* Whether the search tree n compares a field that one of the commands
+ * before command upto sets. */
+static int search_reads_set(exec *x, const vg_snode *n, uint32_t upto)
+{
+	switch (n->kind) {
+	case VG_SN_AND:
+	case VG_SN_OR:
+		for (uint32_t i = 0; i < n->list.n; i++)
+			if (search_reads_set(x, n->list.kids[i], upto))
+				return 1;
+		return 0;
+	case VG_SN_NOT:
+		return search_reads_set(x, n->kid, upto);
+	case VG_SN_CMP: {
+		char *want = vg_arena_dup(x->a, n->cmp.field.s, n->cmp.field.len);
+		const char *w = want;
+		for (uint32_t k = 0; k < upto && w; k++)
+			cmd_sets(x, k, name_hit, &w);
+		return w == NULL;
+	}
+	default:
+		return 0;
+	}
+}
+
 static int select_mode(exec *x, vg_store *st)
 {
 	const vg_query *q = x->q;
@@ -2409,14 +3409,36 @@ static int select_mode(exec *x, vg_store *st)
 	uint32_t k = 0;
 	x->cmdnode = vg_arena_alloc(x->a, (q->ncmds ? q->ncmds : 1) * sizeof *x->cmdnode);
 	memset(x->cmdnode, 0, (q->ncmds ? q->ncmds : 1) * sizeof *x->cmdnode);
+	int rexed = 0;
 	while (k < q->ncmds && streaming(q->cmds[k].kind)) {
 		const vg_qcmd *c = &q->cmds[k];
+		/* A `| search` matches stored fields only: one that names a
+		 * field an earlier command sets (eval, rex, iplocation, lookup,
+		 * rename), or any search after a rex (its terms could be in
+		 * rex's fields), would answer wrongly, so it is left to the rest
+		 * of the pipeline, which refuses it with a clear error. */
+		if (c->kind == VG_CMD_SEARCH && search_reads_set(x, c->search, k))
+			return vg_seterr(x->err, VG_EINVAL, c->pos,
+					 "'search' at %u compares a field an earlier command computes; "
+					 "filter computed fields with '| where' (e.g. where x=1)",
+					 (unsigned)c->pos);
+		if (c->kind == VG_CMD_SEARCH && rexed)
+			break;
+		rexed |= c->kind == VG_CMD_REX;
 		if (c->kind == VG_CMD_SEARCH && (x->cmdnode[k] = compile(x, c->search)) == NULL)
 			return x->err->code;
 		if (c->kind == VG_CMD_WHERE)
 			walk_expr(x, c->where, want_name);
 		for (uint32_t j = 0; c->kind == VG_CMD_EVAL && j < c->eval.n; j++)
 			walk_expr(x, c->eval.v[j].e, want_name);
+		if (c->kind == VG_CMD_IPLOCATION)
+			want_name(x, &c->iplocation.field);
+		if (c->kind == VG_CMD_REX)
+			want_name(x, &c->rex.field);
+		for (uint32_t j = 0; c->kind == VG_CMD_LOOKUP && j < c->lookup.nin; j++)
+			want_name(x, &c->lookup.in[j].to);
+		for (uint32_t j = 0; c->kind == VG_CMD_LOOKUP && j < c->lookup.nout; j++)
+			want_name(x, &c->lookup.out[j].to); /* OUTPUTNEW keeps values */
 		k++;
 	}
 	x->first_cmd = k;
@@ -2428,14 +3450,23 @@ static int select_mode(exec *x, vg_store *st)
 			x->limit = c->head.n;
 		return 0;
 	}
-	if (c->kind == VG_CMD_GEOSTATS || c->kind == VG_CMD_IPLOCATION || c->kind == VG_CMD_LOOKUP)
-		return vg_seterr(x->err, VG_EINVAL, c->pos,
-				 "'%s' at %u needs a GeoIP or lookup table, which this vigil does not "
-				 "have yet", vg_cmd_name(c->kind), (unsigned)c->pos);
+	uint32_t p = k;
+	while (p < q->ncmds && projects(q->cmds[p].kind))
+		p++;
+	if (p == q->ncmds) {
+		/* Each row is one event's, in the events' order: the newest
+		 * `limit` events (fewer after a head) make the answer. */
+		for (p = k; p < q->ncmds; p++)
+			if (q->cmds[p].kind == VG_CMD_HEAD && q->cmds[p].head.n < x->limit)
+				x->limit = q->cmds[p].head.n;
+		int rc = prepare_rows(x, st);
+		x->ext->proj = x->rows;
+		x->rows = NULL;
+		return rc;
+	}
 	for (uint32_t j = k; j < q->ncmds; j++) {
 		uint8_t kind = q->cmds[j].kind;
-		if (kind == VG_CMD_SEARCH || kind == VG_CMD_GEOSTATS || kind == VG_CMD_IPLOCATION ||
-		    kind == VG_CMD_LOOKUP)
+		if (kind == VG_CMD_SEARCH)
 			return vg_seterr(x->err, VG_EINVAL, q->cmds[j].pos,
 					 "'%s' at %u is not supported at this place of a pipeline yet",
 					 vg_cmd_name(kind), (unsigned)q->cmds[j].pos);
@@ -2470,6 +3501,8 @@ static xagg *make_agg(exec *x, const vg_qcmd *c)
 			int64_t hi = x->nhist ? x->hstart + (int64_t)x->nhist * x->hspan : VG_NS_PER_DAY;
 			g->span = nice_span(hi - lo, 100);
 		}
+	} else if (c->kind == VG_CMD_GEOSTATS) {
+		geostats_agg(x, g, c);
 	} else {
 		/* top/rare count by (by fields, counted fields). */
 		uint32_t nb = c->top.by.n, nf = c->top.fields.n;
@@ -2484,8 +3517,10 @@ static xagg *make_agg(exec *x, const vg_qcmd *c)
 	}
 	g->byslot = vg_arena_alloc(x->a, (g->nby ? g->nby : 1) * sizeof *g->byslot);
 	g->aggslot = vg_arena_alloc(x->a, (g->naggs ? g->naggs : 1) * sizeof *g->aggslot);
+	/* geostats' first by value, the cell, is computed, never stored. */
 	for (uint32_t j = 0; j < g->nby; j++)
-		g->byslot[j] = g->by[j].kind == VG_QF_PLAIN ? slot_of(x, g->by[j].s) : -1;
+		g->byslot[j] = g->by[j].kind == VG_QF_PLAIN && !(j == 0 && c->kind == VG_CMD_GEOSTATS)
+				       ? slot_of(x, g->by[j].s) : -1;
 	for (uint32_t a = 0; a < g->naggs; a++)
 		g->aggslot[a] = g->aggs[a].has_field && g->aggs[a].field.kind == VG_QF_PLAIN
 					? slot_of(x, g->aggs[a].field.s) : -1;
@@ -2505,6 +3540,86 @@ static void register_reads(exec *x)
 			x->need_raw = 1;
 }
 
+/* The projection's rows (xext.proj) from the events kept, newest first;
+ * the heap is emptied. */
+static void proj_table(exec *x, table *t)
+{
+	const table *p = x->ext->proj;
+	*t = (table){.cols = p->cols, .ncols = p->ncols};
+	uint32_t n = x->nheap, c0 = x->rows_event ? 2 : 1;
+	vg_result_event *ev = vg_xmalloc((n ? n : 1) * sizeof *ev);
+	while (x->nheap > 0) {
+		ev[x->nheap - 1] = x->heap[0];
+		x->heap[0] = x->heap[--x->nheap];
+		heap_down(x->heap, x->nheap, 0);
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		vg_val *row = table_add(t);
+		/* _time as row_get gives it */
+		row[0] = ev[k].t % VG_NS_PER_SEC == 0 ? vg_v_int(ev[k].t / VG_NS_PER_SEC)
+						     : vg_v_dbl((double)ev[k].t / 1e9);
+		if (x->rows_event)
+			row[1] = vg_v_str(vg_arena_dup(x->a, ev[k].json, ev[k].len), ev[k].len);
+		for (uint32_t c = c0; c < t->ncols; c++) {
+			const vg_val *v = pairs_get(ev[k].fields, t->cols[c], (uint32_t)strlen(t->cols[c]));
+			if (v)
+				row[c] = val_copy_deep(x->a, v);
+		}
+		free((char *)ev[k].json);
+		free((vg_val *)ev[k].fields);
+	}
+	free(ev);
+}
+
+/* The first `limit` rows of t as the result's events: each row's event
+ * (column ev) with the columns the pipeline's commands set merged in
+ * (those fields and rename left). */
+static void rows_events(exec *x, table *t, uint32_t ev)
+{
+	vg_result *res = x->res;
+	uint32_t n = t->nrows < x->limit ? t->nrows : x->limit;
+	res->truncated |= t->nrows > n;
+	res->events = vg_arena_alloc(x->a, (n ? n : 1) * sizeof *res->events);
+	uint32_t *set = vg_xmalloc((t->ncols ? t->ncols : 1) * sizeof *set), nset = 0;
+	for (uint32_t c = 0; c < t->ncols; c++)
+		if (c != ev && set_by_pipeline(x, t->cols[c]))
+			set[nset++] = c;
+	/* A field renamed away leaves the event under its old name (nulls
+	 * first: the new name may be the old one of another rename). */
+	const vg_qname *gone[VG_Q_MAX_ITEMS];
+	uint32_t ngone = 0;
+	for (uint32_t k = x->first_cmd; k < x->q->ncmds; k++)
+		for (uint32_t j = 0; x->q->cmds[k].kind == VG_CMD_RENAME && j < x->q->cmds[k].rename.n &&
+				     ngone < VG_Q_MAX_ITEMS; j++)
+			if (col_index(t, x->q->cmds[k].rename.v[j].from.s) < 0)
+				gone[ngone++] = &x->q->cmds[k].rename.v[j].from;
+	uint32_t np = ngone + nset;
+	overlay *p = vg_xmalloc((np ? np : 1) * sizeof *p);
+	vg_buf j = {0};
+	for (uint32_t r = 0; r < n; r++) {
+		const vg_val *v = &trow(t, r)[ev];
+		vg_result_event *e = &res->events[r];
+		*e = (vg_result_event){row_time(t, r), v->s, v->len, NULL};
+		if (np == 0)
+			continue;
+		for (uint32_t k = 0; k < ngone; k++)
+			p[k] = (overlay){gone[k]->s, gone[k]->len, vg_v_null()};
+		for (uint32_t k = 0; k < nset; k++)
+			p[ngone + k] = (overlay){t->cols[set[k]], (uint32_t)strlen(t->cols[set[k]]),
+						 trow(t, r)[set[k]]};
+		vg_buf_clear(&j);
+		json_merge(v->s, v->len, p, np, &j);
+		e->json = vg_arena_dup(x->a, j.p, j.len);
+		e->len = (uint32_t)j.len;
+		e->fields = pairs_pack(p, np, 1);
+	}
+	vg_buf_free(&j);
+	free(p);
+	free(set);
+	res->nevents = n;
+	fields_finish(x, res->events, n);
+}
+
 static int finish(exec *x, vg_store *st)
 {
 	(void)st;
@@ -2513,7 +3628,7 @@ static int finish(exec *x, vg_store *st)
 	res->nhist = x->nhist;
 	res->hist_start = x->hstart;
 	res->hist_span = x->hspan;
-	if (!x->agg && !x->rows) {
+	if (!x->agg && !x->rows && !x->ext->proj) {
 		/* Newest first. */
 		res->events = vg_arena_alloc(x->a, (x->nheap ? x->nheap : 1) * sizeof *res->events);
 		uint32_t n = x->nheap;
@@ -2529,31 +3644,37 @@ static int finish(exec *x, vg_store *st)
 			res->events[k].json = j;
 		}
 		res->nevents = n;
+		fields_finish(x, res->events, n);
 		return 0;
 	}
 	table t = {0};
 	int rc = 0;
-	if (x->rows) {
+	if (x->rows || x->ext->proj) {
 		/* Events as rows, newest first, then the rest of the pipeline. */
-		t = *x->rows;
-		memset(x->rows, 0, sizeof *x->rows);
-		uint32_t keys[2] = {0, 1};
-		uint8_t desc[2] = {1, 0};
-		table_sort(&t, keys, desc, x->rows_event ? 2 : 1);
+		if (x->ext->proj) {
+			proj_table(x, &t);
+		} else {
+			t = *x->rows;
+			memset(x->rows, 0, sizeof *x->rows);
+			uint32_t keys[2] = {0, 1};
+			uint8_t desc[2] = {1, 0};
+			table_sort(&t, keys, desc, x->rows_event ? 2 : 1);
+		}
 		for (uint32_t k = x->first_cmd; k < x->q->ncmds && rc == 0; k++)
 			rc = after_cmd(x, &t, &x->q->cmds[k]);
+		/* Without an aggregation every row is an event's: --limit
+		 * bounds them as it bounds events (the newest, or the first in
+		 * the order a sort gave). */
+		int rows_of_events = 1;
+		for (uint32_t k = x->first_cmd; k < x->q->ncmds; k++)
+			rows_of_events &= !is_agg(x->q->cmds[k].kind);
+		if (rc == 0 && rows_of_events && t.nrows > x->limit) {
+			t.nrows = x->limit;
+			res->truncated = 1;
+		}
 		int ev = col_index(&t, "_event");
 		if (rc == 0 && x->q->output == VG_QOUT_EVENTS && ev >= 0) {
-			uint32_t n = t.nrows < x->limit ? t.nrows : x->limit;
-			res->truncated = t.nrows > n;
-			res->events = vg_arena_alloc(x->a, (n ? n : 1) * sizeof *res->events);
-			for (uint32_t r = 0; r < n; r++) {
-				const vg_val *v = &trow(&t, r)[ev];
-				res->events[r].t = row_time(&t, r);
-				res->events[r].json = v->s;
-				res->events[r].len = v->len;
-			}
-			res->nevents = n;
+			rows_events(x, &t, (uint32_t)ev);
 			free(t.cells);
 			return 0;
 		}
@@ -2568,13 +3689,7 @@ static int finish(exec *x, vg_store *st)
 		}
 		goto out;
 	}
-	const vg_qcmd *c = x->agg->cmd;
-	if (c->kind == VG_CMD_STATS)
-		table_stats(x, &t);
-	else if (c->kind == VG_CMD_TIMECHART)
-		table_timechart(x, &t);
-	else
-		table_top(x, &t);
+	agg_table(x, &t);
 	for (uint32_t k = x->first_cmd + 1; k < x->q->ncmds && rc == 0; k++)
 		rc = after_cmd(x, &t, &x->q->cmds[k]);
 out:
@@ -2592,7 +3707,7 @@ out:
 /* Everything before the scan: the plan, the columns to decode, the
  * histogram's range, the sink. Returns 0 or an error code (err set). */
 static int exec_init(exec *x, vg_store *st, const vg_query *q, const vg_exec_opts *o,
-		     vg_result *res, vg_err *err)
+		     vg_result *res, vg_err *err, vg_lookup_bind *binds)
 {
 	memset(res, 0, sizeof *res);
 	memset(x, 0, sizeof *x);
@@ -2618,7 +3733,9 @@ static int exec_init(exec *x, vg_store *st, const vg_query *q, const vg_exec_opt
 		return vg_seterr(err, VG_ENOMEM, -1, "out of memory");
 	x->first_cmd = q->ncmds;
 	hist_range(x, st);
-	int rc = select_mode(x, st);
+	int rc = ext_init(x, binds);
+	if (rc == 0)
+		rc = select_mode(x, st);
 	if (rc == 0)
 		ex_vec_prepare(x);
 	if (rc == 0 && !x->agg && !x->rows)
@@ -2639,11 +3756,14 @@ static void free_node(xnode *n)
 static void exec_free(exec *x)
 {
 	ex_vec_free(x);
+	ext_free(x);
 	free_node(x->root);
 	for (uint32_t k = 0; x->cmdnode && k < x->q->ncmds; k++)
 		free_node(x->cmdnode[k]);
-	for (uint32_t k = 0; k < x->nheap; k++)
+	for (uint32_t k = 0; k < x->nheap; k++) {
 		free((char *)x->heap[k].json);
+		free((vg_val *)x->heap[k].fields);
+	}
 	free(x->heap);
 	for (uint32_t k = 0; k < x->nterms; k++) {
 		free(x->terms[k].h);
@@ -2843,6 +3963,7 @@ static int merge_helper(exec *x, helper *h)
 	for (uint32_t k = 0; k < y->nheap; k++) {
 		heap_offer(x, y->heap[k]);
 		y->heap[k].json = NULL;
+		y->heap[k].fields = NULL;
 	}
 	y->nheap = 0;
 	return 0;
@@ -2852,7 +3973,7 @@ int vg_exec(vg_store *st, const vg_query *q, const vg_exec_opts *o, vg_result *r
 {
 	int64_t t0 = vg_mono_ns();
 	exec x;
-	int rc = exec_init(&x, st, q, o, res, err);
+	int rc = exec_init(&x, st, q, o, res, err, NULL);
 	x.deadline = o->timeout_ns ? t0 + o->timeout_ns : 0;
 	/* A second scanner on the other core when there are segments to
 	 * share: each keeps its own plan, caches and sink, merged at the end. */
@@ -2864,7 +3985,7 @@ int vg_exec(vg_store *st, const vg_query *q, const vg_exec_opts *o, vg_result *r
 		h = vg_xcalloc(1, sizeof *h);
 		h->st = st;
 		h->next = &next;
-		if (exec_init(&h->x, st, q, o, &h->res, &h->err) != 0 ||
+		if (exec_init(&h->x, st, q, o, &h->res, &h->err, x.ext->binds) != 0 ||
 		    pthread_create(&tid, NULL, helper_run, h) != 0) {
 			exec_free(&h->x);
 			vg_result_free(&h->res);
@@ -2909,6 +4030,8 @@ void vg_result_free(vg_result *res)
 
 static void csv_field(vg_buf *out, const char *s, size_t n)
 {
+	if (n == 0)
+		return; /* s may be NULL: an empty buffer */
 	if (memchr(s, ',', n) == NULL && memchr(s, '"', n) == NULL && memchr(s, '\n', n) == NULL &&
 	    memchr(s, '\r', n) == NULL) {
 		vg_buf_put(out, s, n);
@@ -2928,8 +4051,13 @@ static void event_field(const vg_result_event *ev, const char *key, vg_buf *out)
 {
 	cJSON *j = cJSON_ParseWithLength(ev->json, ev->len);
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-	if (cJSON_IsString(v))
+	if (cJSON_IsString(v)) {
 		vg_buf_puts(out, v->valuestring);
+	} else if (cJSON_IsNumber(v) || cJSON_IsBool(v)) { /* `eval _raw=5` */
+		char *t = cJSON_PrintUnformatted(v);
+		vg_buf_puts(out, t ? t : "");
+		cJSON_free(t);
+	}
 	cJSON_Delete(j);
 }
 
@@ -2938,13 +4066,24 @@ void vg_result_csv(const vg_result *res, vg_buf *out)
 	vg_buf cell = {0};
 	if (!res->table) {
 		static const char *keys[] = {"_time", "_group", "_raw"};
-		vg_buf_puts(out, "_time,_group,_raw\n");
+		vg_buf_puts(out, "_time,_group,_raw");
+		for (uint32_t c = 0; c < res->nfields; c++) {
+			vg_buf_putc(out, ',');
+			csv_field(out, res->fields[c], strlen(res->fields[c]));
+		}
+		vg_buf_putc(out, '\n');
 		for (uint32_t k = 0; k < res->nevents; k++) {
 			for (int c = 0; c < 3; c++) {
 				vg_buf_clear(&cell);
 				event_field(&res->events[k], keys[c], &cell);
 				if (c)
 					vg_buf_putc(out, ',');
+				csv_field(out, (const char *)cell.p, cell.len);
+			}
+			for (uint32_t c = 0; c < res->nfields; c++) {
+				vg_buf_clear(&cell);
+				vg_val_text(&res->events[k].fields[c], &cell);
+				vg_buf_putc(out, ',');
 				csv_field(out, (const char *)cell.p, cell.len);
 			}
 			vg_buf_putc(out, '\n');
@@ -3011,7 +4150,10 @@ void vg_result_json(const vg_result *res, vg_buf *out)
 			}
 			vg_buf_putc(out, ']');
 		}
-		vg_buf_putc(out, ']');
+		/* Rows made of events (no aggregation) are bounded by the limit
+		 * as events are: truncated says some were left out. */
+		vg_buf_puts(out, "],\"truncated\":");
+		vg_buf_puts(out, res->truncated ? "true" : "false");
 	} else {
 		vg_buf_puts(out, "\"events\":[");
 		for (uint32_t k = 0; k < res->nevents; k++) {

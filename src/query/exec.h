@@ -22,9 +22,18 @@
  *     `limit`; segments and blocks are read newest first, so older events
  *     are turned away unprinted) or feed the first transforming command
  *     (stats, top, rare, timechart), whose rows the rest of the pipeline
- *     reshapes. An aggregation right after the search finds each row's
+ *     reshapes. Events keep the fields eval, rex, iplocation and lookup
+ *     set on them (in their JSON, and as vg_result.fields). A pipeline
+ *     without aggregation makes a row of each event, so `limit` bounds
+ *     its rows too: one that only picks fields after the per-event
+ *     commands (fields, table, rename, head) keeps just the newest
+ *     `limit` events while scanning, like events; one that must see every
+ *     match first (sort, dedup, tail) is cut after it. An aggregation right after the search finds each row's
  *     group from its stored value (a dictionary id, an integer, an IPv4
  *     address) and adds column values, without building the row's text.
+ *     iplocation and lookup run on each event before the transform (as
+ *     eval does), or on the rows of a table after it; geostats is a
+ *     transform: stats by a grid cell of the map.
  *
  * Alongside, the matching events are counted per time bucket (the
  * histogram) and the work is counted (segments and blocks read and
@@ -49,17 +58,27 @@
 #include "util/mem.h"
 
 struct vg_cw;
+struct vg_geo;
 
 typedef struct vg_exec_opts {
 	int64_t from, to;         /* [from, to) in ns; INT64_MIN / INT64_MAX for
 				   * none; intersected with earliest= / latest= */
-	uint32_t limit;           /* events returned (newest first); 0 = 100 */
+	uint32_t limit;           /* events returned (newest first), or rows of a
+				   * pipeline without aggregation (table,
+				   * fields ...); 0 = 100 */
 	int64_t timeout_ns;       /* stop with VG_ELIMIT after this long; 0 = none */
 	int64_t now_ns;
 	const struct vg_cw *cw;   /* instead of the query's search part (may be
 				   * combined with a pipeline-only query) */
 	uint8_t mem_only;         /* only unsealed events (the memtable) ... */
 	uint64_t mem_from;        /* ... from this row on: followers (tail) */
+	/* What iplocation resolves addresses with (query/geo.h), borrowed and
+	 * shared by the scanning threads; NULL: a query using iplocation fails
+	 * with geo_error (why it could not be opened) at the command. */
+	const struct vg_geo *geo;
+	const char *geo_error;
+	/* The directory of lookup's tables (query/lookup.h), NULL: none. */
+	const char *lookups_dir;
 } vg_exec_opts;
 
 typedef struct vg_exec_stats {
@@ -70,11 +89,16 @@ typedef struct vg_exec_stats {
 } vg_exec_stats;
 
 /* One event returned: its time and its JSON object (the shape of `vigil
- * cat`). */
+ * cat`, with the fields the pipeline computed on it: a stored field a
+ * command set shows its new value in its place, a new field comes after
+ * the stored ones, a field set to null is left out). fields: the values
+ * of the result's computed fields (vg_result.fields, null where the event
+ * has none), for the forms that list fields as columns (CSV, the table). */
 typedef struct vg_result_event {
 	int64_t t;
 	const char *json;
 	uint32_t len;
+	const vg_val *fields;
 } vg_result_event;
 
 typedef struct vg_result {
@@ -82,7 +106,13 @@ typedef struct vg_result {
 	int table;                /* 1: columns + rows; 0: events */
 	vg_result_event *events;  /* newest first */
 	uint32_t nevents;
-	uint8_t truncated;        /* more events matched than were kept */
+	/* The fields eval, rex, iplocation and lookup set on the events
+	 * returned (not _time, _group, _raw: those replace the event's own),
+	 * in the order they first appear. */
+	const char **fields;
+	uint32_t nfields;
+	uint8_t truncated;        /* more events (or rows made of events) matched
+				   * than were kept */
 	const char **columns;
 	uint32_t ncols;
 	vg_val *cells;            /* nrows × ncols, row-major */
@@ -103,11 +133,12 @@ int vg_exec(vg_store *st, const vg_query *q, const vg_exec_opts *opts, vg_result
 void vg_result_free(vg_result *res);
 
 /* Append the result as the JSON document of the API and `--output json`:
- * {"events": [...]} or {"columns": [...], "rows": [[...]]}, plus
+ * {"events": [...], "truncated"} or {"columns": [...], "rows": [[...]],
+ * "truncated"}, plus
  * "histogram" {"start", "span", "counts"} and "stats". */
 void vg_result_json(const vg_result *res, vg_buf *out);
 /* Append the result as CSV: a header naming the columns, then a line per
- * row (events: _time, _group, _raw). Fields holding a comma, quote or line
+ * row (events: _time, _group, _raw, then the computed fields). Fields holding a comma, quote or line
  * break are quoted, quotes doubled. */
 void vg_result_csv(const vg_result *res, vg_buf *out);
 

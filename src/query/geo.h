@@ -198,7 +198,8 @@ size_t vg_geo_bin_name(const vg_geobin *b, char *out, size_t cap);
 /*
  * ------------------------------------------- how the executor uses this
  *
- * Once per server (or per query): vg_geo_open with the configured paths;
+ * (exec.c: ext_init, iplocation_row.) Once per server (or per query):
+ * vg_geo_open with the configured paths;
  * when that fails, a query using `iplocation` fails with the error's
  * message, at the command's position (other queries run as usual). Per
  * scanning thread (or per pipeline, when commands run after the merge):
@@ -208,7 +209,7 @@ size_t vg_geo_bin_name(const vg_geobin *b, char *out, size_t cap);
  *   - read f; if it is absent, or its text does not parse with
  *     vg_ip_parse, leave the row as it is (Splunk adds nothing);
  *   - vg_geo_cache_lookup; on a negative return, fail the query with
- *     "iplocation at <pos>: the GeoIP database cannot be read" (corrupt);
+ *     "'iplocation' at <pos>: the GeoIP database cannot be read" (corrupt);
  *   - set the fields P+"City", P+"Country", P+"Region", P+"lat", P+"lon",
  *     P+"ASN" (Splunk's names, with ASN from SPEC.md) to loc.city,
  *     loc.country, loc.region, loc.lat, loc.lon, loc.asn; a string with
@@ -220,21 +221,21 @@ size_t vg_geo_bin_name(const vg_geobin *b, char *out, size_t cap);
  *     later: P+"iso" (loc.iso) and P+"asn_org" (loc.asn_org).
  *
  * `geostats [latfield=a] [longfield=b] [binspanlat=..] [binspanlong=..]
- * aggs [by g]` (defaults lat, lon, 22.5, 45.0; the parser today reads
- * latfield and longfield only):
+ * aggs [by g]` (defaults lat, lon, 22.5, 45.0), in exec.c (geostats_agg,
+ * table_geostats):
  *   - read the two fields as numbers; rows where either is null, not a
  *     number, or vg_geo_bin returns VG_EINVAL are skipped;
  *   - group by the cell's name (vg_geo_bin_name) and, with `by g`, by g
- *     as stats does; run the aggregations per group as stats does;
- *   - output one row per cell with columns geobin (the name), latitude,
- *     longitude, then the aggregations (with `by g`: one column per value
- *     of g, as timechart splits series, since Splunk's geostats pivots
- *     the by-field into columns). For latitude/longitude Splunk reports,
- *     as far as its documentation and output samples show, the mean of
- *     the rows' coordinates in the cell (so a cell holding one city is
- *     drawn on that city, not mid-ocean); keep a running sum of lat and lon per
- *     cell, and use vg_geobin's centre when a cell has no rows that
- *     count (never, in practice).
+ *     as stats does; run the aggregations per group as stats does, plus a
+ *     sum of each coordinate;
+ *   - output one row per cell, south-west first, with columns geobin (the
+ *     name), latitude, longitude, then the aggregations (with `by g`: one
+ *     column per value of g, as timechart splits series, since Splunk's
+ *     geostats pivots the by-field into columns; "agg: value" with
+ *     several aggregations). latitude/longitude are, as Splunk's
+ *     documentation and output samples show, the mean of the rows'
+ *     coordinates in the cell (so a cell holding one city is drawn on
+ *     that city, not mid-ocean), to a millionth of a degree.
  */
 
 #endif

@@ -10,9 +10,11 @@
  * command ("unexpected 'x' in 'head' at 30").
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "query/geo.h"
 #include "query/qint.h"
 #include "util/timeutil.h"
 
@@ -876,21 +878,53 @@ static int cmd_iplocation(qp *p, vg_qcmd *c)
 	return 0;
 }
 
+/* binspanlat= / binspanlong=: degrees, from VG_GEO_MINSPAN to max (a
+ * grid cell no wider than the map). */
+static int span_deg(qp *p, const qtok *t, const char *what, double max, double *out)
+{
+	const char *s;
+	uint32_t len;
+	char w[QL_ECHO_MAX], num[64];
+	qp_text(p, t, &s, &len);
+	if (t->kind == QT_WORD && len > 0 && len < sizeof num) {
+		memcpy(num, s, len);
+		num[len] = 0;
+		char *end;
+		double d = strtod(num, &end);
+		if (*end == 0 && d >= VG_GEO_MINSPAN && d <= max) {
+			*out = d;
+			return 0;
+		}
+	}
+	qp_desc(p, t, w, sizeof w);
+	return qp_fail(p, VG_EINVAL, t->pos,
+		       "%s= takes a number of degrees from 0.000001 to %g, found %s at %u", what,
+		       max, w, t->pos);
+}
+
 static int geostats_option(qp *p, vg_qcmd *c)
 {
-	static const char *const names[] = {"latfield", "longfield", NULL};
+	static const char *const names[] = {"latfield", "longfield", "binspanlat", "binspanlong",
+					    NULL};
 	qtok v;
 	int which, rc = option(p, c, names, &which, &v);
 	if (rc < 0)
 		return rc;
+	if (which == 2)
+		return span_deg(p, &v, names[2], 180, &c->geostats.spanlat);
+	if (which == 3)
+		return span_deg(p, &v, names[3], 360, &c->geostats.spanlong);
 	return qp_name(p, &v, 0, which ? &c->geostats.lon : &c->geostats.lat);
 }
 
-/* geostats [latfield=] [longfield=] agg [, agg] [by f] */
+/* geostats [latfield=] [longfield=] [binspanlat=] [binspanlong=] agg
+ * [, agg] [by f] */
 static int cmd_geostats(qp *p, vg_qcmd *c)
 {
 	qp_name_set(&c->geostats.lat, "lat", 3, c->pos);
 	qp_name_set(&c->geostats.lon, "lon", 3, c->pos);
+	c->geostats.spanlat = VG_GEO_BINSPANLAT;
+	c->geostats.spanlong = VG_GEO_BINSPANLONG;
 	return aggs_by(p, c, geostats_option, &c->geostats.aggs, &c->geostats.by);
 }
 

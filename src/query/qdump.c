@@ -385,6 +385,8 @@ static void cmd_body(vg_buf *b, const vg_qcmd *c, int d)
 		name(b, &c->geostats.lat);
 		vg_buf_puts(b, " longfield=");
 		name(b, &c->geostats.lon);
+		vg_buf_printf(b, " binspanlat=%g binspanlong=%g", c->geostats.spanlat,
+			      c->geostats.spanlong);
 		aggs(b, &c->geostats.aggs, d);
 		one_by(b, &c->geostats.by, d);
 		break;

@@ -83,20 +83,76 @@ static void table_rows(const vg_result *r, vg_buf *out)
 	free(off);
 }
 
+/* The value of a computed field as `name=value`: the value quoted (\\ and
+ * \" escaped, a line break as \n) when it is empty or holds a space, a
+ * quote, a backslash or a control character, so that the line splits
+ * back into its pairs; a multivalue's values joined by commas. */
+static void field_pair(const char *name, const vg_val *v, vg_buf *out, vg_buf *tmp)
+{
+	vg_buf_clear(tmp);
+	if (v->kind == VG_V_MV) {
+		for (uint32_t k = 0; k < v->nmv; k++) {
+			if (k)
+				vg_buf_putc(tmp, ',');
+			vg_val_text(&v->mv[k], tmp);
+		}
+	} else {
+		vg_val_text(v, tmp);
+	}
+	const char *s = tmp->p ? (const char *)tmp->p : "";
+	int quote = tmp->len == 0;
+	for (size_t k = 0; k < tmp->len && !quote; k++)
+		quote = (unsigned char)s[k] <= ' ' || s[k] == '"' || s[k] == '\\';
+	vg_buf_printf(out, " %s=", name);
+	if (!quote) {
+		vg_buf_put(out, s, tmp->len);
+		return;
+	}
+	vg_buf_putc(out, '"');
+	for (size_t k = 0; k < tmp->len; k++) {
+		if (s[k] == '"' || s[k] == '\\')
+			vg_buf_putc(out, '\\');
+		if (s[k] == '\n')
+			vg_buf_puts(out, "\\n");
+		else
+			vg_buf_putc(out, (uint8_t)s[k]);
+	}
+	vg_buf_putc(out, '"');
+}
+
 /* Events as `time  group  raw` lines, in the result's order (newest
- * first). A field an event lacks prints as nothing. */
+ * first). A field an event lacks prints as nothing. Fields the pipeline
+ * computed (eval, rex, iplocation, lookup) follow the raw text as
+ * `  x=24 first=2`, those the event has, in the result's order: the raw
+ * text stays first and whole, so a line still reads (and greps) as the
+ * log line it is, and `name=value` is how a Splunk user writes a field,
+ * ready to paste back into a search; one line per event keeps the output
+ * a stream for head, grep and less. */
 static void table_events(const vg_result *r, vg_buf *out)
 {
+	vg_buf tmp = {0};
 	for (uint32_t k = 0; k < r->nevents; k++) {
 		cJSON *j = cJSON_ParseWithLength(r->events[k].json, r->events[k].len);
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "_time");
 		const cJSON *g = cJSON_GetObjectItemCaseSensitive(j, "_group");
 		const cJSON *raw = cJSON_GetObjectItemCaseSensitive(j, "_raw");
-		vg_buf_printf(out, "%s  %s  %s\n", cJSON_IsString(t) ? t->valuestring : "",
+		vg_buf_printf(out, "%s  %s  %s", cJSON_IsString(t) ? t->valuestring : "",
 			      cJSON_IsString(g) ? g->valuestring : "",
 			      cJSON_IsString(raw) ? raw->valuestring : "");
+		int first = 1;
+		for (uint32_t c = 0; c < r->nfields; c++) {
+			const vg_val *v = &r->events[k].fields[c];
+			if (v->kind == VG_V_NULL)
+				continue;
+			if (first)
+				vg_buf_putc(out, ' ');
+			first = 0;
+			field_pair(r->fields[c], v, out, &tmp);
+		}
+		vg_buf_putc(out, '\n');
 		cJSON_Delete(j);
 	}
+	vg_buf_free(&tmp);
 }
 
 void vg_result_table(const vg_result *res, vg_buf *out)
@@ -109,9 +165,13 @@ void vg_result_table(const vg_result *res, vg_buf *out)
 
 int vg_result_note(const vg_result *res, vg_buf *out)
 {
-	if (res->table || !res->truncated)
+	if (!res->truncated)
 		return 0;
-	vg_buf_printf(out, "(%llu events matched; the newest %u shown: --limit N shows more)",
-		      (unsigned long long)res->stats.events_matched, res->nevents);
+	if (res->table)
+		vg_buf_printf(out, "(%llu events matched; the first %u rows shown: --limit N shows more)",
+			      (unsigned long long)res->stats.events_matched, res->nrows);
+	else
+		vg_buf_printf(out, "(%llu events matched; the newest %u shown: --limit N shows more)",
+			      (unsigned long long)res->stats.events_matched, res->nevents);
 	return 1;
 }

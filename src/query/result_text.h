@@ -24,8 +24,10 @@ void vg_result_table(const vg_result *res, vg_buf *out);
 
 /* Append the note that goes with the table on stderr when more events
  * matched than were kept ("(N events matched; the newest M shown: --limit
- * N shows more)", no line break). Returns 1 if it appended one, 0 when
- * there is nothing to say (a table, or all matching events kept). */
+ * N shows more)"; for rows made of events, as `| fields a` or `| table a`
+ * give, "the first M rows shown"), no line break. Returns 1 if it
+ * appended one, 0 when there is nothing to say (all kept, or a table of
+ * an aggregation, which --limit does not cut). */
 int vg_result_note(const vg_result *res, vg_buf *out);
 
 #endif

@@ -11,6 +11,14 @@
  *   now: ISO-8601         "now" for relative times (default 2026-11-27T00:00:00Z)
  *   limit: N              events returned (default 100)
  *   cw: PATTERN           a CloudWatch filter pattern for the search part
+ *   geoip: test | PATH    iplocation's database: `test`, the small one this
+ *                         file writes (test_geo_db), `corrupt`, the same with
+ *                         a search tree pointing past its data, or a City
+ *                         .mmdb; none without the line
+ *   lookups: DIR          lookup's tables (none without the line)
+ *   output: json          expect events as their JSON, one a line (a table
+ *                         as CSV), then `truncated: true|false`: what the
+ *                         API returns, without the histogram and stats
  *   query: QUERY          the query (one line)
  *   error: MESSAGE        the query must fail with exactly this message
  *   expect:               the rest of the file is the expected CSV
@@ -27,17 +35,21 @@
 #include "ingest/ingest.h"
 #include "query/cw.h"
 #include "query/exec.h"
+#include "query/geo.h"
 #include "query/qparse.h"
 #include "util/timeutil.h"
+
+#include "mmdbw.h"
 
 #define GOLDEN_DIR "tests/golden/query"
 
 typedef struct golden {
 	char *data[16];
 	int ndata;
-	char *query, *cw, *error, *expect;
+	char *query, *cw, *error, *expect, *geoip, *lookups;
 	int64_t now;
 	uint32_t limit;
+	int json;                  /* output: json */
 	size_t expect_off;         /* where the expected part starts in the file */
 } golden;
 
@@ -69,6 +81,12 @@ static void parse_golden(const char *text, size_t len, golden *g)
 			assert_int_equal(vg_parse_iso8601(line + 5, n - 5, &g->now), n - 5);
 		} else if (n >= 7 && memcmp(line, "limit: ", 7) == 0) {
 			g->limit = (uint32_t)atoi(line + 7);
+		} else if (n >= 7 && memcmp(line, "geoip: ", 7) == 0) {
+			g->geoip = dup_line(line + 7, n - 7);
+		} else if (n >= 9 && memcmp(line, "lookups: ", 9) == 0) {
+			g->lookups = dup_line(line + 9, n - 9);
+		} else if (n == 12 && memcmp(line, "output: json", 12) == 0) {
+			g->json = 1;
 		} else if (n >= 4 && memcmp(line, "cw: ", 4) == 0) {
 			g->cw = dup_line(line + 4, n - 4);
 		} else if (n >= 7 && memcmp(line, "query: ", 7) == 0) {
@@ -93,6 +111,104 @@ static void golden_free(golden *g)
 	free(g->cw);
 	free(g->error);
 	free(g->expect);
+	free(g->geoip);
+	free(g->lookups);
+}
+
+/* The test GeoIP databases (`geoip: test`, `geoip: corrupt`), written
+ * once. */
+static char geo_city[64], geo_asn[64], geo_corrupt[64];
+
+/* City: a full record for 8.8.8.0/24 and 2001:4860::/32 (Mountain View),
+ * 5.6.7.0/24 (Berlin) and 1.2.3.0/24 (Sydney); a country-only one for
+ * 81.2.69.0/24 (United Kingdom: coordinates from tzdata, London's). ASN:
+ * 15169 GOOGLE for Google's networks, 3320 without organisation for
+ * Berlin's. */
+static void test_geo_db(const char *dir)
+{
+	static const struct {
+		const char *iso, *country, *city, *region;
+		double lat, lon;
+	} rec[] = {
+		{"US", "United States", "Mountain View", "California", 37.386, -122.0838},
+		{"DE", "Germany", "Berlin", "Land Berlin", 52.5244, 13.4105},
+		{"AU", "Australia", "Sydney", "New South Wales", -33.8715, 151.2006},
+	};
+	vg_buf d = {0};
+	mtree t = {0};
+	uint32_t at[3];
+	for (int k = 0; k < 3; k++) {
+		at[k] = (uint32_t)d.len;
+		ctrl(&d, T_MAP, 4);
+		m_str(&d, "city");
+		m_names(&d, rec[k].city);
+		m_str(&d, "country");
+		m_country(&d, rec[k].iso, rec[k].country);
+		m_str(&d, "location");
+		ctrl(&d, T_MAP, 2);
+		m_str(&d, "latitude");
+		m_dbl(&d, rec[k].lat);
+		m_str(&d, "longitude");
+		m_dbl(&d, rec[k].lon);
+		m_str(&d, "subdivisions");
+		ctrl(&d, T_ARRAY, 1);
+		m_names(&d, rec[k].region);
+	}
+	uint32_t gb = (uint32_t)d.len;
+	ctrl(&d, T_MAP, 1);
+	m_str(&d, "country");
+	m_country(&d, "GB", "United Kingdom");
+	tree_net(&t, "8.8.8.0", 24, at[0]);
+	tree_net(&t, "2001:4860::", 32, at[0]);
+	tree_net(&t, "5.6.7.0", 24, at[1]);
+	tree_net(&t, "1.2.3.0", 24, at[2]);
+	tree_net(&t, "81.2.69.0", 24, gb);
+	snprintf(geo_city, sizeof geo_city, "%s/city.mmdb", dir);
+	mmdb_write(geo_city, &t, &d, "vigil-Test-City");
+	/* The root's left record (every IPv4 address) past the data. */
+	snprintf(geo_corrupt, sizeof geo_corrupt, "%s/corrupt.mmdb", dir);
+	mmdb_write(geo_corrupt, &t, &d, "vigil-Test-City");
+	FILE *f = fopen(geo_corrupt, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fwrite("\xff\xff\xff\x00", 1, 4, f), 4);
+	fclose(f);
+	free(t.n);
+	vg_buf_clear(&d);
+	t = (mtree){0};
+	ctrl(&d, T_MAP, 2);
+	m_str(&d, "autonomous_system_number");
+	m_uint(&d, T_U32, 15169);
+	m_str(&d, "autonomous_system_organization");
+	m_str(&d, "GOOGLE");
+	uint32_t dt = (uint32_t)d.len;
+	ctrl(&d, T_MAP, 1);
+	m_str(&d, "autonomous_system_number");
+	m_uint(&d, T_U32, 3320);
+	tree_net(&t, "8.8.8.0", 24, 0);
+	tree_net(&t, "2001:4860::", 32, 0);
+	tree_net(&t, "5.6.7.0", 24, dt);
+	snprintf(geo_asn, sizeof geo_asn, "%s/asn.mmdb", dir);
+	mmdb_write(geo_asn, &t, &d, "GeoLite2-ASN");
+	free(t.n);
+	vg_buf_free(&d);
+}
+
+/* The golden's GeoIP databases into eo (*geo to close); when they cannot
+ * be opened, eo says why, as vigil search does. */
+static void golden_geo(const golden *g, vg_geo **geo, vg_err *why, vg_exec_opts *eo)
+{
+	*geo = NULL;
+	if (g->geoip == NULL)
+		return;
+	vg_geo_opts go = {.mmdb_city = g->geoip};
+	if (strcmp(g->geoip, "test") == 0)
+		go = (vg_geo_opts){.mmdb_city = geo_city, .mmdb_asn = geo_asn};
+	else if (strcmp(g->geoip, "corrupt") == 0)
+		go = (vg_geo_opts){.mmdb_city = geo_corrupt};
+	if (vg_geo_open(&go, geo, why) != 0)
+		*geo = NULL;
+	eo->geo = *geo;
+	eo->geo_error = why->msg;
 }
 
 /* Run the golden's query on the store in dir; returns 0 and the CSV in
@@ -114,12 +230,25 @@ static int run_query(const char *dir, const golden *g, vg_buf *out)
 		vg_store *st;
 		assert_int_equal(vg_store_open(dir, &so, &st, &e), 0);
 		vg_exec_opts eo = {.from = INT64_MIN, .to = INT64_MAX, .now_ns = g->now,
-				   .limit = g->limit, .cw = cw};
+				   .limit = g->limit, .cw = cw, .lookups_dir = g->lookups};
+		vg_geo *geo;
+		vg_err why = {0};
+		golden_geo(g, &geo, &why, &eo);
 		vg_result res;
 		rc = vg_exec(st, q, &eo, &res, &e);
 		vg_store_close(st, NULL);
+		vg_geo_close(geo);
 		if (rc == 0) {
-			vg_result_csv(&res, out);
+			if (g->json && !res.table) {
+				for (uint32_t k = 0; k < res.nevents; k++) {
+					vg_buf_put(out, res.events[k].json, res.events[k].len);
+					vg_buf_putc(out, '\n');
+				}
+			} else {
+				vg_result_csv(&res, out);
+			}
+			if (g->json)
+				vg_buf_printf(out, "truncated: %s\n", res.truncated ? "true" : "false");
 			vg_result_free(&res);
 		}
 	}
@@ -230,12 +359,19 @@ static void test_golden_queries(void **state)
 	closedir(d);
 	qsort(names, (size_t)n, sizeof *names, cmp_names);
 	assert_true(n >= 10);
+	char geodir[] = "/tmp/vigil-golden-geo.XXXXXX";
+	assert_non_null(mkdtemp(geodir));
+	test_geo_db(geodir);
 	for (int k = 0; k < n; k++) {
 		char path[600];
 		snprintf(path, sizeof path, "%s/%s", GOLDEN_DIR, names[k]);
 		run_golden(path);
 		free(names[k]);
 	}
+	unlink(geo_city);
+	unlink(geo_asn);
+	unlink(geo_corrupt);
+	rmdir(geodir);
 }
 
 int main(void)

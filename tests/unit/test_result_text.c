@@ -100,7 +100,7 @@ static void test_events(void **state)
 	static const char e1[] = "{\"_time\":\"2026-02-22T17:04:51.000Z\",\"_group\":\"syslog\","
 				 "\"_raw\":\"Feb 22 17:04:51 h sudo: x\",\"pid\":1}";
 	static const char e2[] = "{\"_time\":\"2026-02-22T17:04:49.000Z\",\"_raw\":\"no group\"}";
-	vg_result_event evs[] = {{0, e1, sizeof e1 - 1}, {0, e2, sizeof e2 - 1}};
+	vg_result_event evs[] = {{0, e1, sizeof e1 - 1, NULL}, {0, e2, sizeof e2 - 1, NULL}};
 	vg_result r;
 	memset(&r, 0, sizeof r);
 	r.events = evs;
@@ -124,16 +124,52 @@ static void test_events(void **state)
 	vg_buf_free(&note);
 }
 
-static void test_note_not_for_tables(void **state)
+/* Computed fields follow the raw text as name=value, those the event has,
+ * in the result's order; a value that would not split back is quoted. */
+static void test_events_fields(void **state)
+{
+	(void)state;
+	static const char e1[] = "{\"_time\":\"2026-02-22T17:04:51.000Z\",\"_group\":\"vpcflow\","
+				 "\"_raw\":\"2 a b\",\"x\":24}";
+	static const char e2[] = "{\"_time\":\"2026-02-22T17:04:50.000Z\",\"_group\":\"vpcflow\","
+				 "\"_raw\":\"2 c d\"}";
+	const char *names[] = {"x", "first", "note"};
+	vg_val mv[] = {vg_v_str("a", 1), vg_v_str("b", 1)};
+	vg_val many = {.kind = VG_V_MV, .mv = mv, .nmv = 2};
+	vg_val f1[] = {vg_v_int(24), vg_v_str("2", 1), vg_v_str("say \"hi\"\n", 9)};
+	vg_val f2[] = {vg_v_null(), many, vg_v_str("", 0)};
+	vg_result_event evs[] = {{0, e1, sizeof e1 - 1, f1}, {0, e2, sizeof e2 - 1, f2}};
+	vg_result r;
+	memset(&r, 0, sizeof r);
+	r.events = evs;
+	r.nevents = 2;
+	r.fields = names;
+	r.nfields = 3;
+	char *t = render(&r);
+	assert_string_equal(t, "2026-02-22T17:04:51.000Z  vpcflow  2 a b  x=24 first=2 "
+			       "note=\"say \\\"hi\\\"\\n\"\n"
+			       "2026-02-22T17:04:50.000Z  vpcflow  2 c d  first=a,b note=\"\"\n");
+	free(t);
+}
+
+/* An aggregation's table is never cut (truncated stays 0): no note; rows
+ * made of events that --limit cut say so. */
+static void test_note_for_tables(void **state)
 {
 	(void)state;
 	const char *cols[] = {"count"};
 	vg_val cells[] = {vg_v_int(1)};
 	vg_result r = table_of(cols, 1, cells, 1);
-	r.truncated = 1;
+	r.stats.events_matched = 40;
 	vg_buf note = {0};
 	assert_int_equal(vg_result_note(&r, &note), 0);
 	assert_int_equal(note.len, 0);
+	r.truncated = 1;
+	assert_int_equal(vg_result_note(&r, &note), 1);
+	vg_buf_putc(&note, 0);
+	assert_string_equal((char *)note.p,
+			    "(40 events matched; the first 1 rows shown: --limit N shows more)");
+	vg_buf_free(&note);
 }
 
 int main(void)
@@ -144,7 +180,8 @@ int main(void)
 		cmocka_unit_test(test_time_column_iso),
 		cmocka_unit_test(test_no_rows),
 		cmocka_unit_test(test_events),
-		cmocka_unit_test(test_note_not_for_tables),
+		cmocka_unit_test(test_events_fields),
+		cmocka_unit_test(test_note_for_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
