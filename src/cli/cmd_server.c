@@ -81,6 +81,9 @@ int vg_cmd_server(int argc, char **argv)
 	 * build logs in within milliseconds. */
 	const char *fast = getenv("VIGIL_TEST_FAST_AUTH");
 	o.auth_fast = fast && strcmp(fast, "1") == 0;
+	/* Tests only: a file holding the free disk bytes the server believes,
+	 * so that a test can fill and free the disk (server/writer.h). */
+	o.test_free_file = getenv("VIGIL_TEST_FREE_FILE");
 	if (rc == 0 && vg_server_run(&o, &e) != 0)
 		rc = vg_cli_err("server", &e);
 	vg_server_config_free(&keep);

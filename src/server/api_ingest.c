@@ -13,14 +13,14 @@
  * Answer: 200 {"stored": N, "parse_errors": M, "format": "..."} once
  * durable; 400 for an unknown format or a body its parser rejects whole;
  * 413 over the body limit; 415 for an unknown Content-Encoding; 429 with
- * Retry-After when the writer's queue is full.
+ * Retry-After when the writer's queue is full, 503 with Retry-After when
+ * the disk budget (min_free) is reached.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/statvfs.h>
 
 #include "parse/parse.h"
 #include "server/proto.h"
@@ -70,37 +70,20 @@ int vg_srv_body(vg_req *r, const char **p, size_t *n)
 	return 0;
 }
 
-/* Bytes free for vigil on the store's file system, or UINT64_MAX when
- * unknown. */
-static uint64_t disk_free(const char *dir)
-{
-	struct statvfs v;
-	if (statvfs(dir, &v) != 0)
-		return UINT64_MAX;
-	return (uint64_t)v.f_bavail * v.f_frsize;
-}
-
 int vg_srv_ingest_job(vg_req *r, vg_job *job)
 {
 	vg_server *s = r->s;
 	atomic_fetch_add(&s->m.ingest_requests, 1);
 	atomic_fetch_add(&s->m.ingest_bytes, job->bytes);
-	/* The disk budget: refuse before the disk fills, while what was
-	 * acknowledged can still be sealed and searched. */
-	uint64_t avail = disk_free(s->o.data);
-	if (avail < s->o.min_free + job->bytes) {
-		atomic_fetch_add(&s->m.ingest_refused, 1);
-		vg_reply_error(r, 503, "the store's disk is nearly full (%llu MB free, %llu MB kept free); "
-			       "events are not accepted until space is freed (vigil retention)",
-			       (unsigned long long)(avail >> 20), (unsigned long long)(s->o.min_free >> 20));
-		return VG_ELIMIT;
-	}
-	vg_writer_submit(s->w, job);
+	int rc = vg_writer_submit(s->w, job);
 	if (!job->done) {
-		/* Refused before it ran: nothing of it was stored. */
+		/* Refused before it ran: nothing of it was stored. The disk
+		 * budget is 503 (the server cannot take events for a while),
+		 * a full queue 429 (this client should slow down); both say
+		 * when to come back with Retry-After. */
 		atomic_fetch_add(&s->m.ingest_refused, 1);
-		vg_reply_error(r, 429, "%s", job->err.msg);
-		return VG_EBUSY;
+		vg_reply_error(r, rc == VG_ELIMIT ? 503 : 429, "%s", job->err.msg);
+		return rc;
 	}
 	if (job->commit_rc) {
 		vg_reply_error(r, 503, "events could not be made durable: %s", job->err.msg);

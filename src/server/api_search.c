@@ -30,6 +30,7 @@
 #include "query/exec.h"
 #include "query/qparse.h"
 #include "query/result_text.h"
+#include "store/colenc.h"
 #include "server/srv.h"
 #include "util/timeutil.h"
 
@@ -112,6 +113,9 @@ static int prepare(vg_req *r, const qparams *p, uint32_t max_limit, prepared *pq
 	pq->eo.to = INT64_MAX;
 	pq->eo.now_ns = vg_now_ns();
 	pq->eo.timeout_ns = s->o.query_timeout_ns;
+	pq->eo.geo = s->geo;
+	pq->eo.geo_error = s->geo_err.msg;
+	pq->eo.lookups_dir = s->lookups_dir;
 	vg_err e = {0};
 	if (p->from && *p->from && vg_parse_time(p->from, pq->eo.now_ns, &pq->eo.from, &e))
 		return error_json(r, 400, &e), VG_EINVAL;
@@ -173,6 +177,9 @@ static int run(vg_req *r, prepared *pq, vg_result *res)
 	vg_store *st = vg_writer_read_lock(s->w);
 	int rc = vg_exec(st, pq->q, &pq->eo, res, &e);
 	vg_writer_read_unlock(s->w);
+	/* The connection's thread may end after this answer, and its zstd
+	 * scratch with it unless freed here (store/colenc.h). */
+	vg_col_thread_done();
 	atomic_fetch_sub(&s->m.running_queries, 1);
 	vg_metrics_query_done(&s->m, vg_mono_ns() - t0, rc != 0);
 	if (rc == VG_ELIMIT && pq->eo.timeout_ns)

@@ -12,15 +12,19 @@
  *     data: {"_time": ..., "_group": ..., "_raw": ..., fields...}
  *
  * and a comment line every 15 s without matches, so proxies keep the
- * connection. A seal empties the memtable: the handler starts again from
- * its first row; events that arrived and were sealed between two looks
- * (a window of at most one commit) are not sent — the price of not
- * querying segments on every seal.
+ * connection. A seal empties the memtable: just before it, the writer
+ * calls the stream's hook (vg_writer_follow), which looks at the rows not
+ * seen yet while they are still there, and the stream sends what it found
+ * before anything newer; then the stream starts again from the new
+ * memtable's first row. (A seal the writer did not foresee — its guess is
+ * the store's own rule — would still skip one commit's rows.)
  *
  * A tail holds no lock while it waits, and runs the same bounded search
  * as /api/v1/search while it looks; it counts as a running query only
  * then. The stream ends when the server stops or the client goes away.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,46 +39,87 @@
 typedef struct tail {
 	vg_server *s;
 	vg_query *q;
-	uint64_t seen;            /* memtable rows already looked at */
-	uint64_t sealgen;
+	/* Where the stream is in the memtable: written only with the store
+	 * held (shared by the stream's own looks, exclusively by the seal
+	 * hook); atomic because the stream also reads them, as hints, to
+	 * wait. */
+	_Atomic uint64_t seen;    /* memtable rows already looked at */
+	_Atomic uint64_t sealgen; /* the seal count seen goes with */
+	pthread_mutex_t mu;       /* guards early */
+	vg_buf early;             /* matches the seal hook found, to send first */
 	vg_buf out;               /* bytes to send */
 	size_t sent;
 	int done;
 } tail;
 
-/* Look at the memtable rows past t->seen; append their matches to t->out. */
-static int look(tail *t)
+/* Look at the memtable rows past t->seen (from the first after a seal);
+ * append their matches to out. The caller holds the store, shared or
+ * exclusively. */
+static int look_locked(tail *t, vg_store *st, vg_buf *out)
 {
 	vg_server *s = t->s;
+	uint64_t gen = vg_writer_sealgen(s->w);
+	if (gen != atomic_load(&t->sealgen)) {
+		atomic_store(&t->sealgen, gen);
+		atomic_store(&t->seen, 0);
+	}
 	vg_exec_opts eo = {.from = INT64_MIN, .to = INT64_MAX};
 	eo.now_ns = vg_now_ns();
 	eo.limit = TAIL_BATCH;
 	eo.timeout_ns = s->o.query_timeout_ns;
 	eo.mem_only = 1;
-	eo.mem_from = t->seen;
+	eo.mem_from = atomic_load(&t->seen);
 	vg_result res;
 	vg_err e = {0};
-	vg_store *st = vg_writer_read_lock(s->w);
 	uint64_t n = vg_batch_count(vg_store_mem(st));
 	int rc = vg_exec(st, t->q, &eo, &res, &e);
-	vg_writer_read_unlock(s->w);
-	t->seen = n;
+	atomic_store(&t->seen, n);
 	if (rc) {
-		vg_buf_puts(&t->out, "event: error\ndata: ");
-		vg_buf_puts(&t->out, e.msg);
-		vg_buf_puts(&t->out, "\n\n");
+		vg_buf_puts(out, "event: error\ndata: ");
+		vg_buf_puts(out, e.msg);
+		vg_buf_puts(out, "\n\n");
 		return rc;
 	}
 	for (uint32_t k = res.nevents; k-- > 0;) {
-		vg_buf_puts(&t->out, "event: match\ndata: ");
-		vg_buf_put(&t->out, res.events[k].json, res.events[k].len);
-		vg_buf_puts(&t->out, "\n\n");
+		vg_buf_puts(out, "event: match\ndata: ");
+		vg_buf_put(out, res.events[k].json, res.events[k].len);
+		vg_buf_puts(out, "\n\n");
 	}
 	if (res.truncated)
-		vg_buf_printf(&t->out, "event: truncated\ndata: {\"matched\":%llu,\"sent\":%u}\n\n",
+		vg_buf_printf(out, "event: truncated\ndata: {\"matched\":%llu,\"sent\":%u}\n\n",
 			      (unsigned long long)res.stats.events_matched, res.nevents);
 	vg_result_free(&res);
 	return 0;
+}
+
+/* The writer is about to seal (writer.h): read the rows not seen yet
+ * while they are in the memtable; the stream sends them first. */
+static void on_seal(void *arg, vg_store *st)
+{
+	tail *t = arg;
+	vg_buf b = {0};
+	look_locked(t, st, &b);
+	pthread_mutex_lock(&t->mu);
+	vg_buf_put(&t->early, b.p, b.len);
+	pthread_mutex_unlock(&t->mu);
+	vg_buf_free(&b);
+}
+
+static int look(tail *t)
+{
+	vg_store *st = vg_writer_read_lock(t->s->w);
+	int rc = look_locked(t, st, &t->out);
+	vg_writer_read_unlock(t->s->w);
+	return rc;
+}
+
+/* Move what the seal hook found into t->out. */
+static void take_early(tail *t)
+{
+	pthread_mutex_lock(&t->mu);
+	vg_buf_put(&t->out, t->early.p, t->early.len);
+	vg_buf_clear(&t->early);
+	pthread_mutex_unlock(&t->mu);
 }
 
 static ssize_t tail_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -86,18 +131,17 @@ static ssize_t tail_read(void *cls, uint64_t pos, char *buf, size_t max)
 		t->sent = 0;
 		if (t->done || atomic_load(&t->s->stop))
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		uint64_t gen = t->sealgen;
-		uint64_t n = vg_writer_wait_events(t->s->w, t->seen, &t->sealgen, TAIL_KEEPALIVE_NS);
+		uint64_t seen = atomic_load(&t->seen), gen = atomic_load(&t->sealgen);
+		uint64_t n = vg_writer_wait_events(t->s->w, seen, &gen, TAIL_KEEPALIVE_NS);
 		if (atomic_load(&t->s->stop))
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (t->sealgen != gen)
-			t->seen = 0;
-		if (n > t->seen || t->sealgen != gen) {
+		take_early(t);
+		if (n > seen || gen != atomic_load(&t->sealgen)) {
 			if (look(t) != 0)
 				t->done = 1;
-		} else {
-			vg_buf_puts(&t->out, ": keepalive\n\n");
 		}
+		if (t->out.len == 0)
+			vg_buf_puts(&t->out, ": keepalive\n\n");
 	}
 	size_t k = t->out.len - t->sent;
 	if (k > max)
@@ -110,7 +154,10 @@ static ssize_t tail_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void tail_free(void *cls)
 {
 	tail *t = cls;
+	vg_writer_unfollow(t->s->w, t);
+	pthread_mutex_destroy(&t->mu);
 	vg_query_free(t->q);
+	vg_buf_free(&t->early);
 	vg_buf_free(&t->out);
 	free(t);
 }
@@ -131,10 +178,14 @@ int vg_api_tail(vg_req *r)
 	tail *t = vg_xcalloc(1, sizeof *t);
 	t->s = r->s;
 	t->q = q;
+	pthread_mutex_init(&t->mu, NULL);
+	/* Where the stream starts, and the registration for seals, with the
+	 * store held: no seal can fall in between. */
 	vg_store *st = vg_writer_read_lock(r->s->w);
-	t->seen = vg_batch_count(vg_store_mem(st));
+	atomic_store(&t->seen, vg_batch_count(vg_store_mem(st)));
+	atomic_store(&t->sealgen, vg_writer_sealgen(r->s->w));
+	vg_writer_follow(r->s->w, on_seal, t);
 	vg_writer_read_unlock(r->s->w);
-	vg_writer_wait_events(r->s->w, UINT64_MAX, &t->sealgen, 0);
 	/* The first bytes go out at once, so the client sees the stream is
 	 * open before anything matches. */
 	vg_buf_puts(&t->out, ": vigil tail\n\n");

@@ -12,10 +12,13 @@
  *     tls_key: /etc/vigil/key.pem
  *     max_body: 64M             # bytes of one request (K, M, G suffixes)
  *     max_queue: 256M           # bytes of requests waiting for the disk
- *     min_free: 512M            # disk kept free: ingest answers 503 below
+ *     min_free: 512M            # disk kept free: every ingest path holds back below
  *     max_connections: 256
  *     max_queries: 4            # running at once
  *     query_timeout: 30         # seconds
+ *     geoip: /var/lib/GeoIP/GeoLite2-City.mmdb  # iplocation; default: Debian's
+ *                               # geoip-database (/usr/share/GeoIP, countries)
+ *     geoip_asn: /var/lib/GeoIP/GeoLite2-ASN.mmdb  # optional: AS numbers
  *     tail:                     # files to follow (server/tailer.c)
  *       - /var/log/auth.log     # short form: a path or glob, format auto
  *       - path: /var/log/nginx/[a-z]*.log
@@ -97,6 +100,10 @@ static int apply(vg_server_opts *o, const char *k, const char *v, size_t line,
 		str = &o->tls_cert;
 	else if (strcmp(k, "tls_key") == 0)
 		str = &o->tls_key;
+	else if (strcmp(k, "geoip") == 0)
+		str = &o->geoip;
+	else if (strcmp(k, "geoip_asn") == 0)
+		str = &o->geoip_asn;
 	if (str) {
 		*str = keep_str(keep, v);
 		return 0;
@@ -129,7 +136,8 @@ static int apply(vg_server_opts *o, const char *k, const char *v, size_t line,
 	return vg_seterr(err, VG_EINVAL, (int64_t)line,
 			 "line %zu: unknown setting '%s' (data, listen, syslog_tcp, syslog_udp, syslog_tls, "
 			 "relp, tls_cert, tls_key, max_body, "
-			 "max_queue, min_free, max_connections, max_queries, query_timeout, tail)", line, k);
+			 "max_queue, min_free, max_connections, max_queries, query_timeout, geoip, "
+			 "geoip_asn, tail)", line, k);
 }
 
 /* Set key k of tail entry t to v; an unknown key or a bad value is an

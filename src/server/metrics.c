@@ -58,8 +58,13 @@ int vg_api_metrics(vg_req *r)
 	metric(&b, "vigil_ingest_jobs_total", "counter", "Ingest requests and batches written.",
 	       (double)ws.jobs);
 	metric(&b, "vigil_ingest_refused_total", "counter",
-	       "Ingest requests refused because the queue was full (answered 429).",
+	       "Ingest jobs refused because the queue was full (HTTP answers 429; syslog, RELP "
+	       "and tailing wait and retry).",
 	       (double)ws.refused);
+	metric(&b, "vigil_ingest_refused_disk_total", "counter",
+	       "Ingest jobs refused by the disk budget, min_free (HTTP answers 503; TCP and TLS "
+	       "stop reading, RELP closes its sessions, tailing pauses, UDP drops).",
+	       (double)ws.refused_disk);
 	metric(&b, "vigil_ingest_queue_bytes", "gauge",
 	       "Bytes of input waiting for the writer (WAL lag).", (double)ws.queue_bytes);
 	metric(&b, "vigil_wal_commits_total", "counter", "Group commits (WAL append and fsync, or seal).",
@@ -90,10 +95,16 @@ int vg_api_metrics(vg_req *r)
 		      (unsigned long long)atomic_load(&m->requests_5xx));
 	metric(&b, "vigil_auth_failures_total", "counter", "Requests refused for missing or bad credentials.",
 	       (double)atomic_load(&m->auth_failures));
+	metric(&b, "vigil_logins_throttled_total", "counter",
+	       "Logins refused for too many failures by the user or the address (answered 429).",
+	       (double)atomic_load(&m->logins_throttled));
 	metric(&b, "vigil_syslog_messages_total", "counter", "Syslog messages received.",
 	       (double)atomic_load(&m->syslog_messages));
 	metric(&b, "vigil_syslog_connections_total", "counter", "Syslog TCP connections accepted.",
 	       (double)atomic_load(&m->syslog_connections));
+	metric(&b, "vigil_syslog_udp_dropped_total", "counter",
+	       "Syslog UDP messages dropped because the disk budget (min_free) was reached.",
+	       (double)atomic_load(&m->syslog_udp_dropped));
 	metric(&b, "vigil_queries_running", "gauge", "Queries running now.",
 	       (double)atomic_load(&m->running_queries));
 	metric(&b, "vigil_query_errors_total", "counter", "Queries that failed (bad query, time limit).",

@@ -35,6 +35,11 @@
  * returns: the "200 OK" then goes nowhere and the sender keeps the
  * message.
  *
+ * Below the disk budget (min_free) the same cut is the answer: after a
+ * second of refusals the callback closes the sessions and returns without
+ * storing, so rsyslog keeps the message and retries after its resume
+ * interval (store()).
+ *
  * Stopping: relpEngineSetStop only sets a flag that the engine looks at
  * after epoll_wait, which has no timeout; a connection to our own listener
  * wakes it. A message being stored finishes first (the writer still runs);
@@ -64,6 +69,7 @@
 #define MAX_DATA (256u << 10)    /* largest RELP message; longer ones are truncated */
 #define PIECE (64u << 10)        /* longer messages become pieces, as over TCP */
 #define STOP_TRIES 50            /* tries (about 8 s) before a stopping server gives up */
+#define DISK_TRIES 5             /* tries (1 s) before the disk budget closes the sessions */
 
 typedef struct listener {
 	struct sockaddr_storage wake;  /* where a connection wakes the engine */
@@ -81,6 +87,7 @@ struct vg_relp_srv {
 	listener lst;
 	vg_syslog_msgs m;              /* the message being stored (engine thread) */
 	int failing;                   /* the last commit failed (engine thread) */
+	int disk_full;                 /* the disk budget refused the last message */
 };
 
 typedef struct relp_job {
@@ -124,21 +131,30 @@ static void cut_sessions(vg_relp_srv *r)
 
 /* Make r->m durable: returns once a commit covering it has succeeded. A
  * full queue is waited out; a failed commit is retried with empty jobs.
- * At shutdown with a disk that keeps refusing, cuts the sessions first. */
-static void store(vg_relp_srv *r, const char *peer)
+ * At shutdown with a disk that keeps refusing, cuts the sessions first.
+ * Below the disk budget (min_free) for more than a second, cuts the
+ * sessions and returns with nothing stored: librelp cannot answer a
+ * message with an error (see the top), and a broken session is what makes
+ * rsyslog keep the message, suspend the action and try again later,
+ * without holding the engine (and its other senders) for as long as the
+ * disk stays full. Returns 0 when stored, -1 when not. */
+static int store(vg_relp_srv *r, const char *peer)
 {
 	relp_job a = {&r->m, {peer[0] ? peer : NULL, NULL, vg_now_ns()}};
+	int disk_tries = 0;
 	for (int tries = 0;; tries++) {
 		vg_job job = {.fn = relp_fn, .arg = &a, .bytes = a.m ? vg_syslog_msgs_bytes(a.m) : 0};
-		vg_writer_submit(r->s->w, &job);
+		int rc = vg_writer_submit(r->s->w, &job);
 		if (job.done && job.commit_rc == 0) {
 			if (job.rc)
 				fprintf(stderr, "vigil server: RELP message from %s not stored: %s\n",
 					peer, job.err.msg);
 			if (r->failing)
 				fprintf(stderr, "vigil server: RELP: commits succeed again\n");
-			r->failing = 0;
-			return;
+			if (r->disk_full)
+				fprintf(stderr, "vigil server: RELP: space was freed, storing again\n");
+			r->failing = r->disk_full = 0;
+			return 0;
 		}
 		if (job.done) {
 			/* The events are in the memtable; a later commit
@@ -149,13 +165,28 @@ static void store(vg_relp_srv *r, const char *peer)
 					"until one succeeds: %s\n", job.err.msg);
 			r->failing = 1;
 		}
+		/* Only a message not yet stored may be left to the sender (one
+		 * in the memtable, a.m NULL, must get its commit). Once the
+		 * sessions are cut, the frames librelp had already read from
+		 * them come here back to back: they are refused at once, since
+		 * their acknowledgements could not leave (and storing them
+		 * would duplicate what the senders send again). */
+		if (!job.done && rc == VG_ELIMIT && a.m && (r->disk_full || ++disk_tries > DISK_TRIES)) {
+			if (!r->disk_full)
+				fprintf(stderr, "vigil server: RELP: %s; closing the RELP connections so "
+					"that the senders keep their messages and retry later\n",
+					job.err.msg);
+			r->disk_full = 1;
+			cut_sessions(r);
+			return -1;
+		}
 		if (atomic_load(&r->stopping) && tries >= STOP_TRIES) {
 			fprintf(stderr, "vigil server: RELP: stopping while the store refuses commits; "
 				"closing the RELP connections so that the senders keep their messages\n");
 			cut_sessions(r);
-			return;
+			return -1;
 		}
-		usleep(tries < 10 ? 20000 : 200000);
+		usleep(tries < 10 && disk_tries == 0 ? 20000 : 200000);
 	}
 }
 
@@ -182,19 +213,19 @@ static relpRetVal on_syslog(void *usr, unsigned char *host, unsigned char *ip,
 	vg_relp_srv *r = usr;
 	(void)host;
 	add_message(&r->m, (const char *)msg, len);
-	if (r->m.count) {
+	if (r->m.count && store(r, ip ? (const char *)ip : "") == 0)
 		atomic_fetch_add(&r->s->m.syslog_messages, r->m.count);
-		store(r, ip ? (const char *)ip : "");
-	}
 	vg_syslog_msgs_clear(&r->m);
 	return RELP_RET_OK;
 }
 
 static void on_err(void *usr, char *obj, char *msg, relpRetVal code)
 {
-	(void)usr;
-	/* A peer that goes away is routine: the sender reconnects. */
-	if (code == RELP_RET_SESSION_BROKEN)
+	vg_relp_srv *r = usr;
+	/* A peer that goes away is routine: the sender reconnects. So are
+	 * the acknowledgements that cannot leave the sessions cut by the
+	 * disk budget (store()), one per frame already read. */
+	if (code == RELP_RET_SESSION_BROKEN || (r && r->disk_full && code == RELP_RET_IO_ERR))
 		return;
 	fprintf(stderr, "vigil server: RELP %s: %s (librelp %d)\n", obj, msg, code);
 }

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "query/geo.h"
 #include "server/proto.h"
 #include "server/srv.h"
 #include "server/relp_srv.h"
@@ -78,8 +79,11 @@ int vg_reply(vg_req *r, unsigned status, const char *ctype, const void *body, si
 		MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (status == 429 || status == 503)
-		MHD_add_response_header(resp, "Retry-After", "1");
+	if (status == 429 || status == 503) {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%u", r->retry_after ? r->retry_after : 1);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
 	if (r->hdr_name)
 		MHD_add_response_header(resp, r->hdr_name, r->hdr_value);
 	if (r->set_cookie)
@@ -372,6 +376,23 @@ static int start_http(vg_server *s, vg_err *err)
 
 /* ------------------------------------------------------------ run */
 
+/* What queries' iplocation and lookup read: the GeoIP databases, opened
+ * once and shared (read-only); without them the server runs every other
+ * query, and one using iplocation says why. Lookup tables are read per
+ * query from <data>/lookups. */
+static void open_query_data(vg_server *s, const vg_server_opts *o)
+{
+	vg_geo_opts go = {.mmdb_city = o->geoip, .mmdb_asn = o->geoip_asn};
+	if (vg_geo_open(&go, &s->geo, &s->geo_err) != 0) {
+		s->geo = NULL;
+		fprintf(stderr, "vigil server: iplocation is off: %s\n", s->geo_err.msg);
+	}
+	vg_buf b = {0};
+	vg_buf_printf(&b, "%s/lookups", o->data);
+	s->lookups_dir = vg_xstrndup((const char *)b.p, b.len);
+	vg_buf_free(&b);
+}
+
 int vg_server_run(const vg_server_opts *o, vg_err *err)
 {
 	vg_server *s = vg_xcalloc(1, sizeof *s);
@@ -394,9 +415,13 @@ int vg_server_run(const vg_server_opts *o, vg_err *err)
 	so.seal_bytes = o->seal_bytes;
 	int rc = vg_store_open(o->data, &so, &s->st, err);
 	if (rc == 0)
+		open_query_data(s, o);
+	if (rc == 0)
 		rc = vg_srv_auth_open(s, err);
 	if (rc == 0)
 		rc = vg_writer_start(s->st, o->max_queue, &s->w, err);
+	if (rc == 0)
+		vg_writer_set_disk_budget(s->w, o->data, o->min_free, o->test_free_file);
 	if (rc == 0)
 		rc = start_http(s, err);
 	vg_syslog_srv *syl = NULL;
@@ -441,6 +466,8 @@ int vg_server_run(const vg_server_opts *o, vg_err *err)
 		MHD_stop_daemon(s->mhd);
 	vg_writer_stop(s->w);
 	vg_srv_auth_close(s);
+	vg_geo_close(s->geo);
+	free(s->lookups_dir);
 	vg_err cerr = {0};
 	int crc = s->st ? vg_store_close(s->st, &cerr) : 0;
 	if (rc == 0 && crc) {

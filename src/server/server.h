@@ -38,11 +38,16 @@ typedef struct vg_server_opts {
 	unsigned max_connections;
 	unsigned max_queries;         /* running at once */
 	uint64_t seal_bytes;          /* memtable size that triggers a seal */
-	uint64_t min_free;            /* disk bytes kept free: ingest answers 503 below */
+	uint64_t min_free;            /* disk bytes kept free: every ingest path pauses below */
 	int64_t query_timeout_ns;     /* default and maximum */
 	unsigned auth_fast;           /* tests only: cheapest password hashing */
+	const char *test_free_file;   /* tests only: free disk bytes are read from this
+				       * file (VIGIL_TEST_FREE_FILE); see writer.h */
 	const vg_tail_spec *tail;     /* files to tail (vigil.yml's `tail:`) */
 	size_t ntail;
+	const char *geoip;            /* iplocation's MaxMind City/Country .mmdb;
+				       * NULL: Debian's geoip-database */
+	const char *geoip_asn;        /* a MaxMind ASN .mmdb, or NULL */
 } vg_server_opts;
 
 void vg_server_defaults(vg_server_opts *o);

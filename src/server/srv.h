@@ -26,26 +26,33 @@
 typedef struct vg_metrics {
 	_Atomic uint64_t requests, requests_4xx, requests_5xx;
 	_Atomic uint64_t auth_failures;
+	_Atomic uint64_t logins_throttled;     /* answered 429 (api_auth.c) */
 	_Atomic uint64_t queries, query_errors, queries_refused;
 	_Atomic uint64_t query_ns_total;
 	_Atomic uint64_t query_buckets[12];   /* latency histogram, see metrics.c */
 	_Atomic uint64_t ingest_requests, ingest_refused, ingest_bytes;
 	_Atomic uint64_t syslog_messages, syslog_connections;
+	_Atomic uint64_t syslog_udp_dropped;   /* messages, by the disk budget */
 	_Atomic int running_queries;
 } vg_metrics;
 
 struct vg_auth;
+struct vg_login_limit;
 
 typedef struct vg_server {
 	vg_server_opts o;
 	vg_store *st;
 	vg_writer *w;
 	struct vg_auth *auth;
+	struct vg_login_limit *logins;   /* failed logins by user and address (api_auth.c) */
 	struct MHD_Daemon *mhd;
 	vg_metrics m;
 	int64_t started_ns;
 	_Atomic int stop;
 	_Atomic int connections;      /* open HTTP connections */
+	struct vg_geo *geo;           /* iplocation's databases, or NULL ... */
+	vg_err geo_err;               /* ... and why (said by queries that need it) */
+	char *lookups_dir;            /* <data>/lookups: lookup's tables */
 } vg_server;
 
 typedef struct vg_req {
@@ -65,11 +72,13 @@ typedef struct vg_req {
 	const char *set_cookie;    /* a Set-Cookie header for the answer */
 	const char *hdr_name;      /* one more header for the answer, or NULL */
 	const char *hdr_value;
+	unsigned retry_after;      /* seconds for a 429/503's Retry-After; 0: 1 */
 } vg_req;
 
 /* Answer with body (copied), status and content type. Returns 0. */
 int vg_reply(vg_req *r, unsigned status, const char *ctype, const void *body, size_t len);
-/* Answer {"error": msg} with status; for 429/503 adds Retry-After. */
+/* Answer {"error": msg} with status; for 429/503 adds Retry-After
+ * (r->retry_after seconds, 1 when unset). */
 int vg_reply_error(vg_req *r, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The status an error code maps to (EINVAL 400, ELIMIT 413/408...). */

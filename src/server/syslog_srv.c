@@ -7,7 +7,9 @@
  * job whenever a read leaves nothing more waiting or 1 MiB has piled up.
  * The thread waits for that job's commit before it reads on, so a slow
  * disk slows the sender through TCP's own flow control instead of filling
- * our memory; a job refused by backpressure is retried, never dropped.
+ * our memory; a job refused by backpressure (a full queue, or the disk
+ * budget, min_free) is retried, never dropped: the connection reads
+ * nothing meanwhile, and the sender's buffers fill.
  * Syslog over TCP has no acknowledgements, so "durable before the answer"
  * becomes "durable before we read more".
  *
@@ -23,7 +25,9 @@
  * UDP: one thread receives datagrams (a datagram is a message) and drains
  * what the socket holds into one job. UDP gives no flow control; what the
  * kernel's buffer drops while the disk is slow is lost before vigil sees
- * it, which is UDP's nature (use TCP for anything that matters).
+ * it, which is UDP's nature (use TCP for anything that matters). Below
+ * the disk budget (min_free) datagrams are read and dropped, and counted
+ * (vigil_syslog_udp_dropped_total), so the loss is at least visible.
  *
  * Stopping: the listening sockets and every connection are shut down,
  * which wakes their threads; each submits what it holds and exits.
@@ -97,23 +101,39 @@ static int syl_fn(void *arg, vg_batch *mem, vg_err *err)
 }
 
 /* Hand m to the writer and wait until it is durable; retried while the
- * queue is full. Clears m. */
-static void submit(vg_syslog_srv *l, vg_syslog_msgs *m, const char *peer)
+ * queue is full or the disk budget is reached (the caller reads nothing
+ * meanwhile: TCP's flow control holds the sender). From UDP (udp set),
+ * which has no flow control to lean on, a disk-budget refusal drops the
+ * messages and counts them instead: waiting would only move the loss into
+ * the kernel's buffer, unseen. Clears m. */
+static void submit(vg_syslog_srv *l, vg_syslog_msgs *m, const char *peer, int udp)
 {
 	if (m->count == 0)
 		return;
 	atomic_fetch_add(&l->s->m.syslog_messages, m->count);
 	syl_arg a = {m, {peer[0] ? peer : NULL, NULL, vg_now_ns()}};
+	int said = 0;
 	for (int tries = 0;; tries++) {
 		vg_job job = {.fn = syl_fn, .arg = &a, .bytes = vg_syslog_msgs_bytes(m)};
-		vg_writer_submit(l->s->w, &job);
+		int rc = vg_writer_submit(l->s->w, &job);
 		if (job.done) {
 			if (job.commit_rc)
 				fprintf(stderr, "vigil server: syslog from %s: %s\n", peer, job.err.msg);
+			if (said)
+				fprintf(stderr, "vigil server: syslog from %s: reading again\n", peer);
 			break;
 		}
-		/* Refused: the queue is full. Wait, unless the server is
-		 * going down and the queue stays full for seconds. */
+		if (rc == VG_ELIMIT && udp) {
+			atomic_fetch_add(&l->s->m.syslog_udp_dropped, m->count);
+			break;
+		}
+		if (rc == VG_ELIMIT && !said) {
+			fprintf(stderr, "vigil server: syslog from %s: not reading until space is freed: "
+				"%s\n", peer, job.err.msg);
+			said = 1;
+		}
+		/* Refused: wait, unless the server is going down and the
+		 * refusals go on for seconds. */
 		if (atomic_load(&l->s->stop) && tries > 250) {
 			fprintf(stderr, "vigil server: syslog from %s: %llu messages not stored at shutdown\n",
 				peer, (unsigned long long)m->count);
@@ -217,10 +237,10 @@ static void *conn_main(void *arg)
 			break;
 		vg_framer_feed(&f, buf, (size_t)n, vg_syslog_msgs_frame, &m);
 		if (vg_syslog_msgs_bytes(&m) >= JOB_BYTES || !conn_more(c))
-			submit(l, &m, c->peer);
+			submit(l, &m, c->peer, 0);
 	}
 	vg_framer_finish(&f, vg_syslog_msgs_frame, &m);
-	submit(l, &m, c->peer);
+	submit(l, &m, c->peer, 0);
 	vg_syslog_msgs_free(&m);
 	vg_framer_free(&f);
 	free(buf);
@@ -319,7 +339,7 @@ static void *udp_main(void *arg)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				submit(l, &m, first);
+				submit(l, &m, first, 1);
 				continue;
 			}
 			break;
@@ -330,14 +350,14 @@ static void *udp_main(void *arg)
 		/* One job holds one sender's datagrams: the host of lines
 		 * that name none is the sender's address. */
 		if (m.count && strcmp(peer, first) != 0)
-			submit(l, &m, first);
+			submit(l, &m, first, 1);
 		if (m.count == 0)
 			memcpy(first, peer, sizeof first);
 		vg_syslog_datagram(&m, buf, (size_t)n);
 		if (vg_syslog_msgs_bytes(&m) >= JOB_BYTES)
-			submit(l, &m, first);
+			submit(l, &m, first, 1);
 	}
-	submit(l, &m, first);
+	submit(l, &m, first, 1);
 	vg_syslog_msgs_free(&m);
 	free(buf);
 	return NULL;

@@ -16,10 +16,13 @@
  */
 #include "server/writer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
+#include "store/colenc.h"
 #include "util/mem.h"
 #include "util/timeutil.h"
 
@@ -33,11 +36,36 @@ struct vg_writer {
 	pthread_rwlock_t lock;        /* the store: readers shared, writer exclusive */
 	vg_job *head, *tail;
 	uint64_t max_queue_bytes;
+	const char *disk_dir;         /* the disk budget (vg_writer_set_disk_budget) */
+	uint64_t min_free;
+	const char *free_file;        /* tests only */
 	int stopping;
 	uint64_t mem_events;          /* memtable events after the last group */
 	uint64_t sealgen;             /* seals so far (memtable restarted) */
 	vg_writer_stats stats;
+	/* Followers told before a seal (vg_writer_follow); the list is
+	 * guarded by fmu, taken after the store lock when both are held. */
+	pthread_mutex_t fmu;
+	struct follower *followers;
+	uint64_t uncommitted;         /* memtable rows no commit covers yet (writer thread) */
+	uint64_t wal_max_rows;        /* the store's: a commit of more rows seals */
 };
+
+typedef struct follower {
+	vg_writer_seal_fn fn;
+	void *arg;
+	struct follower *next;
+} follower;
+
+/* 1 when the commit about to run will seal the memtable: the store's own
+ * test (store.c's vg_store_commit), with the WAL limit of the store's
+ * defaults, which the server keeps. A wrong guess costs a follower an
+ * early look (a seal that did not happen) or the rows of one commit (a
+ * seal not foreseen), nothing else. */
+static int seal_due(const vg_writer *w)
+{
+	return vg_store_full(w->st) || w->uncommitted > w->wal_max_rows;
+}
 
 /* Run one group of jobs and commit them, the store held exclusively. */
 static void run_group(vg_writer *w, vg_job *group)
@@ -57,6 +85,15 @@ static void run_group(vg_writer *w, vg_job *group)
 		bytes += j->bytes;
 		njobs++;
 	}
+	w->uncommitted += events;
+	if (seal_due(w)) {
+		/* The rows are about to leave the memtable: the followers'
+		 * last chance to read the ones they have not seen. */
+		pthread_mutex_lock(&w->fmu);
+		for (follower *f = w->followers; f; f = f->next)
+			f->fn(f->arg, w->st);
+		pthread_mutex_unlock(&w->fmu);
+	}
 	int64_t t0 = vg_mono_ns();
 	size_t nbefore = vg_batch_count(mem);
 	vg_err cerr = {0};
@@ -64,6 +101,15 @@ static void run_group(vg_writer *w, vg_job *group)
 	int64_t took = vg_mono_ns() - t0;
 	int sealed = crc == 0 && vg_batch_count(mem) < nbefore;
 	uint64_t now_events = vg_batch_count(mem);
+	if (crc == 0)
+		w->uncommitted = 0;
+	if (sealed) {
+		/* Counted before the store is released, so that a reader
+		 * holding it sees the count that goes with the memtable. */
+		pthread_mutex_lock(&w->mu);
+		w->sealgen++;
+		pthread_mutex_unlock(&w->mu);
+	}
 	pthread_rwlock_unlock(&w->lock);
 
 	pthread_mutex_lock(&w->mu);
@@ -82,8 +128,6 @@ static void run_group(vg_writer *w, vg_job *group)
 	if (crc == 0)
 		w->stats.last_commit_ns = vg_now_ns();
 	w->stats.queue_bytes -= bytes;
-	if (sealed)
-		w->sealgen++;
 	w->mem_events = now_events;
 	pthread_cond_broadcast(&w->done);
 	pthread_cond_broadcast(&w->grew);
@@ -106,6 +150,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
+	/* Seals encoded on this thread: free its encoder scratch
+	 * (store/colenc.h). */
+	vg_col_thread_done();
 	return NULL;
 }
 
@@ -115,7 +162,11 @@ int vg_writer_start(vg_store *st, uint64_t max_queue_bytes, vg_writer **out, vg_
 	w->st = st;
 	w->max_queue_bytes = max_queue_bytes;
 	w->mem_events = vg_batch_count(vg_store_mem(st));
+	vg_store_opts so;
+	vg_store_defaults(&so);
+	w->wal_max_rows = so.wal_max_rows;
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->fmu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
 	pthread_cond_init(&w->grew, NULL);
@@ -149,7 +200,38 @@ void vg_writer_stop(vg_writer *w)
 	pthread_cond_destroy(&w->done);
 	pthread_cond_destroy(&w->grew);
 	pthread_mutex_destroy(&w->mu);
+	pthread_mutex_destroy(&w->fmu);
 	free(w);
+}
+
+void vg_writer_set_disk_budget(vg_writer *w, const char *dir, uint64_t min_free,
+			       const char *free_file)
+{
+	pthread_mutex_lock(&w->mu);
+	w->disk_dir = dir;
+	w->min_free = min_free;
+	w->free_file = free_file;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Bytes free for vigil on the store's file system (the test file's
+ * number when one is set), or UINT64_MAX when unknown: a file system that
+ * cannot say is not a reason to stop ingest. */
+static uint64_t disk_free(const vg_writer *w)
+{
+	if (w->free_file) {
+		FILE *f = fopen(w->free_file, "r");
+		unsigned long long n = 0;
+		int got = f && fscanf(f, "%llu", &n) == 1;
+		if (f)
+			fclose(f);
+		if (got)
+			return n;
+	}
+	struct statvfs v;
+	if (statvfs(w->disk_dir, &v) != 0)
+		return UINT64_MAX;
+	return (uint64_t)v.f_bavail * v.f_frsize;
 }
 
 int vg_writer_submit(vg_writer *w, vg_job *job)
@@ -159,6 +241,23 @@ int vg_writer_submit(vg_writer *w, vg_job *job)
 	job->rc = job->commit_rc = 0;
 	job->events = job->parse_errors = 0;
 	memset(&job->err, 0, sizeof job->err);
+	/* The disk budget, for every ingest path alike: refuse before the
+	 * disk fills, while what was acknowledged can still be sealed and
+	 * searched. Looked at outside the lock (the settings are set once,
+	 * before any producer starts). */
+	if (w->disk_dir && w->min_free) {
+		uint64_t avail = disk_free(w);
+		if (avail < w->min_free + job->bytes) {
+			pthread_mutex_lock(&w->mu);
+			w->stats.refused_disk++;
+			pthread_mutex_unlock(&w->mu);
+			return vg_seterr(&job->err, VG_ELIMIT, -1,
+					 "the store's disk is nearly full (%llu MB free, %llu MB kept free); "
+					 "events are not accepted until space is freed (vigil retention)",
+					 (unsigned long long)(avail >> 20),
+					 (unsigned long long)(w->min_free >> 20));
+		}
+	}
 	pthread_mutex_lock(&w->mu);
 	/* A job larger than the whole budget still runs when the queue is
 	 * empty: the budget bounds what waits, not what one request may be
@@ -201,6 +300,39 @@ void vg_writer_stats_get(vg_writer *w, vg_writer_stats *s)
 	pthread_mutex_lock(&w->mu);
 	*s = w->stats;
 	pthread_mutex_unlock(&w->mu);
+}
+
+void vg_writer_follow(vg_writer *w, vg_writer_seal_fn fn, void *arg)
+{
+	follower *f = vg_xcalloc(1, sizeof *f);
+	f->fn = fn;
+	f->arg = arg;
+	pthread_mutex_lock(&w->fmu);
+	f->next = w->followers;
+	w->followers = f;
+	pthread_mutex_unlock(&w->fmu);
+}
+
+void vg_writer_unfollow(vg_writer *w, void *arg)
+{
+	pthread_mutex_lock(&w->fmu);
+	for (follower **pp = &w->followers; *pp; pp = &(*pp)->next) {
+		if ((*pp)->arg == arg) {
+			follower *f = *pp;
+			*pp = f->next;
+			free(f);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->fmu);
+}
+
+uint64_t vg_writer_sealgen(vg_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	uint64_t g = w->sealgen;
+	pthread_mutex_unlock(&w->mu);
+	return g;
 }
 
 uint64_t vg_writer_wait_events(vg_writer *w, uint64_t seen, uint64_t *sealgen,

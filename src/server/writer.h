@@ -60,7 +60,9 @@ typedef struct vg_job {
 
 typedef struct vg_writer_stats {
 	uint64_t jobs, events, parse_errors, bytes;
-	uint64_t commits, commit_failures, refused;
+	uint64_t commits, commit_failures;
+	uint64_t refused;            /* queue full or stopping (VG_EBUSY) */
+	uint64_t refused_disk;       /* the disk budget (VG_ELIMIT) */
 	uint64_t queue_bytes;        /* now */
 	int64_t commit_ns_total;     /* time in commits (WAL append + fsync, seals) */
 	int64_t last_commit_ns;      /* wall time of the last durable commit */
@@ -73,9 +75,22 @@ int vg_writer_start(vg_store *st, uint64_t max_queue_bytes, vg_writer **out, vg_
  * store stays open (the caller closes it). */
 void vg_writer_stop(vg_writer *w);
 
+/* The disk budget: from now on a job is refused (VG_ELIMIT, before it
+ * runs) while the file system holding dir has less than min_free bytes
+ * free besides the job's own bytes. Each submit looks (statvfs is a
+ * microsecond), so ingest resumes by itself as soon as space is freed.
+ * free_file, tests only (VIGIL_TEST_FREE_FILE): a file holding the free
+ * byte count to believe instead of statvfs's; NULL in production. dir and
+ * free_file are borrowed for the writer's life. */
+void vg_writer_set_disk_budget(vg_writer *w, const char *dir, uint64_t min_free,
+			       const char *free_file);
+
 /* Queue job and wait for it (see above). Returns 0 when the job ran and
- * its events are durable; VG_EBUSY when refused by backpressure (the job
- * did not run); otherwise job->rc or job->commit_rc. */
+ * its events are durable; when refused before it ran (job->done stays 0):
+ * VG_EBUSY for a full queue or a stopping server, VG_ELIMIT for the disk
+ * budget (job->err says which, for a person); otherwise job->rc or
+ * job->commit_rc. Callers retry a refusal or answer it as their protocol
+ * says (server.c: 429 or 503; syslog TCP: read no more until it passes). */
 int vg_writer_submit(vg_writer *w, vg_job *job);
 
 /* Shared access to the store for readers (queries). */
@@ -83,6 +98,23 @@ vg_store *vg_writer_read_lock(vg_writer *w);
 void vg_writer_read_unlock(vg_writer *w);
 
 void vg_writer_stats_get(vg_writer *w, vg_writer_stats *s);
+
+/* Seals so far: the memtable restarted from its first row each time. A
+ * caller holding the store (vg_writer_read_lock) gets the count that goes
+ * with the memtable it sees. */
+uint64_t vg_writer_sealgen(vg_writer *w);
+
+/* Followers (/api/v1/tail) read the memtable's new rows between commits;
+ * a seal moves them to a segment at once. fn(arg, st) is called on the
+ * writer thread, the store held exclusively, just before a commit that
+ * seals: the follower reads what it has not seen (without taking the
+ * store's lock: it is held) and must not block on anything but CPU.
+ * Register from a thread holding the read lock (so that no seal falls
+ * between the follower's first look and its registration); unfollow
+ * before arg goes away. */
+typedef void (*vg_writer_seal_fn)(void *arg, vg_store *st);
+void vg_writer_follow(vg_writer *w, vg_writer_seal_fn fn, void *arg);
+void vg_writer_unfollow(vg_writer *w, void *arg);
 
 /* Wait until the memtable holds more than `seen` events or timeout_ns
  * passes; returns the count now. For followers (/api/v1/tail). Counts

@@ -8,6 +8,10 @@
 #     arrives exactly once) and by SIGKILL (every line at least once);
 #   - rsyslog is stopped and started again in the middle of a stream (every
 #     line at least once);
+#   - below the disk budget (min_free, faked with the server's test-only
+#     VIGIL_TEST_FREE_FILE) a message is neither stored nor acknowledged:
+#     its session is closed, and rsyslog delivers every line exactly once
+#     when space returns;
 #   - from vigil.yml (relp, syslog_tls, tls_cert, tls_key): syslog-ng delivers
 #     over TLS (RFC 5425) to a self-signed certificate; a plain-text client on
 #     the TLS port gets nothing stored and the server carries on;
@@ -23,6 +27,9 @@ D=$TMP/store
 fail() { { echo "FAIL: $*"; tail -20 "$TMP/server.err" 2>/dev/null; } >&2; exit 1; }
 [ -x "$RSYSLOGD" ] || fail "rsyslog is not unpacked at $RSYSLOG_ROOT (scripts/deps.sh does it)"
 export VIGIL_TEST_FAST_AUTH=1
+FREE=$TMP/free
+echo 1000000000000 >"$FREE"
+export VIGIL_TEST_FREE_FILE=$FREE
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 HTTP=$(port) RELP=$(port) TLS=$(port)
 URL=http://127.0.0.1:$HTTP
@@ -192,6 +199,45 @@ PY
 # Acknowledged means stored: no waiting here.
 [ "$(seqs '_parse_error="piece*"')" = "3 0" ] || fail "the long message: $(seqs '_parse_error="piece*"'), want 3 pieces"
 [ "$(seqs 'program=smallmsg "after the garbage"')" = "1 0" ] || fail "RELP after a garbage session"
+
+# ---------------------------------------------------------------- the disk budget
+# librelp cannot answer a message with an error: below min_free the
+# session is closed instead of acknowledged, and the sender keeps it.
+echo 1000 >"$FREE"
+python3 - "$RELP" <<'PY' || fail "RELP below min_free"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+def rsp():
+    buf = b""
+    while buf.count(b"\n") < 1:
+        more = s.recv(65536)
+        if not more:
+            return None
+        buf += more
+    return buf
+offer = b"relp_version=0\nrelp_software=test\ncommands=syslog"
+s.sendall(b"1 open %d %s\n" % (len(offer), offer))
+assert b"200 OK" in rsp()
+msg = b"<13>Nov 27 17:00:00 h diskfull: below min_free"
+s.sendall(b"2 syslog %d %s\n" % (len(msg), msg))
+try:
+    got = rsp()
+except ConnectionResetError:
+    got = None
+assert got is None or b"200 OK" not in got, "acknowledged below min_free: %r" % got
+PY
+[ "$(seqs 'program=diskfull')" = "0 0" ] || fail "a message was stored below min_free"
+N=300
+python3 -c "import sys; sys.stdout.writelines('relp test line seq=%06d\n' % i for i in range($N))" \
+	>"$TMP/disk.log"
+rsyslog_start disk "$TMP/disk.log" relpdisk
+sleep 3
+[ "$(seqs 'program=relpdisk')" = "0 0" ] || fail "rsyslog's lines were stored below min_free"
+grep -q 'closing the RELP connections' "$TMP/server.err" || fail "no word of the disk budget"
+echo 1000000000000 >"$FREE"
+got=$(wait_all 'program=relpdisk' $N 60)
+[ "$got" = "$N $N" ] || fail "after space returned: $got (count, distinct), want each of $N once"
+rsyslog_stop
 
 # ---------------------------------------------------------------- vigil: SIGTERM mid-stream
 N=1500

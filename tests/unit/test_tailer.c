@@ -2,11 +2,12 @@
  * boundaries, finding a file's saved position, loading positions back
  * from a store (memtable and segments), and whole rounds against a real
  * store and writer: partial lines, rotation by rename, truncation, .gz
- * read once, restarts without duplicates. Rounds are driven here, one at
+ * read once, restarts without duplicates, a pause below the disk budget. Rounds are driven here, one at
  * a time, so nothing depends on the tailer's thread or its timing. */
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -434,6 +435,55 @@ static void test_young(void **state)
 	fclose(r.logf);
 }
 
+/* Writes "1000000000000" (a terabyte free) into the file at arg after
+ * 300 ms: the disk space coming back while the tailer waits. */
+static void *free_later(void *arg)
+{
+	usleep(300000);
+	FILE *f = fopen(arg, "w");
+	if (f) {
+		fputs("1000000000000\n", f);
+		fclose(f);
+	}
+	return NULL;
+}
+
+/* Below the disk budget (writer.h) the tailer pauses: its round waits,
+ * reading nothing, and goes on by itself once space is freed; every line
+ * once. */
+static void test_disk_budget(void **state)
+{
+	(void)state;
+	rig r;
+	rig_init(&r);
+	char a[400], freef[400];
+	path_in(&r, a, sizeof a, "disk.log");
+	snprintf(freef, sizeof freef, "%s/free", dir);
+	append(freef, "1000\n");
+	vg_writer_set_disk_budget(r.w, dir, 1u << 20, freef);
+	append(a, "d1\nd2\nd3\n");
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, free_later, freef), 0);
+	int64_t t0 = vg_mono_ns();
+	rounds(&r);
+	int64_t took = vg_mono_ns() - t0;
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(took >= 250 * (int64_t)1000000);
+	assert_int_equal(LINES(&r), 3);
+	assert_int_equal(DISTINCT(&r), 3);
+	vg_writer_stats ws;
+	vg_writer_stats_get(r.w, &ws);
+	assert_true(ws.refused_disk > 0);
+	fflush(r.logf);
+	size_t n;
+	char *log = slurp(r.log, &n);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "disk is nearly full"));
+	free(log);
+	rig_close(&r);
+	fclose(r.logf);
+}
+
 /* A .gz larger than a round reads, interrupted after the first round
  * (the tailer freed, as at a stop) and resumed by a new tailer: every
  * line once. */
@@ -518,6 +568,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_young, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gz_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gz_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_budget, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
