@@ -111,6 +111,7 @@ static xnode *compile(exec *x, const vg_snode *sn)
 		break;
 	default:
 		n->val = &sn->cmp.val;
+		n->fname = &sn->cmp.field;
 		n->fkind = sn->cmp.field.kind;
 		n->pat = lower_dup(x->a, sn->cmp.val.s, sn->cmp.val.len);
 		n->patlen = sn->cmp.val.len;
@@ -475,8 +476,12 @@ static int dict_match(exec *x, xnode *n, xrow *rw)
 
 static int cmp_match_row(exec *x, xnode *n, xrow *rw);
 
+static int cmp_computed(exec *x, xnode *n, xrow *rw);
+
 static int cmp_match(exec *x, xnode *n, xrow *rw)
 {
+	if (n->computed)
+		return cmp_computed(x, n, rw);
 	if (n->fkind == VG_QF_GROUP && rw->bk) {
 		if (n->gserial != x->segserial) {
 			n->gverdict = cmp_match_row(x, n, rw);
@@ -518,6 +523,51 @@ static int cmp_match_row(exec *x, xnode *n, xrow *rw)
 		return n->op == VG_SOP_EQ ? same : !same;
 	}
 	return ex_cmp_value(x, n, &v);
+}
+
+/* A field an earlier command of the pipeline may have set: the value it
+ * set (the last, as row_get reads it), else the stored one. A multivalue
+ * matches when one of its values does, as Splunk's search. */
+static int cmp_val(exec *x, const xnode *n, const vg_val *v)
+{
+	fval f;
+	memset(&f, 0, sizeof f);
+	switch (v->kind) {
+	case VG_V_MV:
+		for (uint32_t k = 0; k < v->nmv; k++) {
+			int m = cmp_val(x, n, &v->mv[k]);
+			if (m != 0)
+				return m;
+		}
+		return 0;
+	case VG_V_NUM:
+		f.type = v->isint ? VG_T_INT : VG_T_DBL;
+		f.i = v->i;
+		f.d = v->d;
+		break;
+	case VG_V_STR:
+		f.type = VG_T_STR;
+		f.s = v->s;
+		f.len = v->len;
+		break;
+	case VG_V_BOOL:
+		f.type = VG_T_STR;
+		f.s = v->i ? "true" : "false";
+		f.len = v->i ? 4 : 5;
+		break;
+	default:
+		return 0; /* null: the field is absent */
+	}
+	return ex_cmp_value(x, n, &f);
+}
+
+static int cmp_computed(exec *x, xnode *n, xrow *rw)
+{
+	for (uint32_t k = rw->nov; k-- > 0;)
+		if (rw->ov[k].len == n->fname->len &&
+		    memcmp(rw->ov[k].name, n->fname->s, n->fname->len) == 0)
+			return cmp_val(x, n, &rw->ov[k].v);
+	return cmp_match_row(x, n, rw);
 }
 
 int ex_cmp_value(exec *x, const xnode *n, const fval *v)
@@ -3377,29 +3427,21 @@ static int is_agg(uint8_t kind)
  * last `head`; or only fields, table, rename and head, which finish turns
  * into rows: xext.proj), or an aggregation takes them (stats, top, rare,
  * timechart), or they become table rows for the rest (rows mode). */
-/* Whether the search tree n compares a field that one of the commands
- * before command upto sets. */
-static int search_reads_set(exec *x, const vg_snode *n, uint32_t upto)
+/* Mark the comparisons of the search tree n on fields that one of the
+ * commands before command upto sets: they read that value (cmp_computed). */
+static void mark_computed(exec *x, xnode *n, uint32_t upto)
 {
-	switch (n->kind) {
-	case VG_SN_AND:
-	case VG_SN_OR:
-		for (uint32_t i = 0; i < n->list.n; i++)
-			if (search_reads_set(x, n->list.kids[i], upto))
-				return 1;
-		return 0;
-	case VG_SN_NOT:
-		return search_reads_set(x, n->kid, upto);
-	case VG_SN_CMP: {
-		char *want = vg_arena_dup(x->a, n->cmp.field.s, n->cmp.field.len);
-		const char *w = want;
-		for (uint32_t k = 0; k < upto && w; k++)
-			cmd_sets(x, k, name_hit, &w);
-		return w == NULL;
+	if (n->kind == VG_SN_AND || n->kind == VG_SN_OR || n->kind == VG_SN_NOT) {
+		for (uint32_t i = 0; i < n->n; i++)
+			mark_computed(x, n->kids[i], upto);
+		return;
 	}
-	default:
-		return 0;
-	}
+	if (n->kind != VG_SN_CMP || n->fname == NULL)
+		return;
+	const char *want = vg_arena_dup(x->a, n->fname->s, n->fname->len);
+	for (uint32_t k = 0; k < upto && want; k++)
+		cmd_sets(x, k, name_hit, &want);
+	n->computed = want == NULL;
 }
 
 static int select_mode(exec *x, vg_store *st)
@@ -3409,24 +3451,16 @@ static int select_mode(exec *x, vg_store *st)
 	uint32_t k = 0;
 	x->cmdnode = vg_arena_alloc(x->a, (q->ncmds ? q->ncmds : 1) * sizeof *x->cmdnode);
 	memset(x->cmdnode, 0, (q->ncmds ? q->ncmds : 1) * sizeof *x->cmdnode);
-	int rexed = 0;
 	while (k < q->ncmds && streaming(q->cmds[k].kind)) {
 		const vg_qcmd *c = &q->cmds[k];
-		/* A `| search` matches stored fields only: one that names a
-		 * field an earlier command sets (eval, rex, iplocation, lookup,
-		 * rename), or any search after a rex (its terms could be in
-		 * rex's fields), would answer wrongly, so it is left to the rest
-		 * of the pipeline, which refuses it with a clear error. */
-		if (c->kind == VG_CMD_SEARCH && search_reads_set(x, c->search, k))
-			return vg_seterr(x->err, VG_EINVAL, c->pos,
-					 "'search' at %u compares a field an earlier command computes; "
-					 "filter computed fields with '| where' (e.g. where x=1)",
-					 (unsigned)c->pos);
-		if (c->kind == VG_CMD_SEARCH && rexed)
-			break;
-		rexed |= c->kind == VG_CMD_REX;
-		if (c->kind == VG_CMD_SEARCH && (x->cmdnode[k] = compile(x, c->search)) == NULL)
-			return x->err->code;
+		/* A `| search` compares a field an earlier command sets (eval,
+		 * rex, iplocation, lookup) by the value it set; its free terms
+		 * match _raw, as Splunk's. */
+		if (c->kind == VG_CMD_SEARCH) {
+			if ((x->cmdnode[k] = compile(x, c->search)) == NULL)
+				return x->err->code;
+			mark_computed(x, x->cmdnode[k], k);
+		}
 		if (c->kind == VG_CMD_WHERE)
 			walk_expr(x, c->where, want_name);
 		for (uint32_t j = 0; c->kind == VG_CMD_EVAL && j < c->eval.n; j++)

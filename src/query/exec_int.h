@@ -82,6 +82,10 @@ struct xnode {
 	xnode **kids;
 	uint32_t n;
 	int slot;                   /* CMP on a plain field: its slot */
+	const vg_qname *fname;      /* CMP: the field's name */
+	uint8_t computed;           /* CMP: an earlier command of the pipeline
+				     * may set the field (compare its value,
+				     * not the stored one: cmp_computed) */
 	const vg_qval *val;
 	char *pat;                  /* lowercased term or value */
 	uint32_t patlen;

@@ -305,7 +305,7 @@ static uint8_t classify(xnode *n)
 	case VG_SN_NOT: n->vec = classify(n->kids[0]); break;
 	case VG_SN_TERM: n->vec = 2; break; /* never fails: any order will do */
 	default:
-		n->vec = n->op != VG_SOP_RE &&
+		n->vec = n->op != VG_SOP_RE && !n->computed &&
 			 (n->fkind == VG_QF_PLAIN || n->fkind == VG_QF_GROUP ||
 			  (n->fkind == VG_QF_TIME && (n->val->flags & VG_QV_TIME)));
 		break;
