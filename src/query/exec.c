@@ -3116,7 +3116,9 @@ static int scan_mem(exec *x, const vg_batch *b, uint64_t from)
 	return rc ? (x->err->code ? x->err->code : VG_EINVAL) : 0;
 }
 
-/* The time range to histogram: the query's, else the data's. */
+/* The time range to histogram: the query's, else that of the data it
+ * could match (the groups it searches: `group=vpcflow` is not drawn over
+ * the years of old AWS Config items). */
 static void hist_range(exec *x, vg_store *st)
 {
 	int64_t lo = x->from, hi = x->to;
@@ -3124,13 +3126,17 @@ static void hist_range(exec *x, vg_store *st)
 		int64_t dlo = INT64_MAX, dhi = INT64_MIN;
 		for (size_t k = 0; k < vg_store_nsegs(st); k++) {
 			const vg_seginfo *si = vg_store_seginfo(st, k);
-			if (si == NULL)
-				continue; /* dropped by retention */
+			if (si == NULL || (x->root && !group_ok(x->root, si->group)) ||
+			    group_hidden(x->root, si->group))
+				continue; /* dropped by retention, or not searched */
 			dlo = si->tmin < dlo ? si->tmin : dlo;
 			dhi = si->tmax > dhi ? si->tmax : dhi;
 		}
 		const vg_batch *m = vg_store_mem(st);
 		for (size_t i = 0; i < m->nev; i++) {
+			const char *g = vg_strtab_get(&m->groups, m->ev[i].group, NULL);
+			if ((x->root && !group_ok(x->root, g)) || group_hidden(x->root, g))
+				continue;
 			dlo = m->ev[i].t < dlo ? m->ev[i].t : dlo;
 			dhi = m->ev[i].t > dhi ? m->ev[i].t : dhi;
 		}

@@ -51,6 +51,16 @@ assert r["stats"]["events_matched"] > 5 and r["stats"]["blocks_skipped"] >= 0
 print("events ok")
 PY
 
+# Without earliest=, the histogram spans the searched groups' data only:
+# group=vpcflow is not drawn over the years of the shared CloudTrail.
+"$VIGIL" search --data "$D" --output json --limit 1 'group=vpcflow action=REJECT' > "$TMP/hist.json"
+python3 - "$TMP/hist.json" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))["histogram"]["counts"]
+assert h[0] > 0 and h[-1] > 0 and len(h) <= 100, h
+print("histogram range ok")
+PY
+
 # A CloudWatch JSON pattern (CIS 4.1) against the shared CloudTrail records.
 n=$("$VIGIL" search --data "$D" --output csv \
 	--cw '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }' \
