@@ -1,6 +1,8 @@
 /*
  * api_tail.c — GET /api/v1/tail?q=: new matching events as Server-Sent
- * Events, like `tail -f` through a search.
+ * Events, like `tail -f` through a search; the search may go on with
+ * commands that work event by event (eval, where, rex, iplocation, lookup),
+ * whose fields come with each event.
  *
  * The stream starts at the events that arrive after the request. The
  * handler remembers how many events the memtable held when it last looked;
@@ -69,6 +71,11 @@ static int look_locked(tail *t, vg_store *st, vg_buf *out)
 	eo.timeout_ns = s->o.query_timeout_ns;
 	eo.mem_only = 1;
 	eo.mem_from = atomic_load(&t->seen);
+	/* A live map (`| iplocation srcaddr`) and enrichment follow as in
+	 * /api/v1/search. */
+	eo.geo = s->geo;
+	eo.geo_error = s->geo_err.msg;
+	eo.lookups_dir = s->lookups_dir;
 	vg_result res;
 	vg_err e = {0};
 	uint64_t n = vg_batch_count(vg_store_mem(st));
@@ -162,6 +169,15 @@ static void tail_free(void *cls)
 	free(t);
 }
 
+/* Commands that take an event and give it back, enriched or not: they
+ * work on a stream (a live map: `| iplocation srcaddr`). Anything that
+ * needs every event first (stats, sort, head) does not. */
+static int per_event(uint8_t kind)
+{
+	return kind == VG_CMD_SEARCH || kind == VG_CMD_WHERE || kind == VG_CMD_EVAL ||
+	       kind == VG_CMD_REX || kind == VG_CMD_IPLOCATION || kind == VG_CMD_LOOKUP;
+}
+
 int vg_api_tail(vg_req *r)
 {
 	const char *text = vg_arg(r, "q");
@@ -171,9 +187,17 @@ int vg_api_tail(vg_req *r)
 	vg_query *q = NULL;
 	if (vg_query_parse(text, strlen(text), vg_now_ns(), &q, &e) != 0)
 		return vg_reply_error(r, 400, "%s (at %lld)", e.msg, (long long)e.pos);
-	if (q->ncmds) {
-		vg_query_free(q);
-		return vg_reply_error(r, 400, "tail takes a search without a pipeline");
+	for (uint32_t k = 0; k < q->ncmds; k++) {
+		if (!per_event(q->cmds[k].kind)) {
+			uint32_t pos = q->cmds[k].pos;
+			const char *name = vg_cmd_name(q->cmds[k].kind);
+			vg_query_free(q);
+			return vg_reply_error(r, 400,
+					      "tail follows events: '%s' at %u is not one of the commands "
+					      "that work event by event (search, where, eval, rex, "
+					      "iplocation, lookup)",
+					      name, (unsigned)pos);
+		}
 	}
 	tail *t = vg_xcalloc(1, sizeof *t);
 	t->s = r->s;

@@ -182,6 +182,16 @@ kill "$SSE" 2>/dev/null; wait "$SSE" 2>/dev/null || true
 grep -q '"msg":"one"' "$TMP/sse" && grep -q '"msg":"three"' "$TMP/sse" || fail "tail: $(cat "$TMP/sse")"
 head -1 "$TMP/sse" | grep -q '^: vigil tail' || fail "tail does not open with a comment"
 [ "$(code GET '/api/v1/tail?q=*%20%7C%20stats%20count' "$ANA")" = 400 ] || fail "tail with a pipeline"
+# Event-by-event commands follow too, their fields on each event.
+Q='group%3Dlive2%20%7C%20eval%20sev%3Dupper(level)%20%7C%20where%20sev%3D%22ERROR%22'
+curl -sN -H "Authorization: Bearer $ANA" "$URL/api/v1/tail?q=$Q" >"$TMP/sse2" &
+SSE=$!
+sleep 1
+code POST '/api/v1/ingest?format=logfmt&group=live2' "$ING" --data-binary @"$TMP/live" >/dev/null
+for _ in $(seq 50); do [ "$(grep -c '^event: match' "$TMP/sse2")" = 2 ] && break; sleep 0.1; done
+kill "$SSE" 2>/dev/null; wait "$SSE" 2>/dev/null || true
+[ "$(grep -c '^event: match' "$TMP/sse2")" = 2 ] || fail "tail | eval | where: $(cat "$TMP/sse2")"
+[ "$(grep -c '"sev":"ERROR"' "$TMP/sse2")" = 2 ] || fail "tail: eval's field missing: $(cat "$TMP/sse2")"
 [ "$(code GET '/api/v1/tail?q=*' "$ING")" = 403 ] || fail "tail by an ingest token"
 
 # ---------------------------------------------------------------- metrics
