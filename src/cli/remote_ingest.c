@@ -2,7 +2,7 @@
  * remote_ingest.c — `vigil ingest --url`: inputs to a server's
  * /api/v1/ingest (see vg_remote_ingest in remote.h).
  *
- * The walk over the inputs is local mode's (ingest/ingest.c): files,
+ * The walk over the inputs is local mode's (vg_ingest_walk_path): files,
  * directories recursively in name order (dot files skipped), gzip
  * recognised by its magic bytes whatever the name, `-` for stdin. What
  * differs is where each input's bytes go: into bodies of POST requests.
@@ -40,7 +40,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,16 +52,13 @@
 #include "util/timeutil.h"
 
 #define DETECT_BYTES (64u << 10)
-#define MAX_DEPTH 32
 #define INGEST_TIMEOUT_S 600L    /* a body's parse and commit, on a busy server */
 #define MIN_BODY (64u << 10)     /* smallest body a 413 makes us try */
 
 typedef struct sender {
+	vg_ingest_walk w;        /* first: the walk's callback gets &s->w */
 	vg_remote *rm;
-	const vg_ingest_opts *o;
-	vg_ingest_report *rep;
 	vg_err *err;             /* the error that stopped the run */
-	int failed;              /* inputs that failed */
 	int stop;                /* < 0: the run stops with this */
 	char *buf;               /* chunk buffer */
 	size_t cap;
@@ -72,24 +68,6 @@ typedef struct sender {
 				  * after a 413 */
 	char mtime[24];          /* the input's mtime in epoch seconds, or "" */
 } sender;
-
-static void input_fail(sender *s, vg_ingest_file *f, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Mark input f failed and say why on o->errors. */
-static void input_fail(sender *s, vg_ingest_file *f, const char *fmt, ...)
-{
-	va_list ap;
-	f->failed = 1;
-	s->failed++;
-	if (s->o->errors == NULL)
-		return;
-	va_start(ap, fmt);
-	fprintf(s->o->errors, "vigil ingest: %s: ", f->path);
-	vfprintf(s->o->errors, fmt, ap);
-	fputc('\n', s->o->errors);
-	va_end(ap);
-}
 
 /* ------------------------------------------------------------ one body */
 
@@ -105,18 +83,18 @@ static int take_answer(sender *s, vg_ingest_file *f, const vg_http_answer *a)
 	if (ok) {
 		f->events += (uint64_t)st->valuedouble;
 		f->parse_errors += (uint64_t)pe->valuedouble;
-		s->rep->events += (uint64_t)st->valuedouble;
-		s->rep->parse_errors += (uint64_t)pe->valuedouble;
-		s->rep->durable = s->rep->events; /* an answer means durable */
+		s->w.rep->events += (uint64_t)st->valuedouble;
+		s->w.rep->parse_errors += (uint64_t)pe->valuedouble;
+		s->w.rep->durable = s->w.rep->events; /* an answer means durable */
 	}
 	cJSON_Delete(j);
 	if (!ok)
 		return vg_seterr(s->err, VG_EIO, -1,
 				 "%s answered an ingest with something else than "
 				 "{\"stored\": N, ...}: is it a vigil server?", vg_remote_url(s->rm));
-	if (s->o->progress) {
-		fprintf(s->o->progress, "durable %" PRIu64 " events\n", s->rep->durable);
-		fflush(s->o->progress);
+	if (s->w.o->progress) {
+		fprintf(s->w.o->progress, "durable %" PRIu64 " events\n", s->w.rep->durable);
+		fflush(s->w.o->progress);
 	}
 	return 0;
 }
@@ -137,8 +115,8 @@ static long post(sender *s, vg_ingest_file *f, const vg_format *fmt, const void 
 {
 	const char *args[] = {
 		"format", fmt->name,
-		"group", s->o->group,
-		"account", s->o->account,
+		"group", s->w.o->group,
+		"account", s->w.o->account,
 		"mtime", s->mtime[0] ? s->mtime : NULL,
 		NULL,
 	};
@@ -156,10 +134,10 @@ static long post(sender *s, vg_ingest_file *f, const vg_format *fmt, const void 
 	} else if (status == 413 && may_shrink) {
 		/* the caller sends it again, smaller */
 	} else if (input_error(status)) {
-		input_fail(s, f, "%s", e.msg);
+		vg_ingest_fail(&s->w, f, "%s", e.msg);
 	} else {
 		f->failed = 1;
-		s->failed++;
+		s->w.failed++;
 		*s->err = e;
 		s->stop = rc;
 	}
@@ -242,21 +220,6 @@ static void shrink(sender *s)
 
 /* ------------------------------------------------------------ one input */
 
-/* Read up to n bytes; returns bytes read, or -1 on error. */
-static ssize_t read_some(gzFile z, char *p, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		int k = gzread(z, p + got, (unsigned)(n - got > (1u << 30) ? (1u << 30) : n - got));
-		if (k < 0)
-			return -1;
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
-	return (ssize_t)got;
-}
-
 /* Make the chunk buffer hold at least need bytes. */
 static void grow_buf(sender *s, size_t need)
 {
@@ -276,7 +239,7 @@ static long post_gzip_file(sender *s, vg_ingest_file *f, const vg_format *fmt, c
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) != 0) {
-		input_fail(s, f, "cannot open: %s", strerror(errno));
+		vg_ingest_fail(&s->w, f, "cannot open: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return 0;
@@ -293,7 +256,7 @@ static long post_gzip_file(sender *s, vg_ingest_file *f, const vg_format *fmt, c
 	}
 	close(fd);
 	if (got != n)
-		input_fail(s, f, "read error");
+		vg_ingest_fail(&s->w, f, "read error");
 	else
 		status = post(s, f, fmt, raw, n, "gzip", may_shrink);
 	free(raw);
@@ -304,7 +267,7 @@ static long post_gzip_file(sender *s, vg_ingest_file *f, const vg_format *fmt, c
 static void count_bytes(sender *s, vg_ingest_file *f, size_t n)
 {
 	f->bytes += n;
-	s->rep->bytes += n;
+	s->w.rep->bytes += n;
 }
 
 /* A document-format input: read whole (bounded by VG_MAX_DOC), one body. */
@@ -314,14 +277,14 @@ static void send_document(sender *s, vg_ingest_file *f, const vg_format *fmt, gz
 	for (;;) {
 		if (len == s->cap - 1) {
 			if (s->cap - 1 >= VG_MAX_DOC) {
-				input_fail(s, f, "document larger than %u MiB; split it", VG_MAX_DOC >> 20);
+				vg_ingest_fail(&s->w, f, "document larger than %u MiB; split it", VG_MAX_DOC >> 20);
 				return;
 			}
 			grow_buf(s, (s->cap - 1) * 2 + 1);
 		}
-		ssize_t n = read_some(z, s->buf + len, s->cap - 1 - len);
+		ssize_t n = vg_ingest_read(z, s->buf + len, s->cap - 1 - len);
 		if (n < 0) {
-			input_fail(s, f, "read error");
+			vg_ingest_fail(&s->w, f, "read error");
 			return;
 		}
 		if (n == 0)
@@ -360,9 +323,9 @@ static void send_lines(sender *s, vg_ingest_file *f, const vg_format *fmt, gzFil
 		/* Fill the buffer (VG_REMOTE_BODY bytes) unless it holds more
 		 * than a body already, after a 413 shrank the bodies. */
 		if (!eof && len < VG_REMOTE_BODY) {
-			ssize_t n = read_some(z, s->buf + len, VG_REMOTE_BODY - len);
+			ssize_t n = vg_ingest_read(z, s->buf + len, VG_REMOTE_BODY - len);
 			if (n < 0) {
-				input_fail(s, f, "read error");
+				vg_ingest_fail(&s->w, f, "read error");
 				return;
 			}
 			eof = (size_t)n < VG_REMOTE_BODY - len;
@@ -400,16 +363,12 @@ static void send_input(sender *s, vg_ingest_file *f, gzFile z, const char *path,
 {
 	grow_buf(s, VG_REMOTE_BODY + 1);
 	vg_buf_clear(&s->header);
-	ssize_t n = read_some(z, s->buf, DETECT_BYTES);
+	ssize_t n = vg_ingest_read(z, s->buf, DETECT_BYTES);
 	if (n < 0) {
-		input_fail(s, f, "read error");
+		vg_ingest_fail(&s->w, f, "read error");
 		return;
 	}
-	const vg_format *fmt;
-	if (s->o->format && strcmp(s->o->format, "auto") != 0)
-		fmt = vg_format_find(s->o->format);
-	else
-		fmt = vg_format_detect(s->buf, (size_t)n);
+	const vg_format *fmt = vg_ingest_format(s->w.o, s->buf, (size_t)n);
 	f->format = fmt->name;
 	s->mtime[0] = 0;
 	if (mtime_ns)
@@ -423,82 +382,28 @@ static void send_input(sender *s, vg_ingest_file *f, gzFile z, const char *path,
 
 /* ------------------------------------------------------------ the walk */
 
-static void send_path(sender *s, const char *path, int depth);
-
-/* The entries of directory path, in local mode's order. */
-static void send_dir(sender *s, const char *path, int depth)
+/* vg_ingest_walk's callback: send the input; a run-stopping failure stops
+ * the walk. */
+static int walk_input(vg_ingest_walk *w, vg_ingest_file *f, gzFile z, const char *path,
+		      int64_t mtime)
 {
-	size_t n;
-	char **paths = vg_ingest_list_dir(path, &n);
-	if (paths == NULL) {
-		input_fail(s, vg_ingest_report_add(s->rep, path), "cannot open directory: %s",
-			   strerror(errno));
-		return;
-	}
-	for (size_t k = 0; k < n; k++) {
-		if (s->stop == 0)
-			send_path(s, paths[k], depth + 1);
-		free(paths[k]);
-	}
-	free(paths);
-}
-
-/* One command-line input: stdin, a directory or a file. */
-static void send_path(sender *s, const char *path, int depth)
-{
-	if (strcmp(path, "-") == 0) {
-		vg_ingest_file *f = vg_ingest_report_add(s->rep, "-");
-		gzFile z = gzdopen(dup(0), "rb");
-		if (z == NULL) {
-			input_fail(s, f, "cannot read standard input");
-			return;
-		}
-		gzbuffer(z, 1u << 20);
-		send_input(s, f, z, NULL, 0);
-		gzclose(z);
-		return;
-	}
-	struct stat sb;
-	if (stat(path, &sb) != 0) {
-		input_fail(s, vg_ingest_report_add(s->rep, path), "%s", strerror(errno));
-		return;
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		if (depth >= MAX_DEPTH)
-			input_fail(s, vg_ingest_report_add(s->rep, path), "directories nested deeper than %d",
-				   MAX_DEPTH);
-		else
-			send_dir(s, path, depth);
-		return;
-	}
-	vg_ingest_file *f = vg_ingest_report_add(s->rep, path);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	gzFile z = fd >= 0 ? gzdopen(fd, "rb") : NULL;
-	if (z == NULL) {
-		if (fd >= 0)
-			close(fd);
-		input_fail(s, f, "cannot open: %s", strerror(errno));
-		return;
-	}
-	gzbuffer(z, 1u << 20);
-	/* Only a regular file can be read a second time, as it is. */
-	send_input(s, f, z, S_ISREG(sb.st_mode) ? path : NULL,
-		   (int64_t)sb.st_mtim.tv_sec * VG_NS_PER_SEC);
-	gzclose(z);
+	sender *s = (sender *)w;
+	send_input(s, f, z, path, mtime);
+	return s->stop;
 }
 
 int vg_remote_ingest(vg_remote *rm, char *const *paths, int npaths, const vg_ingest_opts *o,
 		     vg_ingest_report *rep, vg_err *err)
 {
 	memset(rep, 0, sizeof *rep);
-	if (o->format && strcmp(o->format, "auto") != 0 && vg_format_find(o->format) == NULL)
-		return vg_seterr(err, VG_EINVAL, -1,
-				 "unknown format '%s' (auto, vpcflow, cloudtrail, awsconfig, "
-				 "awscli, syslog, json, logfmt, text)", o->format);
-	sender s = {.rm = rm, .o = o, .rep = rep, .err = err, .body_max = VG_REMOTE_BODY};
+	int rc = vg_ingest_check_opts(o, err);
+	if (rc)
+		return rc;
+	sender s = {.w = {.o = o, .rep = rep, .input = walk_input},
+		    .rm = rm, .err = err, .body_max = VG_REMOTE_BODY};
 	int64_t t0 = vg_mono_ns();
 	for (int k = 0; k < npaths && s.stop == 0; k++)
-		send_path(&s, paths[k], 0);
+		vg_ingest_walk_path(&s.w, paths[k]);
 	rep->durable = rep->events;
 	rep->elapsed_ns = vg_mono_ns() - t0;
 	free(s.buf);
@@ -506,7 +411,7 @@ int vg_remote_ingest(vg_remote *rm, char *const *paths, int npaths, const vg_ing
 	vg_buf_free(&s.header);
 	if (s.stop)
 		return s.stop;
-	if (s.failed)
-		return vg_seterr(err, VG_EINVAL, -1, "%d input(s) could not be ingested", s.failed);
+	if (s.w.failed)
+		return vg_seterr(err, VG_EINVAL, -1, "%d input(s) could not be ingested", s.w.failed);
 	return 0;
 }

@@ -18,12 +18,10 @@
 #define MAX_DEPTH 32
 
 typedef struct ingester {
+	vg_ingest_walk w;       /* first: the walk's callback gets &g->w */
 	vg_store *st;
-	const vg_ingest_opts *o;
-	vg_ingest_report *rep;
 	uint64_t since_commit;
 	uint64_t durable;
-	int failed;
 	char *buf;              /* chunk buffer */
 	size_t cap;
 	vg_err *err;
@@ -37,17 +35,16 @@ static int commit(ingester *g)
 		*g->err = e;
 		return rc;
 	}
-	g->durable = g->rep->events;
+	g->durable = g->w.rep->events;
 	g->since_commit = 0;
-	if (g->o->progress) {
-		fprintf(g->o->progress, "durable %" PRIu64 " events\n", g->durable);
-		fflush(g->o->progress);
+	if (g->w.o->progress) {
+		fprintf(g->w.o->progress, "durable %" PRIu64 " events\n", g->durable);
+		fflush(g->w.o->progress);
 	}
 	return 0;
 }
 
-/* Read up to n bytes; returns bytes read, or -1 on error. */
-static ssize_t read_some(gzFile z, char *p, size_t n)
+ssize_t vg_ingest_read(gzFile z, char *p, size_t n)
 {
 	size_t got = 0;
 	while (got < n) {
@@ -61,20 +58,34 @@ static ssize_t read_some(gzFile z, char *p, size_t n)
 	return (ssize_t)got;
 }
 
-static void file_fail(ingester *g, vg_ingest_file *f, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void file_fail(ingester *g, vg_ingest_file *f, const char *fmt, ...)
+void vg_ingest_fail(vg_ingest_walk *w, vg_ingest_file *f, const char *fmt, ...)
 {
 	va_list ap;
 	f->failed = 1;
-	g->failed++;
-	if (g->o->errors == NULL)
+	w->failed++;
+	if (w->o->errors == NULL)
 		return;
 	va_start(ap, fmt);
-	fprintf(g->o->errors, "vigil ingest: %s: ", f->path);
-	vfprintf(g->o->errors, fmt, ap);
-	fputc('\n', g->o->errors);
+	fprintf(w->o->errors, "vigil ingest: %s: ", f->path);
+	vfprintf(w->o->errors, fmt, ap);
+	fputc('\n', w->o->errors);
 	va_end(ap);
+}
+
+const vg_format *vg_ingest_format(const vg_ingest_opts *o, const char *p, size_t n)
+{
+	if (o->format && strcmp(o->format, "auto") != 0)
+		return vg_format_find(o->format);
+	return vg_format_detect(p, n);
+}
+
+int vg_ingest_check_opts(const vg_ingest_opts *o, vg_err *err)
+{
+	if (o->format && strcmp(o->format, "auto") != 0 && vg_format_find(o->format) == NULL)
+		return vg_seterr(err, VG_EINVAL, -1,
+				 "unknown format '%s' (auto, vpcflow, cloudtrail, awsconfig, "
+				 "awscli, syslog, json, logfmt, text)", o->format);
+	return 0;
 }
 
 /* Parse one buffer and account for what it produced. */
@@ -88,15 +99,15 @@ static int parse_chunk(ingester *g, vg_ingest_file *f, const vg_format *fmt, vg_
 	f->events += b->nev - ev0;
 	f->parse_errors += b->nparse_errors - pe0;
 	f->skipped += ctx->nskipped - sk0;
-	g->rep->events += b->nev - ev0;
-	g->rep->parse_errors += b->nparse_errors - pe0;
-	g->rep->skipped += ctx->nskipped - sk0;
+	g->w.rep->events += b->nev - ev0;
+	g->w.rep->parse_errors += b->nparse_errors - pe0;
+	g->w.rep->skipped += ctx->nskipped - sk0;
 	g->since_commit += n;
 	if (rc) {
-		file_fail(g, f, "%s", ctx->err.msg);
+		vg_ingest_fail(&g->w, f, "%s", ctx->err.msg);
 		return 0; /* the input failed; the run goes on */
 	}
-	if (vg_store_full(g->st) || (g->o->commit_bytes && g->since_commit >= g->o->commit_bytes))
+	if (vg_store_full(g->st) || (g->w.o->commit_bytes && g->since_commit >= g->w.o->commit_bytes))
 		return commit(g);
 	return 0;
 }
@@ -112,23 +123,19 @@ static void grow_buf(ingester *g, size_t need)
 static int ingest_stream(ingester *g, vg_ingest_file *f, gzFile z, int64_t mtime)
 {
 	grow_buf(g, VG_INGEST_CHUNK + 1);
-	ssize_t n = read_some(z, g->buf, DETECT_BYTES);
+	ssize_t n = vg_ingest_read(z, g->buf, DETECT_BYTES);
 	if (n < 0) {
-		file_fail(g, f, "read error");
+		vg_ingest_fail(&g->w, f, "read error");
 		return 0;
 	}
 	size_t len = (size_t)n;
-	const vg_format *fmt = NULL;
-	if (g->o->format && strcmp(g->o->format, "auto") != 0)
-		fmt = vg_format_find(g->o->format);
-	else
-		fmt = vg_format_detect(g->buf, len);
+	const vg_format *fmt = vg_ingest_format(g->w.o, g->buf, len);
 	f->format = fmt->name;
 	vg_parse_ctx ctx;
 	memset(&ctx, 0, sizeof ctx);
 	ctx.out = vg_store_batch(g->st);
-	ctx.group = g->o->group;
-	ctx.account = g->o->account;
+	ctx.group = g->w.o->group;
+	ctx.account = g->w.o->account;
 	ctx.source = f->path;
 	ctx.now_ns = vg_now_ns();
 	ctx.ref_ns = mtime ? mtime : ctx.now_ns;
@@ -138,15 +145,15 @@ static int ingest_stream(ingester *g, vg_ingest_file *f, gzFile z, int64_t mtime
 		for (;;) {
 			if (len == g->cap - 1) {
 				if (g->cap - 1 >= VG_MAX_DOC) {
-					file_fail(g, f, "document larger than %u MiB; split it",
+					vg_ingest_fail(&g->w, f, "document larger than %u MiB; split it",
 						  VG_MAX_DOC >> 20);
 					return 0;
 				}
 				grow_buf(g, (g->cap - 1) * 2 + 1);
 			}
-			n = read_some(z, g->buf + len, g->cap - 1 - len);
+			n = vg_ingest_read(z, g->buf + len, g->cap - 1 - len);
 			if (n < 0) {
-				file_fail(g, f, "read error");
+				vg_ingest_fail(&g->w, f, "read error");
 				return 0;
 			}
 			if (n == 0)
@@ -154,7 +161,7 @@ static int ingest_stream(ingester *g, vg_ingest_file *f, gzFile z, int64_t mtime
 			len += (size_t)n;
 		}
 		f->bytes = len;
-		g->rep->bytes += len;
+		g->w.rep->bytes += len;
 		rc = parse_chunk(g, f, fmt, &ctx, g->buf, len);
 		vg_parse_ctx_reset(&ctx);
 		return rc;
@@ -162,17 +169,17 @@ static int ingest_stream(ingester *g, vg_ingest_file *f, gzFile z, int64_t mtime
 	/* Line formats: chunks that end on a newline; the tail moves to the
 	 * front of the next chunk. */
 	f->bytes += len;
-	g->rep->bytes += len;
+	g->w.rep->bytes += len;
 	size_t chunk = VG_INGEST_CHUNK;
 	for (;;) {
-		n = read_some(z, g->buf + len, chunk - len);
+		n = vg_ingest_read(z, g->buf + len, chunk - len);
 		if (n < 0) {
-			file_fail(g, f, "read error");
+			vg_ingest_fail(&g->w, f, "read error");
 			break;
 		}
 		len += (size_t)n;
 		f->bytes += (uint64_t)n;
-		g->rep->bytes += (uint64_t)n;
+		g->w.rep->bytes += (uint64_t)n;
 		int eof = len < chunk;
 		size_t cut = len;
 		if (!eof) {
@@ -206,14 +213,17 @@ vg_ingest_file *vg_ingest_report_add(vg_ingest_report *rep, const char *path)
 	return f;
 }
 
-static int ingest_path(ingester *g, const char *path, int depth);
+static int walk_path(vg_ingest_walk *w, const char *path, int depth);
 
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char **vg_ingest_list_dir(const char *path, size_t *n)
+/* The entries of directory path as "path/name", in bytewise name order,
+ * dot files left out; malloc'd. NULL with errno set when it cannot be
+ * read. */
+static char **list_dir(const char *path, size_t *n)
 {
 	DIR *d = opendir(path);
 	if (d == NULL)
@@ -235,86 +245,98 @@ char **vg_ingest_list_dir(const char *path, size_t *n)
 	return names ? names : vg_xcalloc(1, sizeof *names);
 }
 
-static int ingest_dir(ingester *g, const char *path, int depth)
+static int walk_dir(vg_ingest_walk *w, const char *path, int depth)
 {
 	size_t n;
-	char **paths = vg_ingest_list_dir(path, &n);
+	char **paths = list_dir(path, &n);
 	if (paths == NULL) {
-		file_fail(g, vg_ingest_report_add(g->rep, path), "cannot open directory: %s",
-			  strerror(errno));
+		vg_ingest_fail(w, vg_ingest_report_add(w->rep, path), "cannot open directory: %s",
+			       strerror(errno));
 		return 0;
 	}
 	int rc = 0;
 	for (size_t k = 0; k < n; k++) {
 		if (rc == 0)
-			rc = ingest_path(g, paths[k], depth + 1);
+			rc = walk_path(w, paths[k], depth + 1);
 		free(paths[k]);
 	}
 	free(paths);
 	return rc;
 }
 
-static int ingest_path(ingester *g, const char *path, int depth)
+static int walk_path(vg_ingest_walk *w, const char *path, int depth)
 {
 	if (strcmp(path, "-") == 0) {
-		vg_ingest_file *f = vg_ingest_report_add(g->rep, "-");
+		vg_ingest_file *f = vg_ingest_report_add(w->rep, "-");
 		gzFile z = gzdopen(dup(0), "rb");
 		if (z == NULL) {
-			file_fail(g, f, "cannot read standard input");
+			vg_ingest_fail(w, f, "cannot read standard input");
 			return 0;
 		}
 		gzbuffer(z, 1u << 20);
-		int rc = ingest_stream(g, f, z, 0);
+		int rc = w->input(w, f, z, NULL, 0);
 		gzclose(z);
 		return rc;
 	}
 	struct stat sb;
 	if (stat(path, &sb) != 0) {
-		file_fail(g, vg_ingest_report_add(g->rep, path), "%s", strerror(errno));
+		vg_ingest_fail(w, vg_ingest_report_add(w->rep, path), "%s", strerror(errno));
 		return 0;
 	}
 	if (S_ISDIR(sb.st_mode)) {
 		if (depth >= MAX_DEPTH) {
-			file_fail(g, vg_ingest_report_add(g->rep, path), "directories nested deeper than %d", MAX_DEPTH);
+			vg_ingest_fail(w, vg_ingest_report_add(w->rep, path),
+				       "directories nested deeper than %d", MAX_DEPTH);
 			return 0;
 		}
-		return ingest_dir(g, path, depth);
+		return walk_dir(w, path, depth);
 	}
-	vg_ingest_file *f = vg_ingest_report_add(g->rep, path);
+	vg_ingest_file *f = vg_ingest_report_add(w->rep, path);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	gzFile z = fd >= 0 ? gzdopen(fd, "rb") : NULL;
 	if (z == NULL) {
 		if (fd >= 0)
 			close(fd);
-		file_fail(g, f, "cannot open: %s", strerror(errno));
+		vg_ingest_fail(w, f, "cannot open: %s", strerror(errno));
 		return 0;
 	}
 	gzbuffer(z, 1u << 20);
-	int rc = ingest_stream(g, f, z, (int64_t)sb.st_mtim.tv_sec * VG_NS_PER_SEC);
+	int rc = w->input(w, f, z, S_ISREG(sb.st_mode) ? path : NULL,
+			  (int64_t)sb.st_mtim.tv_sec * VG_NS_PER_SEC);
 	gzclose(z);
 	return rc;
+}
+
+int vg_ingest_walk_path(vg_ingest_walk *w, const char *path)
+{
+	return walk_path(w, path, 0);
+}
+
+static int ingest_input(vg_ingest_walk *w, vg_ingest_file *f, gzFile z, const char *path,
+			int64_t mtime)
+{
+	(void)path;
+	return ingest_stream((ingester *)w, f, z, mtime);
 }
 
 int vg_ingest(vg_store *st, char *const *paths, int npaths, const vg_ingest_opts *o,
 	      vg_ingest_report *rep, vg_err *err)
 {
 	memset(rep, 0, sizeof *rep);
-	if (o->format && strcmp(o->format, "auto") != 0 && vg_format_find(o->format) == NULL)
-		return vg_seterr(err, VG_EINVAL, -1,
-				 "unknown format '%s' (auto, vpcflow, cloudtrail, awsconfig, "
-				 "awscli, syslog, json, logfmt, text)", o->format);
-	ingester g = {.st = st, .o = o, .rep = rep, .err = err};
+	int rc = vg_ingest_check_opts(o, err);
+	if (rc)
+		return rc;
+	ingester g = {.w = {.o = o, .rep = rep, .input = ingest_input}, .st = st, .err = err};
 	int64_t t0 = vg_mono_ns();
-	int rc = 0;
 	for (int k = 0; k < npaths && rc == 0; k++)
-		rc = ingest_path(&g, paths[k], 0);
+		rc = vg_ingest_walk_path(&g.w, paths[k]);
 	if (rc == 0)
 		rc = commit(&g);
 	rep->durable = g.durable;
 	rep->elapsed_ns = vg_mono_ns() - t0;
 	free(g.buf);
-	if (rc == 0 && g.failed)
-		return vg_seterr(err, VG_EINVAL, -1, "%d input(s) could not be read", g.failed);
+	if (rc == 0 && g.w.failed)
+		return vg_seterr(err, VG_EINVAL, -1, "%d input(s) could not be read", g.w.failed);
 	return rc;
 }
 

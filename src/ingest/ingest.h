@@ -20,7 +20,10 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <zlib.h>
 
+#include "parse/parse.h"
 #include "store/store.h"
 
 #define VG_INGEST_CHUNK (8u << 20)
@@ -54,9 +57,33 @@ int vg_ingest(vg_store *st, char *const *paths, int npaths, const vg_ingest_opts
 void vg_ingest_report_free(vg_ingest_report *rep);
 /* Append a line for path (copied) to rep, format "-" until known. */
 vg_ingest_file *vg_ingest_report_add(vg_ingest_report *rep, const char *path);
-/* The entries of directory path as "path/name", in bytewise name order,
- * dot files left out; the array and each string are malloc'd (the caller
- * frees them). NULL with errno set when the directory cannot be read. */
-char **vg_ingest_list_dir(const char *path, size_t *n);
+
+/* The walk over the inputs, shared by vg_ingest and the remote ingest
+ * (cli/remote_ingest.c), which differ only in where an input's bytes go.
+ * A path is `-` (standard input), a directory (recursively, entries in
+ * bytewise name order, dot files left out) or a file, read through zlib so
+ * gzip is transparent. Each input gets a line in rep; an input that cannot
+ * be opened is failed (vg_ingest_fail) and the walk goes on. */
+typedef struct vg_ingest_walk vg_ingest_walk;
+struct vg_ingest_walk {
+	const vg_ingest_opts *o;
+	vg_ingest_report *rep;
+	int failed;            /* inputs that failed */
+	/* One opened input: path is the file when it is a regular one (it
+	 * can be read again), else NULL; mtime its mtime in ns (0: stdin).
+	 * Non-zero stops the walk and is what vg_ingest_walk_path returns. */
+	int (*input)(vg_ingest_walk *w, vg_ingest_file *f, gzFile z, const char *path,
+		     int64_t mtime);
+};
+int vg_ingest_walk_path(vg_ingest_walk *w, const char *path);
+/* Mark input f failed and say why on o->errors. */
+void vg_ingest_fail(vg_ingest_walk *w, vg_ingest_file *f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Read up to n bytes; returns the bytes read, or -1 on error. */
+ssize_t vg_ingest_read(gzFile z, char *p, size_t n);
+/* The format of an input that begins with p (n bytes): o's, else detected. */
+const vg_format *vg_ingest_format(const vg_ingest_opts *o, const char *p, size_t n);
+/* 0, or VG_EINVAL when o names a format that does not exist. */
+int vg_ingest_check_opts(const vg_ingest_opts *o, vg_err *err);
 
 #endif
