@@ -104,18 +104,24 @@ static int error_json(vg_req *r, unsigned status, const vg_err *e)
 	return 0;
 }
 
+void vg_srv_exec_opts(const vg_server *s, vg_exec_opts *eo)
+{
+	memset(eo, 0, sizeof *eo);
+	eo->from = INT64_MIN;
+	eo->to = INT64_MAX;
+	eo->now_ns = vg_now_ns();
+	eo->timeout_ns = s->o.query_timeout_ns;
+	eo->geo = s->geo;
+	eo->geo_error = s->geo_err.msg;
+	eo->lookups_dir = s->lookups_dir;
+}
+
 /* Parse the parameters into pq; on a bad one answers 400 and fails. */
 static int prepare(vg_req *r, const qparams *p, uint32_t max_limit, prepared *pq)
 {
 	vg_server *s = r->s;
 	memset(pq, 0, sizeof *pq);
-	pq->eo.from = INT64_MIN;
-	pq->eo.to = INT64_MAX;
-	pq->eo.now_ns = vg_now_ns();
-	pq->eo.timeout_ns = s->o.query_timeout_ns;
-	pq->eo.geo = s->geo;
-	pq->eo.geo_error = s->geo_err.msg;
-	pq->eo.lookups_dir = s->lookups_dir;
+	vg_srv_exec_opts(s, &pq->eo);
 	vg_err e = {0};
 	if (p->from && *p->from && vg_parse_time(p->from, pq->eo.now_ns, &pq->eo.from, &e))
 		return error_json(r, 400, &e), VG_EINVAL;

@@ -18,8 +18,8 @@
  * calls the stream's hook (vg_writer_follow), which looks at the rows not
  * seen yet while they are still there, and the stream sends what it found
  * before anything newer; then the stream starts again from the new
- * memtable's first row. (A seal the writer did not foresee — its guess is
- * the store's own rule — would still skip one commit's rows.)
+ * memtable's first row. The writer knows a commit will seal from the
+ * store itself (vg_store_commit_seals).
  *
  * A tail holds no lock while it waits, and runs the same bounded search
  * as /api/v1/search while it looks; it counts as a running query only
@@ -65,17 +65,11 @@ static int look_locked(tail *t, vg_store *st, vg_buf *out)
 		atomic_store(&t->sealgen, gen);
 		atomic_store(&t->seen, 0);
 	}
-	vg_exec_opts eo = {.from = INT64_MIN, .to = INT64_MAX};
-	eo.now_ns = vg_now_ns();
+	vg_exec_opts eo;
+	vg_srv_exec_opts(s, &eo);
 	eo.limit = TAIL_BATCH;
-	eo.timeout_ns = s->o.query_timeout_ns;
 	eo.mem_only = 1;
 	eo.mem_from = atomic_load(&t->seen);
-	/* A live map (`| iplocation srcaddr`) and enrichment follow as in
-	 * /api/v1/search. */
-	eo.geo = s->geo;
-	eo.geo_error = s->geo_err.msg;
-	eo.lookups_dir = s->lookups_dir;
 	vg_result res;
 	vg_err e = {0};
 	uint64_t n = vg_batch_count(vg_store_mem(st));

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "query/exec.h"
 #include "server/auth.h"
 #include "server/server.h"
 #include "server/writer.h"
@@ -124,6 +125,9 @@ int vg_api_me(vg_req *r);
 int vg_api_users(vg_req *r);
 int vg_api_tokens(vg_req *r);
 int vg_api_search(vg_req *r);
+/* The options every search the server runs starts from: all time, now,
+ * the query time limit, GeoIP and lookup tables (api_search.c). */
+void vg_srv_exec_opts(const vg_server *s, vg_exec_opts *eo);
 int vg_api_fields(vg_req *r);
 int vg_api_tail(vg_req *r);
 int vg_api_ingest(vg_req *r);

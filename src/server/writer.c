@@ -47,8 +47,6 @@ struct vg_writer {
 	 * guarded by fmu, taken after the store lock when both are held. */
 	pthread_mutex_t fmu;
 	struct follower *followers;
-	uint64_t uncommitted;         /* memtable rows no commit covers yet (writer thread) */
-	uint64_t wal_max_rows;        /* the store's: a commit of more rows seals */
 };
 
 typedef struct follower {
@@ -56,16 +54,6 @@ typedef struct follower {
 	void *arg;
 	struct follower *next;
 } follower;
-
-/* 1 when the commit about to run will seal the memtable: the store's own
- * test (store.c's vg_store_commit), with the WAL limit of the store's
- * defaults, which the server keeps. A wrong guess costs a follower an
- * early look (a seal that did not happen) or the rows of one commit (a
- * seal not foreseen), nothing else. */
-static int seal_due(const vg_writer *w)
-{
-	return vg_store_full(w->st) || w->uncommitted > w->wal_max_rows;
-}
 
 /* Run one group of jobs and commit them, the store held exclusively. */
 static void run_group(vg_writer *w, vg_job *group)
@@ -85,8 +73,7 @@ static void run_group(vg_writer *w, vg_job *group)
 		bytes += j->bytes;
 		njobs++;
 	}
-	w->uncommitted += events;
-	if (seal_due(w)) {
+	if (vg_store_commit_seals(w->st)) {
 		/* The rows are about to leave the memtable: the followers'
 		 * last chance to read the ones they have not seen. */
 		pthread_mutex_lock(&w->fmu);
@@ -101,8 +88,6 @@ static void run_group(vg_writer *w, vg_job *group)
 	int64_t took = vg_mono_ns() - t0;
 	int sealed = crc == 0 && vg_batch_count(mem) < nbefore;
 	uint64_t now_events = vg_batch_count(mem);
-	if (crc == 0)
-		w->uncommitted = 0;
 	if (sealed) {
 		/* Counted before the store is released, so that a reader
 		 * holding it sees the count that goes with the memtable. */
@@ -162,9 +147,6 @@ int vg_writer_start(vg_store *st, uint64_t max_queue_bytes, vg_writer **out, vg_
 	w->st = st;
 	w->max_queue_bytes = max_queue_bytes;
 	w->mem_events = vg_batch_count(vg_store_mem(st));
-	vg_store_opts so;
-	vg_store_defaults(&so);
-	w->wal_max_rows = so.wal_max_rows;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_mutex_init(&w->fmu, NULL);
 	pthread_cond_init(&w->work, NULL);

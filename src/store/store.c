@@ -382,12 +382,18 @@ int vg_store_commit(vg_store *st, vg_err *err)
 	vg_batch *b = &st->mem;
 	if (b->nev == st->committed)
 		return 0;
-	if (vg_store_full(st) || b->nev - st->committed > st->o.wal_max_rows)
+	if (vg_store_commit_seals(st))
 		return vg_store_seal(st, err);
 	int rc = vg_wal_append(&st->wal, b, st->committed, b->nev, err);
 	if (rc == 0)
 		st->committed = b->nev;
 	return rc;
+}
+
+int vg_store_commit_seals(const vg_store *st)
+{
+	uint64_t pending = st->mem.nev - st->committed;
+	return pending > 0 && (vg_store_full(st) || pending > st->o.wal_max_rows);
 }
 
 int vg_store_full(const vg_store *st)

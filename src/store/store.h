@@ -71,6 +71,9 @@ int vg_store_commit(vg_store *st, vg_err *err);
 /* 1 when the memtable has reached its seal thresholds: a bulk loader
  * should commit now. */
 int vg_store_full(const vg_store *st);
+/* 1 when the next vg_store_commit will seal (not append to the WAL): the
+ * server's writer lets followers read the memtable's rows first. */
+int vg_store_commit_seals(const vg_store *st);
 /* Seal the memtable into segments now (commit does it when it is large). */
 int vg_store_seal(vg_store *st, vg_err *err);
 /* Apply the retention options with `now` as the current time. Writes a
