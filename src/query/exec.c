@@ -63,11 +63,7 @@ static int slot_of(exec *x, const char *name)
 static int64_t term_ip4(const char *pat, uint32_t len)
 {
 	uint8_t ip[16];
-	char buf[64];
-	if (len >= sizeof buf || vg_ip_parse(pat, len, ip) != 0 || ex_ip4_of(ip) < 0)
-		return -1;
-	size_t l = vg_ip_format(ip, buf);
-	return l == len && memcmp(buf, pat, len) == 0 ? ex_ip4_of(ip) : -1;
+	return vg_ip_parse4(pat, len, ip) == 0 ? ex_ip4_of(ip) : -1;
 }
 
 static xnode *compile(exec *x, const vg_snode *sn)
@@ -561,13 +557,20 @@ static int cmp_val(exec *x, const xnode *n, const vg_val *v)
 	return ex_cmp_value(x, n, &f);
 }
 
-static int cmp_computed(exec *x, xnode *n, xrow *rw)
+/* The value a command of the pipeline set last on the row for the field
+ * s (len bytes), or NULL when none did. */
+static const vg_val *ov_find(const xrow *rw, const char *s, uint32_t len)
 {
 	for (uint32_t k = rw->nov; k-- > 0;)
-		if (rw->ov[k].len == n->fname->len &&
-		    memcmp(rw->ov[k].name, n->fname->s, n->fname->len) == 0)
-			return cmp_val(x, n, &rw->ov[k].v);
-	return cmp_match_row(x, n, rw);
+		if (rw->ov[k].len == len && memcmp(rw->ov[k].name, s, len) == 0)
+			return &rw->ov[k].v;
+	return NULL;
+}
+
+static int cmp_computed(exec *x, xnode *n, xrow *rw)
+{
+	const vg_val *v = ov_find(rw, n->fname->s, n->fname->len);
+	return v ? cmp_val(x, n, v) : cmp_match_row(x, n, rw);
 }
 
 int ex_cmp_value(exec *x, const xnode *n, const fval *v)
@@ -944,6 +947,12 @@ static int group_ok(const xnode *n, const char *group)
 	for (size_t k = 0; k <= gl; k++)
 		low[k] = (group[k] >= 'A' && group[k] <= 'Z') ? (char)(group[k] + 32) : group[k];
 	return glob_full(n->pat, n->patlen, low, gl);
+}
+
+/* Does the search look at events of group g at all? */
+static int group_searched(const exec *x, const char *g)
+{
+	return group_ok(x->root, g) && !group_hidden(x->root, g);
 }
 
 /* ------------------------------------------------------------- the sinks */
@@ -1386,11 +1395,11 @@ static vg_val val_copy(vg_arena *a, const vg_val *v)
  * x->scratch-like per-call storage (buf), valid until the next call. */
 static int row_get(xrow *rw, const vg_qname *name, vg_val *out, vg_buf *buf)
 {
-	for (uint32_t k = rw->nov; k-- > 0;)
-		if (rw->ov[k].len == name->len && memcmp(rw->ov[k].name, name->s, name->len) == 0) {
-			*out = rw->ov[k].v;
-			return 0;
-		}
+	const vg_val *set = ov_find(rw, name->s, name->len);
+	if (set) {
+		*out = *set;
+		return 0;
+	}
 	fval v;
 	char wb[16];
 	if (name->kind == VG_QF_TIME) {
@@ -1657,7 +1666,6 @@ static void geostats_agg(exec *x, xagg *g, const vg_qcmd *c)
 	g->nby = c->geostats.by.s ? 2 : 1;
 }
 
-/* Feed one row to the aggregation. */
 /* Make room for group gi, just added by group_of: its key, bucket and
  * empty states (the caller fills its by values). 0, or VG_ELIMIT past
  * MAX_GROUPS with x->err set. */
@@ -2702,9 +2710,7 @@ static vg_val geo_coord(double d)
  * through its text. */
 static int row_ip(exec *x, xrow *rw, const vg_qname *n, int slot, uint8_t ip[16])
 {
-	int stored = slot >= 0;
-	for (uint32_t k = 0; k < rw->nov && stored; k++)
-		stored = rw->ov[k].len != n->len || memcmp(rw->ov[k].name, n->s, n->len) != 0;
+	int stored = slot >= 0 && ov_find(rw, n->s, n->len) == NULL;
 	fval f;
 	if (stored) {
 		row_fval(rw, slot, &f);
@@ -3103,7 +3109,7 @@ static int scan_mem(exec *x, const vg_batch *b, uint64_t from)
 		if (e->t < x->from || e->t >= x->to)
 			continue;
 		rw.group = vg_strtab_get(&b->groups, e->group, NULL);
-		if ((x->root && !group_ok(x->root, rw.group)) || group_hidden(x->root, rw.group))
+		if (!group_searched(x, rw.group))
 			continue;
 		x->res->stats.events_scanned++;
 		rw.i = i;
@@ -3126,8 +3132,7 @@ static void hist_range(exec *x, vg_store *st)
 		int64_t dlo = INT64_MAX, dhi = INT64_MIN;
 		for (size_t k = 0; k < vg_store_nsegs(st); k++) {
 			const vg_seginfo *si = vg_store_seginfo(st, k);
-			if (si == NULL || (x->root && !group_ok(x->root, si->group)) ||
-			    group_hidden(x->root, si->group))
+			if (si == NULL || !group_searched(x, si->group))
 				continue; /* dropped by retention, or not searched */
 			dlo = si->tmin < dlo ? si->tmin : dlo;
 			dhi = si->tmax > dhi ? si->tmax : dhi;
@@ -3135,7 +3140,7 @@ static void hist_range(exec *x, vg_store *st)
 		const vg_batch *m = vg_store_mem(st);
 		for (size_t i = 0; i < m->nev; i++) {
 			const char *g = vg_strtab_get(&m->groups, m->ev[i].group, NULL);
-			if ((x->root && !group_ok(x->root, g)) || group_hidden(x->root, g))
+			if (!group_searched(x, g))
 				continue;
 			dlo = m->ev[i].t < dlo ? m->ev[i].t : dlo;
 			dhi = m->ev[i].t > dhi ? m->ev[i].t : dhi;
@@ -3844,7 +3849,7 @@ static int scan_segments(exec *x, vg_store *st, size_t *next)
 			continue; /* dropped by retention */
 		x->res->stats.segments++;
 		if (si->tmax < x->from || si->tmin >= x->to ||
-		    (x->root && !group_ok(x->root, si->group)) || group_hidden(x->root, si->group)) {
+		    !group_searched(x, si->group)) {
 			x->res->stats.segments_skipped++;
 			continue;
 		}
