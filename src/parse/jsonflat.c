@@ -680,13 +680,13 @@ static int walk_object(walker *w, uint32_t node)
 		if (child == 0) {
 			if ((rc = scan_string(w, &esc)) < 0)
 				return rc;
-			if (w->jf)
+			if (w->jf) {
 				child = member_node(w, node, ks + 1, w->pos - 1, esc);
+				/* A predicted member is already where it came. */
+				learn_order(w->jf, node, prev, child);
+			}
 		}
-		if (w->jf) {
-			learn_order(w->jf, node, prev, child);
-			prev = child;
-		}
+		prev = child;
 		w->pos = vg_json_ws(w->s, w->n, w->pos);
 		if (w->pos >= w->n)
 			return truncated(w, open);

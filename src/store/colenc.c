@@ -30,16 +30,6 @@ static void cut_here(const vg_buf *b)
 }
 static __thread size_t tl_ucap;
 
-static inline int ip16_eq(const uint8_t *a, const uint8_t *b)
-{
-	uint64_t a0, a1, b0, b1;
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	return a0 == b0 && a1 == b1;
-}
-
 static inline unsigned uvarint_len(uint64_t v)
 {
 	/* 7 bits a byte: ceil(significant bits / 7), at least 1. */
@@ -505,7 +495,7 @@ static void enc_ips_in_ref(const vg_colvals *in, uint64_t *ids, const uint32_t *
 	uint8_t *bm = b->p + b->len;
 	memset(bm, 0, nb);
 	for (size_t k = 0; k < m; k++) {
-		if (ip16_eq(in->ips[ids[k]], in->ref->ip[rows[k]]))
+		if (vg_ip_eq(in->ips[ids[k]], in->ref->ip[rows[k]]))
 			bm[k >> 3] |= (uint8_t)(1u << (k & 7));
 		else
 			ids[ne++] = ids[k];

@@ -166,20 +166,6 @@ int vg_blk_load_col_rows(vg_blk *bk, uint32_t c, const uint32_t *rows, uint32_t 
 	return 0;
 }
 
-int vg_blk_load_only(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err)
-{
-	blk_init(bk, s, b);
-	for (uint32_t c = 0; c < s->ncols; c++) {
-		if (c != 0 && !want[c])
-			continue;
-		int rc = vg_seg_read_cached(s, b, c, &bk->arena, bk->cols, bk->loaded, &bk->cols[c], err);
-		if (rc)
-			return rc;
-		bk->loaded[c] = 1;
-	}
-	return 0;
-}
-
 int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err)
 {
 	blk_init(bk, s, b);

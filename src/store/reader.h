@@ -40,9 +40,6 @@ typedef struct vg_blk {
  * with want[c] != 0 (plus `_time`, `_raw`, `_tmpl` and the columns their
  * templates name). */
 int vg_blk_load(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err);
-/* Decode only the columns with want[c] != 0, and `_time`: no raw text,
- * no templates. For queries that read a few fields of many rows. */
-int vg_blk_load_only(vg_blk *bk, const vg_seg *s, uint32_t b, const uint8_t *want, vg_err *err);
 /* Start block b of s with no column decoded; vg_blk_load_col then
  * decodes the columns one at a time, when the caller first needs them
  * (a scan that finds no match in a column decodes no other). The block's

@@ -118,15 +118,6 @@ static inline uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static inline int ip16_same(const uint8_t *a, const uint8_t *b)
-{
-	uint64_t a0, a1, b0, b1;
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	return a0 == b0 && a1 == b1;
-}
 
 /* The values of one column of a block in compact form (see vg_colvals):
  * a 64-bit word per value, dictionary ids for strings and addresses.
@@ -260,14 +251,14 @@ static void ipdict_grow(ipdict *d)
  * one interface sit together) are answered without hashing. */
 static inline uint32_t ipdict_id(ipdict *d, const uint8_t *ip)
 {
-	if (d->n && ip16_same(d->ip[d->last], ip))
+	if (d->n && vg_ip_eq(d->ip[d->last], ip))
 		return d->last;
 	if ((d->n + 1) * 2 > d->nslot)
 		ipdict_grow(d);
 	size_t i = ip_hash(ip) & (d->nslot - 1);
 	while (d->slot[i]) {
 		uint32_t id = d->slot[i] - 1;
-		if (ip16_same(d->ip[id], ip))
+		if (vg_ip_eq(d->ip[id], ip))
 			return d->last = id;
 		i = (i + 1) & (d->nslot - 1);
 	}
@@ -903,7 +894,7 @@ static int choose_ref(segw *w, uint32_t c, uint32_t nb, vg_colref *out)
 			} else {
 				size_t same = 0;
 				for (uint32_t k = 0; k < n; k++)
-					same += ip16_same(ip_at(w, c, k), d->ip[colvec_pos(a, k)]);
+					same += vg_ip_eq(ip_at(w, c, k), d->ip[colvec_pos(a, k)]);
 				cost = (double)(n - same);
 			}
 			if (cost < best) {
@@ -967,7 +958,7 @@ static int mirror_same(const pairval *x, const pairval *y)
 		return 0;
 	if (x->type == VG_T_INT)
 		return x->v == y->v;
-	return x->type == VG_T_IP && ip16_same(x->ip, y->ip);
+	return x->type == VG_T_IP && vg_ip_eq(x->ip, y->ip);
 }
 
 /* Are pair values cur those of prev with every pair swapped? A pair is
