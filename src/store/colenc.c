@@ -92,8 +92,6 @@ double vg_int_cost(const int64_t *v, size_t n)
 	return (double)(cf < cd ? cf : cd) / 8.0;
 }
 
-/* INT values: pick FOR or DELTA by encoded size, both over the common
- * divisor of the differences. */
 /* Append n uvarints to b without a bounds check per value. */
 static void put_uvarints(vg_buf *b, const uint64_t *u, size_t n)
 {
@@ -110,8 +108,6 @@ static void put_uvarints(vg_buf *b, const uint64_t *u, size_t n)
 	b->len = (size_t)(p - b->p);
 }
 
-/* INT values: pick FOR or DELTA by encoded size, both over the common
- * divisor of the differences. */
 /* zstd's size for p[0..n) at its fastest level: a trial, not output. */
 static size_t trial_size(const uint8_t *p, size_t n)
 {
@@ -155,6 +151,8 @@ static void int_scratch(size_t n, uint64_t **uf, uint64_t **ud)
 	*ud = tl_ud;
 }
 
+/* INT values: pick FOR or DELTA by encoded size, both over the common
+ * divisor of the differences. */
 static void enc_ints(const int64_t *v, size_t n, vg_buf *b, vg_colstat *st, uint8_t *hint)
 {
 	int64_t mn = v[0], mx = v[0];
@@ -218,9 +216,9 @@ static void enc_ints(const int64_t *v, size_t n, vg_buf *b, vg_colstat *st, uint
 	 * high bytes nearly constant: planes give each its own statistics,
 	 * which zstd's entropy coder (a frame per plane, see
 	 * vg_col_encode_vals) models far better than varints whose
-	 * continuation bits mix every byte. Judged by the order-0 entropy of
-	 * the bytes, what that coder achieves; varints that repeat (deltas of
-	 * sorted values) estimate near nothing and keep winning. */
+	 * continuation bits mix every byte. Judged by a trial compression of
+	 * both (planes_smaller), on a group's first block only (hint);
+	 * varints that repeat (deltas of sorted values) keep winning. */
 	size_t at = b->len;
 	if (sf <= sd) {
 		vg_buf_putc(b, INT_FOR);

@@ -1189,7 +1189,7 @@ static void stage_block(segw *w, const uint32_t *all, uint32_t nb, int sorting)
 			case VG_T_STR:
 				v = str_id(&w->dict[c], src->v.s, src->len);
 				/* A value counts as standing in the raw text (its
-				 * tokens already given, see vg_col_encode) only
+				 * tokens already given, see vg_col_encode_vals) only
 				 * when that text is stored and the value sits on
 				 * token boundaries. */
 				ro = src->raw_off;
