@@ -19,18 +19,8 @@
  * it asked for (server.c authenticates before routing).
  *
  * Password guessing: the login is the one place a password is tried, and
- * failed logins are counted per user name and per client address. After
- * LOGIN_USER_FAILS failures for a name (5: room for a few typos, and a
- * guesser gets 5 tries, then one a minute), or LOGIN_ADDR_FAILS from an
- * address (20: one client trying many names; higher because an address
- * can be a NAT in front of a whole office), the login answers 429 with
- * Retry-After for LOGIN_LOCK_S seconds after the last failure, without
- * looking at the password (a refused guess costs no Argon2id either).
- * Once past the threshold every new failure locks again. A success
- * forgets the user's and the address's failures; failures are forgotten
- * LOGIN_FORGET_S after the last one. The table is bounded (LOGIN_KEYS;
- * the stalest entry makes room) and lives in memory: a restart forgets
- * it, and a guesser cannot cause one.
+ * failed logins are counted per user name and per client address
+ * (login_limit.h says how many are allowed).
  */
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -40,89 +30,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/login_limit.h"
 #include "server/srv.h"
 #include "util/timeutil.h"
-
-/* ------------------------------------------------------------ login rate limit */
-
-#define LOGIN_USER_FAILS 5
-#define LOGIN_ADDR_FAILS 20
-#define LOGIN_LOCK_S 60
-#define LOGIN_FORGET_S (15 * 60)
-#define LOGIN_KEYS 1024
-
-typedef struct login_key {
-	char key[VG_AUTH_NAME_MAX + 8];  /* "u:NAME" or "a:ADDRESS" */
-	unsigned fails;
-	int64_t last_s;                   /* the last failure, monotonic seconds */
-} login_key;
-
-struct vg_login_limit {
-	pthread_mutex_t mu;
-	login_key k[LOGIN_KEYS];
-	size_t n;
-};
 
 static int64_t mono_s(void)
 {
 	return vg_mono_ns() / 1000000000;
 }
 
-/* The entry for key, or NULL; forgets stale entries it passes. */
-static login_key *login_find(struct vg_login_limit *L, const char *key, int64_t now)
-{
-	for (size_t i = 0; i < L->n;) {
-		if (now - L->k[i].last_s > LOGIN_FORGET_S) {
-			L->k[i] = L->k[--L->n];
-			continue;
-		}
-		if (strcmp(L->k[i].key, key) == 0)
-			return &L->k[i];
-		i++;
-	}
-	return NULL;
-}
-
-/* Seconds key stays locked (0: not locked) with `allowed` free failures. */
-static unsigned login_locked(struct vg_login_limit *L, const char *key, unsigned allowed,
-			     int64_t now)
-{
-	login_key *e = login_find(L, key, now);
-	if (e == NULL || e->fails < allowed || now - e->last_s >= LOGIN_LOCK_S)
-		return 0;
-	return (unsigned)(LOGIN_LOCK_S - (now - e->last_s));
-}
-
-static void login_failed(struct vg_login_limit *L, const char *key, int64_t now)
-{
-	login_key *e = login_find(L, key, now);
-	if (e == NULL) {
-		if (L->n == LOGIN_KEYS) {
-			size_t old = 0;
-			for (size_t i = 1; i < L->n; i++)
-				if (L->k[i].last_s < L->k[old].last_s)
-					old = i;
-			L->k[old] = L->k[--L->n];
-		}
-		e = &L->k[L->n++];
-		memset(e, 0, sizeof *e);
-		snprintf(e->key, sizeof e->key, "%s", key);
-	}
-	e->fails++;
-	e->last_s = now;
-}
-
-static void login_forget(struct vg_login_limit *L, const char *key, int64_t now)
-{
-	login_key *e = login_find(L, key, now);
-	if (e)
-		*e = L->k[--L->n];
-}
-
 int vg_srv_auth_open(vg_server *s, vg_err *err)
 {
-	s->logins = vg_xcalloc(1, sizeof *s->logins);
-	pthread_mutex_init(&s->logins->mu, NULL);
+	s->logins = vg_login_limit_new();
 	vg_auth_opts ao;
 	vg_auth_defaults(&ao);
 	if (s->o.auth_fast) {
@@ -152,11 +71,8 @@ void vg_srv_auth_close(vg_server *s)
 {
 	vg_auth_close(s->auth);
 	s->auth = NULL;
-	if (s->logins) {
-		pthread_mutex_destroy(&s->logins->mu);
-		free(s->logins);
-		s->logins = NULL;
-	}
+	vg_login_limit_free(s->logins);
+	s->logins = NULL;
 }
 
 /* Decode base64 src into out (cap bytes, NUL-terminated); -1 if invalid. */
@@ -308,41 +224,29 @@ int vg_api_login(vg_req *r)
 		cJSON_Delete(j);
 		return vg_reply_error(r, 400, "login takes {\"user\": ..., \"password\": ...}");
 	}
-	/* Keys of the rate limit (see the top): the name as given, and the
+	/* The rate limit (login_limit.h) counts the name as given and the
 	 * client's address. */
-	struct vg_login_limit *L = r->s->logins;
-	char ku[sizeof L->k[0].key], ka[sizeof L->k[0].key], addr[64];
-	snprintf(ku, sizeof ku, "u:%.*s", VG_AUTH_NAME_MAX, user);
+	char addr[64];
 	vg_srv_peer(r, addr, sizeof addr);
-	snprintf(ka, sizeof ka, "a:%s", addr);
 	int64_t now = mono_s();
-	pthread_mutex_lock(&L->mu);
-	unsigned lu = login_locked(L, ku, LOGIN_USER_FAILS, now);
-	unsigned la = login_locked(L, ka, LOGIN_ADDR_FAILS, now);
-	pthread_mutex_unlock(&L->mu);
-	if (lu || la) {
+	int by_user = 0;
+	unsigned wait = vg_login_refused(r->s->logins, user, addr, now, &by_user);
+	if (wait) {
 		cJSON_Delete(j);
 		atomic_fetch_add(&r->s->m.logins_throttled, 1);
-		r->retry_after = lu > la ? lu : la;
+		r->retry_after = wait;
 		return vg_reply_error(r, 429, "too many failed logins %s; try again in %u s",
-				      lu ? "for this user" : "from this address", r->retry_after);
+				      by_user ? "for this user" : "from this address", r->retry_after);
 	}
 	vg_auth_session s;
 	vg_err e = {0};
 	int rc = vg_auth_login(r->s->auth, user, pw, &s, &e);
-	cJSON_Delete(j);
 	int refused = rc == VG_ENOTFOUND || rc == VG_EINVAL;
-	if (refused || rc == 0) {
-		pthread_mutex_lock(&L->mu);
-		if (refused) {
-			login_failed(L, ku, now);
-			login_failed(L, ka, now);
-		} else {
-			login_forget(L, ku, now);
-			login_forget(L, ka, now);
-		}
-		pthread_mutex_unlock(&L->mu);
-	}
+	if (refused)
+		vg_login_failed(r->s->logins, user, addr, now);
+	else if (rc == 0)
+		vg_login_succeeded(r->s->logins, user, addr, now);
+	cJSON_Delete(j);  /* user points into it */
 	if (rc) {
 		atomic_fetch_add(&r->s->m.auth_failures, 1);
 		return vg_reply_error(r, refused ? 401 : 500, "%s", e.msg);

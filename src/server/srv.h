@@ -45,7 +45,7 @@ typedef struct vg_server {
 	vg_store *st;
 	vg_writer *w;
 	struct vg_auth *auth;
-	struct vg_login_limit *logins;   /* failed logins by user and address (api_auth.c) */
+	struct vg_login_limit *logins;   /* failed logins by user and address (login_limit.h) */
 	struct MHD_Daemon *mhd;
 	vg_metrics m;
 	int64_t started_ns;
