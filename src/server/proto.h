@@ -395,6 +395,16 @@ typedef struct vg_syslog_src {
 int vg_syslog_msgs_parse(const vg_syslog_msgs *m, vg_batch *b, const vg_syslog_src *src,
 			 vg_err *err);
 
+/* The writer job (writer.h: vg_job.fn, with a vg_syslog_job as arg) that
+ * parses job->m into the memtable; m NULL adds nothing, and the job is a
+ * bare commit. The syslog and RELP listeners submit these. */
+typedef struct vg_syslog_job {
+	const vg_syslog_msgs *m;
+	vg_syslog_src src;
+} vg_syslog_job;
+
+int vg_syslog_job_fn(void *arg, vg_batch *mem, vg_err *err);
+
 /* ====================================================== AWS Config items */
 
 /* POST /api/v1/config/items: what `vigil ingest --format awsconfig` reads

@@ -369,3 +369,9 @@ int vg_syslog_msgs_parse(const vg_syslog_msgs *m, vg_batch *b, const vg_syslog_s
 	}
 	return rc;
 }
+
+int vg_syslog_job_fn(void *arg, vg_batch *mem, vg_err *err)
+{
+	const vg_syslog_job *a = arg;
+	return a->m ? vg_syslog_msgs_parse(a->m, mem, &a->src, err) : 0;
+}

@@ -90,17 +90,6 @@ struct vg_relp_srv {
 	int disk_full;                 /* the disk budget refused the last message */
 };
 
-typedef struct relp_job {
-	const vg_syslog_msgs *m;       /* NULL: append nothing, only commit */
-	vg_syslog_src src;
-} relp_job;
-
-static int relp_fn(void *arg, vg_batch *mem, vg_err *err)
-{
-	relp_job *a = arg;
-	return a->m ? vg_syslog_msgs_parse(a->m, mem, &a->src, err) : 0;
-}
-
 /* The port of a socket address, host order. */
 static uint16_t port_of(const struct sockaddr_storage *sa)
 {
@@ -140,10 +129,10 @@ static void cut_sessions(vg_relp_srv *r)
  * disk stays full. Returns 0 when stored, -1 when not. */
 static int store(vg_relp_srv *r, const char *peer)
 {
-	relp_job a = {&r->m, {peer[0] ? peer : NULL, NULL, vg_now_ns()}};
+	vg_syslog_job a = {&r->m, {peer[0] ? peer : NULL, NULL, vg_now_ns()}};
 	int disk_tries = 0;
 	for (int tries = 0;; tries++) {
-		vg_job job = {.fn = relp_fn, .arg = &a, .bytes = a.m ? vg_syslog_msgs_bytes(a.m) : 0};
+		vg_job job = {.fn = vg_syslog_job_fn, .arg = &a, .bytes = a.m ? vg_syslog_msgs_bytes(a.m) : 0};
 		int rc = vg_writer_submit(r->s->w, &job);
 		if (job.done && job.commit_rc == 0) {
 			if (job.rc)

@@ -89,17 +89,6 @@ struct vg_syslog_srv {
 	_Atomic int stop;
 };
 
-typedef struct syl_arg {
-	const vg_syslog_msgs *m;
-	vg_syslog_src src;
-} syl_arg;
-
-static int syl_fn(void *arg, vg_batch *mem, vg_err *err)
-{
-	syl_arg *a = arg;
-	return vg_syslog_msgs_parse(a->m, mem, &a->src, err);
-}
-
 /* Hand m to the writer and wait until it is durable; retried while the
  * queue is full or the disk budget is reached (the caller reads nothing
  * meanwhile: TCP's flow control holds the sender). From UDP (udp set),
@@ -111,10 +100,10 @@ static void submit(vg_syslog_srv *l, vg_syslog_msgs *m, const char *peer, int ud
 	if (m->count == 0)
 		return;
 	atomic_fetch_add(&l->s->m.syslog_messages, m->count);
-	syl_arg a = {m, {peer[0] ? peer : NULL, NULL, vg_now_ns()}};
+	vg_syslog_job a = {m, {peer[0] ? peer : NULL, NULL, vg_now_ns()}};
 	int said = 0;
 	for (int tries = 0;; tries++) {
-		vg_job job = {.fn = syl_fn, .arg = &a, .bytes = vg_syslog_msgs_bytes(m)};
+		vg_job job = {.fn = vg_syslog_job_fn, .arg = &a, .bytes = vg_syslog_msgs_bytes(m)};
 		int rc = vg_writer_submit(l->s->w, &job);
 		if (job.done) {
 			if (job.commit_rc)
