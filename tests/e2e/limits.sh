@@ -25,16 +25,14 @@ VREL=${VIGIL_REL:-$VIGIL}
 D=$TMP/store
 L=$TMP/logs
 mkdir -p "$L"
-fail() { echo "FAIL: $*"; [ -f "$TMP/server.err" ] && tail -20 "$TMP/server.err"; exit 1; }
+. "$(dirname "$0")/lib.bash"
 export VIGIL_TEST_FAST_AUTH=1
 FREE=$TMP/free
 echo 1000000000000 >"$FREE"
 export VIGIL_TEST_FREE_FILE=$FREE
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(port) TCP=$(port) UDP=$(port)
 URL=http://127.0.0.1:$PORT
-PID=
 trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; true' EXIT
 
 # A store where a search takes a while: 300000 events, sealed.
@@ -61,40 +59,10 @@ tail:
     format: text
     group: tl
 EOF
-start() {
-	"$VIGIL" server --data "$D" --config "$TMP/vigil.yml" >>"$TMP/server.out" 2>>"$TMP/server.err" &
-	PID=$!
-	for _ in $(seq 150); do
-		curl -sf "$URL/healthz" >/dev/null 2>&1 && return 0
-		kill -0 "$PID" 2>/dev/null || fail "server exited at start"
-		sleep 0.1
-	done
-	fail "server did not start"
-}
-stop() {
-	kill -TERM "$PID"
-	wait "$PID" || fail "server exited with status $? on SIGTERM"
-	PID=
-}
+start() { vg_start --config "$TMP/vigil.yml"; }
 start
 ING=$("$VIGIL" token create --data "$D" --role ingest --name limits-ingest)
 ANA=$("$VIGIL" token create --data "$D" --role analyst --name limits-analyst)
-
-# count QUERY: the stats count of a query
-count() {
-	curl -sf -G -H "Authorization: Bearer $ANA" --data-urlencode "q=$1 | stats count" \
-		"$URL/api/v1/search" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0][0])'
-}
-# wait_count QUERY WANT: until the count reaches WANT (20 s at most)
-wait_count() {
-	local got=0
-	for _ in $(seq 100); do
-		got=$(count "$1")
-		[ "$got" = "$2" ] && return 0
-		sleep 0.2
-	done
-	fail "'$1': $got events, want $2"
-}
 metric() { curl -sf -H "Authorization: Bearer $ANA" "$URL/metrics" | sed -n "s/^$1 //p"; }
 
 # ---------------------------------------------------------------- request headers
@@ -283,11 +251,11 @@ grep -q 'from this address' "$TMP/lb" || fail "429 body: $(cat "$TMP/lb")"
 [ "$(metric vigil_logins_throttled_total)" = 2 ] || fail "logins_throttled metric"
 
 # ---------------------------------------------------------------- nothing lost
-stop
+vg_stop
 "$VIGIL" check --data "$D" >/dev/null || fail "check after the server"
 start
 [ "$(count 'group=big')" = 300000 ] || fail "group big after the limits: $(count 'group=big')"
 [ "$(count 'group=q')" = "$stored" ] || fail "group q after a restart"
 [ "$(count '"tcpline"')" = 40000 ] || fail "tcp lines after a restart"
-stop
+vg_stop
 echo "limits ok"

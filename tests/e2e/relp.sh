@@ -23,41 +23,18 @@ set -euo pipefail
 RSYSLOG_ROOT=${RSYSLOG_ROOT:-/opt/vigil-peers/rsyslog}
 RSYSLOGD=$RSYSLOG_ROOT/usr/sbin/rsyslogd
 D=$TMP/store
-# (on stderr: fail may run inside $(...))
-fail() { { echo "FAIL: $*"; tail -20 "$TMP/server.err" 2>/dev/null; } >&2; exit 1; }
+. "$(dirname "$0")/lib.bash"
 [ -x "$RSYSLOGD" ] || fail "rsyslog is not unpacked at $RSYSLOG_ROOT (scripts/deps.sh does it)"
 export VIGIL_TEST_FAST_AUTH=1
 FREE=$TMP/free
 echo 1000000000000 >"$FREE"
 export VIGIL_TEST_FREE_FILE=$FREE
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 HTTP=$(port) RELP=$(port) TLS=$(port)
 URL=http://127.0.0.1:$HTTP
 PID= RS= FEED= SNG=
 trap 'for p in $PID $RS $FEED $SNG; do kill -9 "$p" 2>/dev/null || true; done' EXIT
 
-# start ARGS...: the server with the RELP listener (or ARGS's settings)
-start() {
-	"$VIGIL" server --data "$D" --listen "127.0.0.1:$HTTP" "$@" \
-		>>"$TMP/server.out" 2>>"$TMP/server.err" &
-	PID=$!
-	for _ in $(seq 100); do
-		curl -sf "$URL/healthz" >/dev/null 2>&1 && return 0
-		kill -0 "$PID" 2>/dev/null || fail "server exited at start"
-		sleep 0.1
-	done
-	fail "server did not start"
-}
-stop_term() {
-	kill -TERM "$PID"
-	wait "$PID" || fail "server exited with status $? on SIGTERM"
-	PID=
-}
-stop_kill() {
-	kill -9 "$PID"
-	wait "$PID" 2>/dev/null || true
-	PID=
-}
+start() { vg_start --listen "127.0.0.1:$HTTP" "$@"; }
 
 # rsyslog_start NAME FILE TAG: rsyslog follows FILE, forwards it over RELP
 # with tag TAG. Its state (imfile offsets, the action's queue, saved at
@@ -245,7 +222,7 @@ N=1500
 rsyslog_start term "$TMP/term.log" relpterm
 feed "$TMP/term.log" $N 300
 wait_some 'program=relpterm' $((N / 5))
-stop_term
+vg_stop
 kill -0 "$FEED" 2>/dev/null || fail "the stream ended before the SIGTERM: not mid-stream"
 sleep 0.5
 start --relp "127.0.0.1:$RELP"
@@ -260,7 +237,7 @@ rsyslog_stop
 rsyslog_start kill "$TMP/kill.log" relpkill
 feed "$TMP/kill.log" $N 300
 wait_some 'program=relpkill' $((N / 5))
-stop_kill
+vg_kill
 kill -0 "$FEED" 2>/dev/null || fail "the stream ended before the SIGKILL: not mid-stream"
 sleep 0.5
 start --relp "127.0.0.1:$RELP"
@@ -286,7 +263,7 @@ echo "rsyslog restarted mid-stream: $((${got%% *} - N)) of $N lines stored twice
 wait "$FEED"
 FEED=
 rsyslog_stop
-stop_term
+vg_stop
 
 # ---------------------------------------------------------------- TLS, from vigil.yml
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
@@ -332,7 +309,7 @@ grep -q "TLS handshake with 127.0.0.1 failed" "$TMP/server.err" || fail "the fai
 rsyslog_start yml "$TMP/base.log" relpyml
 got=$(wait_all 'program=relpyml' 3000 120)
 rsyslog_stop
-stop_term
+vg_stop
 
 # ---------------------------------------------------------------- refusals at start
 # refuse ARGS... -- WORDS: the server exits non-zero and stderr holds WORDS

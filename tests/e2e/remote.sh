@@ -14,28 +14,10 @@ export VIGIL_TEST_FAST_AUTH=1
 D=$TMP/server-store
 L=$TMP/local-store
 IN=$TMP/in
-fail() { echo "FAIL: $*"; [ -f "$TMP/server.err" ] && tail -20 "$TMP/server.err"; exit 1; }
+. "$(dirname "$0")/lib.bash"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(port)
 URL=http://127.0.0.1:$PORT
-PID=
-start() {
-	"$VIGIL" server --data "$D" --listen "127.0.0.1:$PORT" --max-body 1M \
-		>>"$TMP/server.out" 2>>"$TMP/server.err" &
-	PID=$!
-	for _ in $(seq 100); do
-		curl -sf "$URL/healthz" >/dev/null 2>&1 && return 0
-		kill -0 "$PID" 2>/dev/null || fail "server exited at start"
-		sleep 0.1
-	done
-	fail "server did not start"
-}
-stop() {
-	kill -TERM "$PID"
-	wait "$PID" || fail "server exited with status $? on SIGTERM"
-	PID=
-}
 trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; true' EXIT
 
 # ---------------------------------------------------------------- inputs
@@ -59,7 +41,7 @@ inputs=("$SHARED/cloudtrail" "$SHARED/syslog" "$IN/secure.log.gz" "$IN/flow-v5.l
 STDIN_FILE=$SHARED/vpcflow/aws-doc-examples.log
 
 # ---------------------------------------------------------------- ingest
-start
+vg_start --listen "127.0.0.1:$PORT" --max-body 1M
 ING=$("$VIGIL" token create --data "$D" --role ingest --name shipper 2>/dev/null)
 ANA=$("$VIGIL" token create --data "$D" --role analyst --name analyst 2>/dev/null)
 [[ $ING == vgt_* && $ANA == vgt_* ]] || fail "token create printed '$ING' '$ANA'"
@@ -170,7 +152,7 @@ after=$("$VIGIL" search --url "$URL" --token "$ANA" --output csv '| stats count'
 [ "$after" -eq $((before + 2)) ] || fail "stored $before -> $after, want +2"
 
 # A stopped server: exit status 2 and a clear message.
-stop
+vg_stop
 expect 2 "vigil search: cannot reach $URL: connection refused" "$VIGIL" search --url "$URL" --token "$ANA" '*'
 expect 2 "vigil ingest: cannot reach $URL: connection refused" "$VIGIL" ingest --url "$URL" --token "$ING" "$SHARED/syslog"
 echo "remote: ok ($n comparisons)"

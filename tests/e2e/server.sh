@@ -8,31 +8,12 @@
 set -euo pipefail
 : "${VIGIL:?}" "${TMP:?}" "${SHARED:?}"
 D=$TMP/store
-fail() { echo "FAIL: $*"; [ -f "$TMP/server.err" ] && tail -20 "$TMP/server.err"; exit 1; }
+. "$(dirname "$0")/lib.bash"
 export VIGIL_TEST_FAST_AUTH=1
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(port)
 URL=http://127.0.0.1:$PORT
-PID=
-
-start() {
-	"$VIGIL" server --data "$D" --listen "127.0.0.1:$PORT" --max-body 1M "$@" \
-		>>"$TMP/server.out" 2>>"$TMP/server.err" &
-	PID=$!
-	for _ in $(seq 100); do
-		curl -sf "$URL/healthz" >/dev/null 2>&1 && return 0
-		kill -0 "$PID" 2>/dev/null || fail "server exited at start"
-		sleep 0.1
-	done
-	fail "server did not start"
-}
-stop() {
-	[ -n "$PID" ] || return 0
-	kill -TERM "$PID"
-	wait "$PID" || fail "server exited with status $? on SIGTERM"
-	PID=
-}
+start() { vg_start --listen "127.0.0.1:$PORT" --max-body 1M "$@"; }
 trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; true' EXIT
 
 # ---------------------------------------------------------------- start
@@ -204,7 +185,7 @@ grep -q '^vigil_auth_failures_total [1-9]' "$TMP/body" || fail "auth failures no
 for i in $(seq 1 20); do
 	code POST '/api/v1/ingest?format=text&group=dur' "$ING" --data-binary "durable line $i" >/dev/null
 done
-stop
+vg_stop
 start
 code GET '/api/v1/search?q=group%3Ddur%20%7C%20stats%20count' "$ANA" >/dev/null
 grep -q '\[20\]' "$TMP/body" || fail "after restart: $(cat "$TMP/body")"
@@ -212,13 +193,11 @@ grep -c 'password:' "$TMP/server.out" | grep -q '^1$' || fail "admin password pr
 for i in $(seq 21 40); do
 	code POST '/api/v1/ingest?format=text&group=dur' "$ING" --data-binary "durable line $i" >/dev/null
 done
-kill -9 "$PID"
-wait "$PID" 2>/dev/null || true
-PID=
+vg_kill
 start
 code GET '/api/v1/search?q=group%3Ddur%20%7C%20stats%20count' "$ANA" >/dev/null
 grep -q '\[40\]' "$TMP/body" || fail "after SIGKILL: $(cat "$TMP/body")"
-stop
+vg_stop
 
 # ---------------------------------------------------------------- limits from vigil.yml
 printf 'listen: 127.0.0.1:%s\nmax_bodyy: 1M\n' "$PORT" >"$TMP/bad.yml"
@@ -243,6 +222,6 @@ sleep 1
 grep -q 'too many connections' "$TMP/body" || fail "connection limit message"
 wait "$HOLD"
 [ "$(code GET /healthz '')" = 200 ] || fail "healthz after the connections closed"
-stop
+vg_stop
 "$VIGIL" check --data "$D" >/dev/null || fail "check after the server"
 echo "server ok"

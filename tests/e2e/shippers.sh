@@ -16,37 +16,16 @@ D=$TMP/store
 FIX=$SHARED/syslog/secure-rhel7.log
 N=$(grep -cv '^[[:space:]]*$' "$FIX")
 RSYSLOG_ROOT=${RSYSLOG_ROOT:-/opt/vigil-peers/rsyslog}
-fail() { echo "FAIL: $*"; tail -20 "$TMP/server.err" 2>/dev/null; exit 1; }
+. "$(dirname "$0")/lib.bash"
 export VIGIL_TEST_FAST_AUTH=1
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 HTTP=$(port) TCP=$(port) UDP=$(port)
 URL=http://127.0.0.1:$HTTP
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -9 $p 2>/dev/null || true; done' EXIT
+trap 'for p in $PID "${PIDS[@]}"; do kill -9 $p 2>/dev/null || true; done' EXIT
 
-"$VIGIL" server --data "$D" --listen "127.0.0.1:$HTTP" --syslog-tcp "127.0.0.1:$TCP" \
-	--syslog-udp "127.0.0.1:$UDP" >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER=$!
-PIDS+=("$SERVER")
-for _ in $(seq 100); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+vg_start --listen "127.0.0.1:$HTTP" --syslog-tcp "127.0.0.1:$TCP" --syslog-udp "127.0.0.1:$UDP"
 ING=$("$VIGIL" token create --data "$D" --role ingest --name shippers)
 ANA=$("$VIGIL" token create --data "$D" --role analyst --name checker)
-
-# count QUERY: the stats count of a query
-count() {
-	curl -sf -G -H "Authorization: Bearer $ANA" --data-urlencode "q=$1 | stats count" \
-		"$URL/api/v1/search" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0][0])'
-}
-# wait_count QUERY WANT: until the count reaches WANT (10 s at most)
-wait_count() {
-	local got=0
-	for _ in $(seq 100); do
-		got=$(count "$1")
-		[ "$got" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "'$1': $got events, want $2"
-}
 
 # ---------------------------------------------------------------- syslog-ng
 cat >"$TMP/sng.conf" <<EOF
@@ -163,7 +142,6 @@ assert b["items"][0]["index"]["status"] == 201 and b["items"][1]["delete"]["stat
 PY
 wait_count 'group=es-test user.name=bob' 1
 
-kill -TERM "$SERVER"
-wait "$SERVER" || fail "server exit status $?"
+vg_stop
 "$VIGIL" check --data "$D" >/dev/null || fail "check"
 echo "shippers ok"
