@@ -52,11 +52,26 @@ static inline uint64_t load_tail(const unsigned char *p, size_t r)
 	       (uint64_t)p[r - 1] << (8 * (r - 1));
 }
 
+/* A token's hash: its length, then its bytes (lowercased) 8 at a time,
+ * the last word zero-padded, then a final mix. The store's filters hold
+ * these values, so they must not change. */
+static inline uint64_t tok_seed(size_t n)
+{
+	return 0x9e3779b97f4a7c15ull ^ n;
+}
+
+static inline uint64_t tok_final(uint64_t h)
+{
+	h ^= h >> 31;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 32);
+}
+
 static inline uint64_t tokhash(const char *s, size_t n)
 {
 	if (n > VG_TOKEN_MAX)
 		n = VG_TOKEN_MAX;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	uint64_t h = tok_seed(n);
 	size_t k = 0;
 	for (; k + 8 <= n; k += 8) {
 		uint64_t w;
@@ -65,9 +80,7 @@ static inline uint64_t tokhash(const char *s, size_t n)
 	}
 	if (k < n)
 		h = mix(h, lower8(load_tail((const unsigned char *)s + k, n - k)));
-	h ^= h >> 31;
-	h *= 0x94d049bb133111ebull;
-	return h ^ (h >> 32);
+	return tok_final(h);
 }
 
 uint64_t vg_token_hash(const char *s, size_t n)
@@ -157,10 +170,7 @@ static void hash_spans(const char *s, size_t n, const size_t *e, size_t ne, uint
 					continue;
 				*slot = w;
 			}
-			uint64_t x = mix(0x9e3779b97f4a7c15ull ^ len, lower8(w));
-			x ^= x >> 31;
-			x *= 0x94d049bb133111ebull;
-			h[m++] = x ^ (x >> 32);
+			h[m++] = tok_final(mix(tok_seed(len), lower8(w)));
 		} else {
 			h[m++] = tokhash(s + a, len);
 		}

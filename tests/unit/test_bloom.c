@@ -56,6 +56,32 @@ static void test_hash_case_and_length(void **st)
 	assert_true(vg_token_hash(a, 100) == vg_token_hash(b, 100));
 }
 
+/* Sealed segments hold filters of these hashes: a change would make
+ * searches skip blocks that match. Values pinned from the format's first
+ * release; the short tokens also come through the tokenizer's one-word
+ * path (hash_spans), which must give the same values. */
+static void test_hash_stable(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *tok;
+		uint64_t h;
+	} pin[] = {
+		{"admin", 0x40f9819a599dad02ull},
+		{"AccessDenied", 0xfec91c427b825f63ull},
+		{"x", 0xb0331c037de13afdull},
+		{"0123456789abcdefXYZ", 0xf71776d17c407227ull},
+	};
+	for (size_t k = 0; k < sizeof pin / sizeof pin[0]; k++)
+		assert_true(vg_token_hash(pin[k].tok, strlen(pin[k].tok)) == pin[k].h);
+	const char *text = "admin AccessDenied x 0123456789abcdefXYZ and some more text";
+	hv v = {0};
+	vg_tokens(text, strlen(text), push, &v);
+	assert_true(v.n >= 4);
+	for (size_t k = 0; k < 4; k++)
+		assert_true(v.h[k] == pin[k].h);
+}
+
 static void test_bloom(void **st)
 {
 	(void)st;
@@ -200,6 +226,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_hash_case_and_length),
+		cmocka_unit_test(test_hash_stable),
 		cmocka_unit_test(test_bloom),
 		cmocka_unit_test(test_aligned),
 		cmocka_unit_test(test_tokens_match_definition),
