@@ -26,6 +26,14 @@ void vg_batch_clear(vg_batch *b)
 		memset(b->seen, 0, b->capseen * sizeof *b->seen);
 	if (b->last_s)
 		memset(b->last_s, 0, b->capseen * sizeof *b->last_s);
+	for (size_t i = 0; i < b->capctab; i++) {
+		vg_ctab *t = &b->ctabs[i];
+		t->n = 0;
+		if (t->sids)
+			memset(t->sids, 0, (t->nc ? t->nc : 1) * sizeof *t->sids);
+	}
+	vg_strtab_clear(&b->cstrs);
+	b->cbytes = 0;
 }
 
 void vg_batch_free(vg_batch *b)
@@ -41,6 +49,13 @@ void vg_batch_free(vg_batch *b)
 		free(b->tmplfids[i]);
 	free(b->tmplfids);
 	free(b->tmplnf);
+	for (size_t i = 0; i < b->capctab; i++) {
+		free(b->ctabs[i].w);
+		free(b->ctabs[i].sids);
+	}
+	free(b->ctabs);
+	free(b->last_cid);
+	vg_strtab_free(&b->cstrs);
 	vg_strtab_free(&b->fields);
 	vg_strtab_free(&b->groups);
 	vg_strtab_free(&b->tmpls);
@@ -62,8 +77,11 @@ uint32_t vg_batch_field(vg_batch *b, const char *name, size_t n)
 		vg_grow(&b->last_s, &cap, (size_t)id + 1, sizeof *b->last_s);
 		cap = b->capseen;
 		vg_grow(&b->last_len, &cap, (size_t)id + 1, sizeof *b->last_len);
+		cap = b->capseen;
+		vg_grow(&b->last_cid, &cap, (size_t)id + 1, sizeof *b->last_cid);
 		memset(b->seen + old, 0, (cap - old) * sizeof *b->seen);
 		memset(b->last_s + old, 0, (cap - old) * sizeof *b->last_s);
+		memset(b->last_cid + old, 0, (cap - old) * sizeof *b->last_cid);
 		b->capseen = cap;
 	}
 	return id;
@@ -116,6 +134,7 @@ static void begin(vg_batch *b, uint32_t group, int64_t t, const char *raw, size_
 	e->rawlen = (uint32_t)rawlen;
 	e->nfields = 0;
 	e->first = (uint32_t)b->nf;
+	e->crow = 0;
 	b->raw_in = raw;
 	b->raw_in_len = rawlen;
 	b->open = 1;
@@ -503,6 +522,23 @@ void vg_event_raw(const vg_batch *b, const vg_event *e, vg_buf *out)
 		vg_buf_put(out, e->raw, e->rawlen);
 		return;
 	}
+	if (e->crow) {
+		const vg_ctab *t;
+		const uint64_t *w = vg_event_compact(b, e, &t);
+		for (uint32_t k = 0; k < t->nc; k++) {
+			if (k)
+				vg_buf_putc(out, ' ');
+			if (w[0] >> k & 1) {
+				vg_field f;
+				uint8_t ip[16];
+				vg_ctab_value(b, t, w, k, &f, ip);
+				vg_field_text(out, &f);
+			} else {
+				vg_buf_putc(out, '-');
+			}
+		}
+		return;
+	}
 	/* Rendering is off the hot path (reading the memtable back): the
 	 * template's names are looked up, not cached, so b stays const. */
 	size_t len, k = 0;
@@ -541,8 +577,175 @@ void vg_ev_abort(vg_batch *b)
 		if (b->seen[f->fid] == mark)
 			b->seen[f->fid] = 0;
 	}
+	if (e->crow) {
+		b->ctabs[e->rawtmpl - 1].n--;
+		b->crec = NULL;
+	}
 	b->nf = e->first;
 	b->open = 0;
+}
+
+/* ---- compact events ---- */
+
+void vg_batch_compact(vg_batch *b, int on)
+{
+	b->compact = on;
+}
+
+/* The compact table of template id, set up on first use; NULL when the
+ * template cannot be compact. */
+static vg_ctab *ctab_of(vg_batch *b, uint32_t id)
+{
+	if (id >= b->capctab) {
+		size_t old = b->capctab, cap = b->capctab;
+		vg_grow(&b->ctabs, &cap, (size_t)id + 1, sizeof *b->ctabs);
+		memset(b->ctabs + old, 0, (cap - old) * sizeof *b->ctabs);
+		b->capctab = cap;
+	}
+	vg_ctab *t = &b->ctabs[id];
+	if (t->stride == 0) {
+		uint32_t nt;
+		const uint32_t *fids = tmpl_fids(b, id, &nt);
+		int ok = nt > 0 && nt <= VG_CTAB_MAXCOL;
+		for (uint32_t i = 0; ok && i < nt; i++)
+			for (uint32_t j = 0; j < i; j++)
+				ok &= fids[i] != fids[j];
+		t->nc = ok ? nt : 0;
+		t->fids = fids;
+		t->sids = vg_xcalloc(t->nc ? t->nc : 1, sizeof *t->sids);
+		/* Mask, values, type bytes rounded up to words. */
+		t->stride = 1 + t->nc + (t->nc + 7) / 8;
+	}
+	return t->nc ? t : NULL;
+}
+
+int vg_ev_begin_compact(vg_batch *b, uint32_t group, int64_t t, uint32_t tmpl, size_t rawlen)
+{
+	if (!b->compact || rawlen > VG_MAX_RAW)
+		return 0;
+	vg_ctab *c = ctab_of(b, tmpl);
+	if (c == NULL)
+		return 0;
+	begin(b, group, t, NULL, rawlen, 1);
+	if (c->n == c->cap)
+		vg_grow(&c->w, &c->cap, c->n + 1, c->stride * sizeof *c->w);
+	uint64_t *w = c->w + c->n * c->stride;
+	w[0] = 0;
+	memset(w + 1 + c->nc, 0, (c->stride - 1 - c->nc) * sizeof *w);
+	vg_event *e = &b->ev[b->nev];
+	e->rawtmpl = tmpl + 1;
+	e->crow = (uint32_t)++c->n;
+	b->crec = w;
+	b->ctab = c;
+	b->cnew = 0;
+	return 1;
+}
+
+/* The id in cstrs of the string value s (n bytes) of template field k of
+ * table t. A field takes few values and often one of the last two (a
+ * flow's direction alternates), which are compared before hashing. */
+static inline uint32_t cstr_id(vg_batch *b, vg_ctab *t, uint32_t k, const char *s, size_t n)
+{
+	uint32_t *ids = t->sids[k];
+	for (int i = 0; i < 2; i++) {
+		uint32_t id = ids[i] - 1;
+		if (ids[i] && b->cstrs.lens[id] == n && same_bytes(b->cstrs.str[id], s, n)) {
+			if (i) {
+				ids[1] = ids[0];
+				ids[0] = id + 1;
+			}
+			return id;
+		}
+	}
+	uint32_t id = vg_strtab_intern(&b->cstrs, s, n);
+	ids[1] = ids[0];
+	ids[0] = id + 1;
+	return id;
+}
+
+/* Whether the string differs from the field's last value (which a row
+ * event would copy, see vg_ev_str) is noted for vg_ev_end_compact, which
+ * accounts for it only once the event is kept. */
+void vg_ev_cstr(vg_batch *b, uint32_t k, const char *s, size_t n)
+{
+	assert(b->open && b->crec && n <= VG_MAX_RAW);
+	vg_ctab *t = &b->ctabs[b->ev[b->nev].rawtmpl - 1];
+	uint32_t fid = t->fids[k], id = cstr_id(b, t, k, s, n);
+	uint32_t cid = b->last_cid[fid];
+	const char *last = b->last_s[fid];
+	int same;
+	if (cid && last && b->cstrs.str[cid - 1] == last)
+		same = cid - 1 == id;   /* equal strings have one id */
+	else
+		same = last && b->last_len[fid] == n && same_bytes(last, s, n);
+	if (!same)
+		b->cnew |= (uint64_t)1 << k;
+	vg_ev_cset(b, k, VG_T_STR, id);
+}
+
+void vg_ev_cip6(vg_batch *b, uint32_t k, const uint8_t ip[16])
+{
+	assert(b->open && b->crec);
+	vg_ev_cset(b, k, VG_CT_IP6, vg_strtab_intern(&b->cstrs, (const char *)ip, 16));
+}
+
+void vg_ev_end_compact(vg_batch *b)
+{
+	assert(b->open && b->crec);
+	const vg_ctab *t = b->ctab;
+	uint64_t *w = b->crec;
+	const uint8_t *ty = vg_ctab_types(t, w);
+	uint64_t mask = 0, nval = 0, nip = 0;
+	for (uint32_t k = 0; k < t->nc; k++) {
+		mask |= (uint64_t)(ty[k] != 0) << k;
+		nval += ty[k] != 0;
+		nip += (ty[k] & 0x7f) == VG_T_IP;
+	}
+	assert(mask != 0);
+	w[0] = mask;
+	/* What the row form would have held: a vg_field per value, a copy
+	 * of each address, a copy of each string that differs from its
+	 * field's last value. */
+	uint64_t bytes = nval * sizeof(vg_field) + 16 * nip;
+	for (uint64_t m = b->cnew; m; m &= m - 1) {
+		uint32_t k = (uint32_t)__builtin_ctzll(m);
+		uint32_t fid = t->fids[k], id = (uint32_t)w[1 + k];
+		bytes += (b->cstrs.lens[id] + 1 + 7) & ~(uint64_t)7;
+		b->last_s[fid] = b->cstrs.str[id];
+		b->last_len[fid] = b->cstrs.lens[id];
+		b->last_cid[fid] = id + 1;
+	}
+	b->cbytes += bytes;
+	b->crec = NULL;
+	b->open = 0;
+	b->nev++;
+}
+
+void vg_ctab_value(const vg_batch *b, const vg_ctab *t, const uint64_t *w, uint32_t k,
+		   vg_field *f, uint8_t ip[16])
+{
+	uint64_t v = w[1 + k];
+	memset(f, 0, sizeof *f);
+	f->fid = t->fids[k];
+	f->type = vg_ctab_types(t, w)[k];
+	switch (f->type) {
+	case VG_CT_IP6:
+		f->type = VG_T_IP;
+		f->v.ip = (const uint8_t *)b->cstrs.str[v];
+		break;
+	case VG_T_STR:
+		f->v.s = b->cstrs.str[v];
+		f->len = b->cstrs.lens[v];
+		break;
+	case VG_T_IP:
+		memset(ip, 0, 8);
+		memcpy(ip + 8, &v, 8);
+		f->v.ip = ip;
+		break;
+	default:
+		f->v.i = (int64_t)v;
+		break;
+	}
 }
 
 const vg_field *vg_batch_get(const vg_batch *b, size_t i, const char *name)

@@ -37,6 +37,23 @@
  * reset to 0. So after vg_ev_end: e->rawtmpl != 0 exactly when e->raw is
  * NULL.
  *
+ * Compact events. A batch that only the segment writer will read (a store
+ * whose every commit seals: `vigil ingest --seal`) may be put in compact
+ * mode (vg_batch_compact). A parser that knows a line is its template's
+ * rendering then writes it with vg_ev_begin_compact and vg_ev_c*: one
+ * record per event in a table per template, a 64-bit word per template
+ * field (an integer; an IPv4 address as the last 8 bytes of its mapped
+ * form, as memcpy reads them; the id of a string in the batch's string
+ * table, assigned as it is parsed; an other address as the id of its 16
+ * bytes in that table, type VG_CT_IP6) and a type byte each. That is
+ * about half the memory of vg_field rows, and the sealer stages it a run
+ * of records at a time, column by column, without a pointer to follow
+ * (segment.c). A compact event has e->crow != 0 and no vg_field at all:
+ * vg_event_fields and vg_batch_get must not be used on it; vg_event_raw
+ * and vg_event_compact may. vg_batch_bytes counts it at what its row form
+ * would hold, so that a batch seals at the same events either way (the
+ * segments do not depend on the form).
+ *
  * Not thread-safe; one batch per thread.
  */
 #ifndef VG_BATCH_H
@@ -44,6 +61,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/mem.h"
 #include "util/strtab.h"
@@ -83,7 +101,29 @@ typedef struct vg_event {
 			    * events replayed from the WAL) */
 	uint32_t nfields;
 	uint32_t first;    /* index of the first field in the batch */
+	uint32_t crow;     /* compact events: 1 + the record's index in the
+			    * table of template rawtmpl - 1; else 0 */
 } vg_event;
+
+/* The type byte of a compact value that is an address other than IPv4
+ * (its word: the id of its 16 bytes in cstrs); it reads as VG_T_IP. */
+#define VG_CT_IP6 (0x80 | VG_T_IP)
+
+/* The compact records of one template (see above): record r is the
+ * `stride` words at w + r * stride: a mask of the fields present (bit k:
+ * template field k), nc value words, then nc type bytes (vg_type or
+ * VG_CT_IP6, 0 absent). */
+#define VG_CTAB_MAXCOL 64
+typedef struct vg_ctab {
+	uint32_t nc;        /* 0: the template cannot be compact (more than
+			     * VG_CTAB_MAXCOL fields, or a name twice) */
+	uint32_t stride;
+	const uint32_t *fids; /* field id of each template field */
+	uint64_t *w;
+	size_t n, cap;      /* records */
+	uint32_t (*sids)[2];  /* per field: the ids + 1 in cstrs of the two
+			       * strings it last held, newest first */
+} vg_ctab;
 
 typedef struct vg_batch {
 	vg_event *ev;
@@ -112,6 +152,19 @@ typedef struct vg_batch {
 	uint32_t *tmplnf;    /* template id -> how many */
 	size_t captmplf;
 	int rendered;        /* the open event is rendered, already verified */
+	/* Compact mode (see above): */
+	int compact;         /* vg_batch_compact */
+	vg_ctab *ctabs;      /* template id -> its records */
+	size_t capctab;
+	vg_strtab cstrs;     /* the strings of compact events */
+	uint32_t *last_cid;  /* fid -> 1 + the id in cstrs of last_s[fid],
+			      * when last_s[fid] is that entry's copy */
+	uint64_t cbytes;     /* what compact events would hold as rows */
+	/* The open compact event: */
+	uint64_t *crec;      /* its record */
+	const vg_ctab *ctab; /* its table */
+	uint64_t cnew;       /* bit k: its string k differs from the field's
+			      * last value */
 } vg_batch;
 
 void vg_batch_init(vg_batch *b);
@@ -166,6 +219,62 @@ void vg_ev_end_checked(vg_batch *b);
 /* Drop the event being built (a parser that changes its mind). */
 void vg_ev_abort(vg_batch *b);
 
+/* Compact mode on (1) or off (0); see above. Off by default. */
+void vg_batch_compact(vg_batch *b, int on);
+/* Begin a compact event of template tmpl whose raw text is its rendering.
+ * Returns 0 without opening anything when the batch is not in compact mode
+ * or the template cannot be compact: the caller then writes the event
+ * with vg_ev_begin_tmpl. The caller vouches for the rendering as it does
+ * for vg_ev_end_checked; a value that does not print as its text (an
+ * integer with a leading zero, an address in another of its forms) or an
+ * event with no value at all cannot be compact: it is vg_ev_abort-ed and
+ * written as a row event instead. rawlen is the raw
+ * text's length (e->rawlen: the store sizes blocks by it). */
+int vg_ev_begin_compact(vg_batch *b, uint32_t group, int64_t t, uint32_t tmpl, size_t rawlen);
+/* Set template field k (its index in the template) of the open compact
+ * event; each k at most once. Inline: they are most of what a parser
+ * does per value. */
+static inline void vg_ev_cset(vg_batch *b, uint32_t k, uint8_t type, uint64_t v)
+{
+	/* The mask is made from the types at the end: setting a bit here
+	 * would chain every value's store to the one before. */
+	uint64_t *w = b->crec;
+	w[1 + k] = v;
+	((uint8_t *)(w + 1 + b->ctab->nc))[k] = type;
+}
+static inline void vg_ev_cint(vg_batch *b, uint32_t k, int64_t v)
+{
+	vg_ev_cset(b, k, VG_T_INT, (uint64_t)v);
+}
+/* ip must be IPv4-mapped (::ffff:a.b.c.d). */
+static inline void vg_ev_cip4(vg_batch *b, uint32_t k, const uint8_t ip[16])
+{
+	uint64_t v;
+	memcpy(&v, ip + 8, 8);
+	vg_ev_cset(b, k, VG_T_IP, v);
+}
+void vg_ev_cstr(vg_batch *b, uint32_t k, const char *s, size_t n);
+/* Any address; an IPv4-mapped one is better given to vg_ev_cip4. */
+void vg_ev_cip6(vg_batch *b, uint32_t k, const uint8_t ip[16]);
+void vg_ev_end_compact(vg_batch *b);
+/* The record of compact event e, and its table. */
+static inline const uint64_t *vg_event_compact(const vg_batch *b, const vg_event *e,
+					       const vg_ctab **tab)
+{
+	const vg_ctab *t = &b->ctabs[e->rawtmpl - 1];
+	*tab = t;
+	return t->w + (size_t)(e->crow - 1) * t->stride;
+}
+/* The type bytes of compact record w of table t. */
+static inline const uint8_t *vg_ctab_types(const vg_ctab *t, const uint64_t *w)
+{
+	return (const uint8_t *)(w + 1 + t->nc);
+}
+/* Template field k of compact record w of table t as a vg_field (ip: room
+ * for an address, which f->v.ip then points at). Present fields only. */
+void vg_ctab_value(const vg_batch *b, const vg_ctab *t, const uint64_t *w, uint32_t k,
+		   vg_field *f, uint8_t ip[16]);
+
 static inline size_t vg_batch_count(const vg_batch *b) { return b->nev; }
 static inline const vg_field *vg_event_fields(const vg_batch *b, const vg_event *e)
 {
@@ -179,7 +288,8 @@ const vg_field *vg_batch_get(const vg_batch *b, size_t i, const char *name);
 /* Approximate memory held by the events, for flush decisions. */
 static inline size_t vg_batch_bytes(const vg_batch *b)
 {
-	return b->arena.used_total + b->nf * sizeof(vg_field) + b->nev * sizeof(vg_event);
+	return b->arena.used_total + b->nf * sizeof(vg_field) + b->nev * sizeof(vg_event) +
+	       b->cbytes;
 }
 
 #endif

@@ -97,6 +97,7 @@ typedef struct vpc_state {
 /* A line split into values (pointers into the caller's buffer). */
 typedef struct vpc_toks {
 	int n;                      /* how many there were, even past VPC_MAXCOL */
+	int nsp;                    /* spaces in the line */
 	const char *p[VPC_MAXCOL];
 	uint32_t len[VPC_MAXCOL];
 } vpc_toks;
@@ -116,14 +117,16 @@ static inline void add_tok(vpc_toks *t, const char *s, size_t *from, size_t end)
 }
 
 /* Split s into space-separated values; keeps the first VPC_MAXCOL and
- * counts all of them. AWS writes single spaces; runs of them are
- * tolerated (the raw template then fails its check and the store keeps the
- * raw text). Eight bytes at a time: splitting is the largest single cost
- * of a flow record, and records are mostly long runs of non-spaces. */
+ * counts all of them, and the spaces. AWS writes single spaces; runs of
+ * them are tolerated (the raw template then fails its check and the store
+ * keeps the raw text). Eight bytes at a time: splitting is the largest
+ * single cost of a flow record, and records are mostly long runs of
+ * non-spaces. */
 static void split(const char *s, size_t n, vpc_toks *t)
 {
 	const uint64_t ones = 0x0101010101010101u, low7 = 0x7f7f7f7f7f7f7f7fu;
 	size_t i = 0, from = 0;
+	int nsp = 0;
 	t->n = 0;
 	for (; i + 8 <= n; i += 8) {
 		uint64_t x;
@@ -138,12 +141,16 @@ static void split(const char *s, size_t n, vpc_toks *t)
 			size_t at = i + (size_t)(__builtin_ctzll(z) >> 3);
 			add_tok(t, s, &from, at);
 			z &= z - 1;
+			nsp++;
 		}
 	}
 	for (; i < n; i++)
-		if (s[i] == ' ')
+		if (s[i] == ' ') {
+			nsp++;
 			add_tok(t, s, &from, i);
+		}
 	add_tok(t, s, &from, n);
+	t->nsp = nsp;
 }
 
 /* Parse a non-negative decimal integer of exactly n bytes into *out.
@@ -381,15 +388,54 @@ static int put_fields(vg_batch *b, const vpc_state *st, const vpc_toks *t, const
 	return canon && present;
 }
 
-/* 1 if the values of t fill body (bn bytes) separated by single spaces:
- * split skips runs of spaces and ignores leading and trailing ones, which
- * a rendering would not have. */
-static int single_spaced(const vpc_toks *t, size_t bn)
+/* put_fields for a compact event (batch.h), template field i being
+ * column i. Returns 0 as soon as a value is not the one text it prints as
+ * (an address; put_fields leaves that to the batch's check), and the
+ * verdict of put_fields otherwise; the caller aborts the event on 0. */
+static int put_cfields(vg_batch *b, const vpc_state *st, const vpc_toks *t, const int64_t *v)
 {
-	size_t sum = (size_t)t->n - 1;
-	for (int i = 0; i < t->n; i++)
-		sum += t->len[i];
-	return sum == bn;
+	int canon = 1, present = 0;
+	for (int i = 0; i < st->ncol; i++) {
+		const char *s = t->p[i];
+		uint32_t n = t->len[i];
+		if (n == 1 && s[0] == '-')
+			continue;
+		present = 1;
+		uint8_t ip[16];
+		switch (st->col[i].kind) {
+		case K_INT:
+			canon &= n == 1 || s[0] != '0';
+			vg_ev_cint(b, (uint32_t)i, v[i]);
+			break;
+		case K_IP:
+			if (vg_ip_parse4(s, n, ip) == 0) {
+				vg_ev_cip4(b, (uint32_t)i, ip);
+			} else if (vg_ip_parse(s, n, ip) == 0) {
+				/* An address has several texts; the line is its
+				 * rendering only with the one it prints as. */
+				char text[64];
+				if (vg_ip_format(ip, text) != n || memcmp(text, s, n) != 0)
+					return 0;
+				vg_ev_cip6(b, (uint32_t)i, ip);
+			} else {
+				vg_ev_cstr(b, (uint32_t)i, s, n);
+			}
+			break;
+		default:
+			vg_ev_cstr(b, (uint32_t)i, s, n);
+			break;
+		}
+	}
+	return canon && present;
+}
+
+/* 1 if the values of t are separated by single spaces: split skips runs
+ * of spaces and ignores leading and trailing ones, which a rendering
+ * would not have. Every byte that is not in a value is a space, so that
+ * is one space fewer than values. */
+static int single_spaced(const vpc_toks *t)
+{
+	return t->nsp == t->n - 1;
 }
 
 /* Parse one non-blank line (without its newline). */
@@ -438,6 +484,17 @@ static void parse_line(vg_parse_ctx *ctx, vpc_state *st, uint32_t group, const c
 	if (sc >= 0 && !(t.len[sc] == 1 && t.p[sc][0] == '-') && v[sc] <= INT64_MAX / VG_NS_PER_SEC)
 		when = v[sc] * VG_NS_PER_SEC;
 	vg_batch *b = ctx->out;
+	int spaced = single_spaced(&t);
+	/* A batch in compact mode takes the line as a compact record when it
+	 * is its rendering (the checks of vg_ev_end_checked below); the rare
+	 * line that turns out not to be is written again as a row. */
+	if (!cw && !st->dup && spaced && vg_ev_begin_compact(b, group, when, st->tmpl, n)) {
+		if (put_cfields(b, st, &t, v)) {
+			vg_ev_end_compact(b);
+			return;
+		}
+		vg_ev_abort(b);
+	}
 	/* The template describes the record only; a CloudWatch prefix is not a
 	 * field, so those lines keep their raw text. */
 	if (cw)
@@ -448,7 +505,7 @@ static void parse_line(vg_parse_ctx *ctx, vpc_state *st, uint32_t group, const c
 	 * rendering: known here at the cost of a comparison per value, so the
 	 * batch need not print every value back to check it (batch.h). */
 	int canon = put_fields(b, st, &t, v);
-	if (!cw && canon && !st->dup && single_spaced(&t, bn))
+	if (!cw && canon && !st->dup && spaced)
 		vg_ev_end_checked(b);
 	else
 		vg_ev_end(b);

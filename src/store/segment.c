@@ -22,6 +22,15 @@
  * miss the cache and queue up, and a load that has to wait for one of them
  * waits for all.
  *
+ * A bulk load's memtable holds compact events (batch.h): a record of
+ * words per event, already the staged form but for dictionary ids. They
+ * are staged in runs of consecutive rows, column by column (stage_crun),
+ * so that the stores go to one column's array at a time. When every row
+ * of a segment is a compact event of one template, only the columns that
+ * decide the order (sort key, pairs) are staged and gathered: the others
+ * go from the records to their sort order directly (gather_direct). Row
+ * and compact events give the same segment bytes.
+ *
  * Mirror rows. A group may declare column pairs (`srcaddr~dstaddr` in its
  * sort key): network flows are logged once per direction, so the record of
  * a connection's reply is its request with source and destination swapped.
@@ -88,10 +97,18 @@ void vg_seg_chain(const uint8_t prev[VG_HASH_LEN], const uint8_t content[VG_HASH
 #define PCACHE 256          /* string pointer cache entries per column */
 #define GATHER_AHEAD 32     /* prefetch distance of scattered reads, in values */
 
-/* Start loading an event's fields and raw text into the cache. */
+/* Start loading an event's fields (or compact record) and raw text into
+ * the cache. */
 static inline void prefetch_event(const vg_batch *b, uint32_t i)
 {
 	const vg_event *e = &b->ev[i];
+	if (e->crow) {
+		const vg_ctab *t;
+		const char *r = (const char *)vg_event_compact(b, e, &t);
+		for (uint32_t k = 0; k < t->stride * sizeof(uint64_t); k += 64)
+			__builtin_prefetch(r + k);
+		return;
+	}
 	const char *f = (const char *)(b->f + e->first);
 	for (uint32_t k = 0; k < e->nfields * sizeof(vg_field); k += 64)
 		__builtin_prefetch(f + k);
@@ -180,6 +197,11 @@ typedef struct segw {
 	uint32_t pairfid[VG_MAX_PAIRS][2];
 	uint32_t paircol[VG_MAX_PAIRS][2];  /* their columns */
 	uint32_t col_mirror;        /* `_mirror`, or UINT32_MAX */
+	const vg_ctab *direct;      /* every row of the segment is a compact
+				     * event of this table: its columns that
+				     * play no role in the order are gathered
+				     * from the records (gather_direct) */
+	const uint64_t **recj;      /* per staging position: its record */
 	uint8_t *role;              /* per fid: 0, sort key k + 1, or
 				     * ROLE_PAIR + pair slot (2 k + side) */
 	/* Per-row scratch of a block, cap entries each: */
@@ -205,6 +227,7 @@ typedef struct segw {
 				     * -2 not yet chosen */
 	int64_t *hint_div;
 	uint8_t *int_hint;          /* per column: vg_colvals.int_hint */
+	struct crun *crun;          /* compact rows being staged (stage_block) */
 	vg_err *err;
 } segw;
 
@@ -224,12 +247,28 @@ static void ipdict_free(ipdict *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* The hash of the address whose two halves (as memcpy reads them) are a
+ * and b. */
+static inline size_t ip_hash_w(uint64_t a, uint64_t b)
+{
+	return (size_t)mix64(a * UINT64_C(0x9e3779b97f4a7c15) ^ mix64(b));
+}
+
 static inline size_t ip_hash(const uint8_t *ip)
 {
 	uint64_t a, b;
 	memcpy(&a, ip, 8);
 	memcpy(&b, ip + 8, 8);
-	return (size_t)mix64(a * UINT64_C(0x9e3779b97f4a7c15) ^ mix64(b));
+	return ip_hash_w(a, b);
+}
+
+/* 1 if address ip has halves a and b. */
+static inline int ip_eq_w(const uint8_t *ip, uint64_t a, uint64_t b)
+{
+	uint64_t x, y;
+	memcpy(&x, ip, 8);
+	memcpy(&y, ip + 8, 8);
+	return x == a && y == b;
 }
 
 static void ipdict_grow(ipdict *d)
@@ -247,18 +286,21 @@ static void ipdict_grow(ipdict *d)
 	d->nslot = ns;
 }
 
-/* The id of address ip, adding it if new. Runs of one address (rows of
- * one interface sit together) are answered without hashing. */
-static inline uint32_t ipdict_id(ipdict *d, const uint8_t *ip)
+/* The id of the address with halves a and b (see ip_hash_w), adding it if
+ * new. Runs of one address (rows of one interface sit together) are
+ * answered without hashing. The address is passed in registers: compact
+ * events hold an IPv4 address as a word, and one built in memory byte by
+ * byte and read back as words would stall each load. */
+static inline uint32_t ipdict_id_w(ipdict *d, uint64_t a, uint64_t b)
 {
-	if (d->n && vg_ip_eq(d->ip[d->last], ip))
+	if (d->n && ip_eq_w(d->ip[d->last], a, b))
 		return d->last;
 	if ((d->n + 1) * 2 > d->nslot)
 		ipdict_grow(d);
-	size_t i = ip_hash(ip) & (d->nslot - 1);
+	size_t i = ip_hash_w(a, b) & (d->nslot - 1);
 	while (d->slot[i]) {
 		uint32_t id = d->slot[i] - 1;
-		if (vg_ip_eq(d->ip[id], ip))
+		if (ip_eq_w(d->ip[id], a, b))
 			return d->last = id;
 		i = (i + 1) & (d->nslot - 1);
 	}
@@ -267,9 +309,19 @@ static inline uint32_t ipdict_id(ipdict *d, const uint8_t *ip)
 		vg_grow(&d->ip, &cap, (size_t)d->n + 1, sizeof *d->ip);
 		d->cap = (uint32_t)cap;
 	}
-	memcpy(d->ip[d->n], ip, 16);
+	memcpy(d->ip[d->n], &a, 8);
+	memcpy(d->ip[d->n] + 8, &b, 8);
 	d->slot[i] = d->n + 1;
 	return d->last = d->n++;
+}
+
+/* The id of address ip, adding it if new. */
+static inline uint32_t ipdict_id(ipdict *d, const uint8_t *ip)
+{
+	uint64_t a, b;
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	return ipdict_id_w(d, a, b);
 }
 
 /* The id of string s (len bytes) in column dictionary d. Equal batch
@@ -1121,6 +1173,7 @@ static void block_scratch(segw *w, uint32_t nb)
 	w->mirror = vg_xrealloc(w->mirror, n);
 	w->rawp = vg_xrealloc(w->rawp, n * sizeof *w->rawp);
 	w->rawl = vg_xrealloc(w->rawl, n * sizeof *w->rawl);
+	w->recj = vg_xrealloc(w->recj, n * sizeof *w->recj);
 	/* The position maps must be all 0 between uses. */
 	free(w->idx);
 	w->idx = vg_xcalloc(n, sizeof *w->idx);
@@ -1129,6 +1182,126 @@ static void block_scratch(segw *w, uint32_t nb)
 		w->pidx[k] = vg_xcalloc(n, sizeof *w->pidx[k]);
 	}
 	w->cap = n;
+}
+
+/* Stage value v (compact form, of type `type`) of field fid, column c, at
+ * staging position j; a sort key or pair value also goes to the row's sort
+ * row sr (NULL when not sorting) or its pair values sa. */
+static inline void stage_value(segw *w, uint32_t j, uint32_t fid, uint32_t c, uint8_t type,
+			       uint64_t v, uint32_t ro, sortrow *sr, sortacc *sa)
+{
+	colvec_add(&w->stg[c], w->cap, j, type, v, ro);
+	uint8_t role = w->role[fid];
+	if (sr && role) {
+		uint64_t key = value_key(w, c, type, v);
+		if (role >= ROLE_PAIR) {
+			sa->pk[role - ROLE_PAIR] = key;
+			sa->pt[role - ROLE_PAIR] = type;
+			sa->pi[role - ROLE_PAIR] = (int64_t)v;
+		} else {
+			sr->k[role - 1] = key;
+		}
+	}
+}
+
+/* Stage the fields of row event e (vg_field rows). */
+static inline void stage_fields(segw *w, const vg_event *e, uint32_t j, sortrow *sr,
+				sortacc *sa)
+{
+	const char *raw = e->raw;
+	uint32_t rawlen = raw ? e->rawlen : 0;
+	const vg_field *f = vg_event_fields(w->b, e);
+	for (uint32_t k = 0; k < e->nfields; k++) {
+		const vg_field *src = &f[k];
+		uint32_t c = w->col_of_fid[src->fid];
+		uint8_t type = src->type;
+		uint64_t v;
+		uint32_t ro = 0;
+		switch (type) {
+		case VG_T_STR:
+			v = str_id(&w->dict[c], src->v.s, src->len);
+			/* A value counts as standing in the raw text (its
+			 * tokens already given, see vg_col_encode_vals) only
+			 * when that text is stored and the value sits on
+			 * token boundaries. */
+			ro = src->raw_off;
+			if (ro && (!raw || !vg_token_aligned(raw, rawlen, ro - 1, src->len)))
+				ro = 0;
+			break;
+		case VG_T_IP:
+			v = ipdict_id(&w->dict[c].ip, src->v.ip);
+			break;
+		case VG_T_DBL:
+			memcpy(&v, &src->v.d, 8);
+			break;
+		default:
+			v = (uint64_t)src->v.i;
+			break;
+		}
+		stage_value(w, j, src->fid, c, type, v, ro, sr, sa);
+	}
+}
+
+/* The staged word of compact value v of type *type (batch.h) in the
+ * column with dictionaries d: the batch's string ids and IPv4 words become
+ * the block's dictionary ids; *type becomes a vg_type. */
+static inline uint64_t compact_word(const segw *w, coldict *d, uint8_t *type, uint64_t v)
+{
+	const vg_strtab *cs = &w->b->cstrs;
+	switch (*type) {
+	case VG_T_STR:
+		return str_id(d, cs->str[v], cs->lens[v]);
+	case VG_T_IP:
+		return ipdict_id_w(&d->ip, 0, v);
+	case VG_CT_IP6:
+		*type = VG_T_IP;
+		return ipdict_id(&d->ip, (const uint8_t *)cs->str[v]);
+	default:
+		return v;
+	}
+}
+
+#define CRUN 64   /* compact rows staged together, column by column */
+
+/* Consecutive compact rows of one table waiting to be staged: rows
+ * j0 .. j0 + n - 1, their records, sort rows and pair values. */
+typedef struct crun {
+	const vg_ctab *t;
+	uint32_t j0, n;
+	const uint64_t *rec[CRUN];
+	sortrow *sr[CRUN];
+	sortacc sa[CRUN];
+} crun;
+
+/* Stage the fields of a run of compact events (batch.h), as compact_word
+ * makes them; their raw texts are not stored, so no string stands in
+ * one. Column by column: staging row by row would store into every
+ * column's array at once, more streams of stores missing the cache than
+ * the core can keep in flight, and it would wait on each; the run's
+ * records stay in the cache meanwhile. */
+static void stage_crun(segw *w, crun *u)
+{
+	const vg_ctab *t = u->t;
+	for (uint32_t k = 0; k < t->nc; k++) {
+		uint32_t fid = t->fids[k], c = w->col_of_fid[fid];
+		if (c == UINT32_MAX)
+			continue; /* absent from every row of the segment */
+		if (w->direct && !w->role[fid])
+			continue; /* gather_direct's */
+		coldict *d = &w->dict[c];
+		for (uint32_t i = 0; i < u->n; i++) {
+			const uint64_t *rec = u->rec[i];
+			uint8_t type = vg_ctab_types(t, rec)[k];
+			if (type == 0)
+				continue;
+			uint64_t v = compact_word(w, d, &type, rec[1 + k]);
+			stage_value(w, u->j0 + i, fid, c, type, v, 0, u->sr[i], &u->sa[i]);
+		}
+	}
+	for (uint32_t i = 0; i < u->n; i++)
+		if (u->sr[i])
+			sortrow_finish(w, u->sr[i], &u->sa[i]);
+	u->n = 0;
 }
 
 /* First pass over a block: its rows in the memtable's order, so that the
@@ -1144,6 +1317,10 @@ static void stage_block(segw *w, const uint32_t *all, uint32_t nb, int sorting)
 	const vg_batch *b = w->b;
 	memtable_order(w, all, nb);
 	const uint64_t *mk = w->mkeys;
+	if (w->crun == NULL)
+		w->crun = vg_xmalloc(sizeof *w->crun);
+	crun *u = w->crun;
+	u->n = 0;
 	for (uint32_t c = 0; c < w->ncols; c++) {
 		colvec_reset(&w->stg[c]);
 		colvec_reset(&w->gat[c]);
@@ -1169,59 +1346,38 @@ static void stage_block(segw *w, const uint32_t *all, uint32_t nb, int sorting)
 		/* Ties of sort key and time keep the staging order, which is
 		 * the batch's, as the time order does. */
 		sortrow *sr = sorting ? &w->srows[tpos] : NULL;
-		sortacc sa;
 		if (sr) {
 			memset(sr, 0, sizeof *sr);
-			memset(&sa, 0, sizeof sa);
 			sr->t = e->t;
 			sr->row = j;
 		} else {
 			w->order[tpos] = j;
 		}
-		const vg_field *f = vg_event_fields(b, e);
-		for (uint32_t k = 0; k < e->nfields; k++) {
-			const vg_field *src = &f[k];
-			uint32_t c = w->col_of_fid[src->fid];
-			uint8_t type = src->type;
-			uint64_t v;
-			uint32_t ro = 0;
-			switch (type) {
-			case VG_T_STR:
-				v = str_id(&w->dict[c], src->v.s, src->len);
-				/* A value counts as standing in the raw text (its
-				 * tokens already given, see vg_col_encode_vals) only
-				 * when that text is stored and the value sits on
-				 * token boundaries. */
-				ro = src->raw_off;
-				if (ro && (!raw || !vg_token_aligned(raw, rawlen, ro - 1, src->len)))
-					ro = 0;
-				break;
-			case VG_T_IP:
-				v = ipdict_id(&w->dict[c].ip, src->v.ip);
-				break;
-			case VG_T_DBL:
-				memcpy(&v, &src->v.d, 8);
-				break;
-			default:
-				v = (uint64_t)src->v.i;
-				break;
-			}
-			colvec_add(&w->stg[c], w->cap, j, type, v, ro);
-			uint8_t role = w->role[src->fid];
-			if (sr && role) {
-				uint64_t key = value_key(w, c, type, v);
-				if (role >= ROLE_PAIR) {
-					sa.pk[role - ROLE_PAIR] = key;
-					sa.pt[role - ROLE_PAIR] = type;
-					sa.pi[role - ROLE_PAIR] = (int64_t)v;
-				} else {
-					sr->k[role - 1] = key;
-				}
-			}
+		const vg_ctab *t = NULL;
+		const uint64_t *rec = e->crow ? vg_event_compact(b, e, &t) : NULL;
+		/* Values go to each column in staging order: a run of compact
+		 * rows is staged before any other row. */
+		if (u->n && (t != u->t || u->n == CRUN))
+			stage_crun(w, u);
+		if (rec) {
+			w->recj[j] = rec;
+			u->t = t;
+			if (u->n == 0)
+				u->j0 = j;
+			u->rec[u->n] = rec;
+			u->sr[u->n] = sr;
+			memset(&u->sa[u->n], 0, sizeof u->sa[u->n]);
+			u->n++;
+			continue;
 		}
+		sortacc sa;
+		memset(&sa, 0, sizeof sa);
+		stage_fields(w, e, j, sr, &sa);
 		if (sr)
 			sortrow_finish(w, sr, &sa);
 	}
+	if (u->n)
+		stage_crun(w, u);
 }
 
 /* Append staged value k of s to gathered column g at sort position r. */
@@ -1364,6 +1520,43 @@ static int is_pair_col(const segw *w, uint32_t c)
 	return 0;
 }
 
+/* When every row is a compact event of table w->direct: the columns that
+ * play no role in the order (not a sort key, not a pair) in sort order
+ * into w->gat straight from the records, instead of staging each and
+ * gathering it. The records are read in sort order, scattered, but a run
+ * of CRUN rows at a time, column by column, and prefetched a run ahead;
+ * the stores go to one column at a time. */
+static void gather_direct(segw *w, uint32_t nb)
+{
+	const vg_ctab *t = w->direct;
+	const uint64_t *rec[CRUN];
+	for (uint32_t r0 = 0; r0 < nb; r0 += CRUN) {
+		uint32_t n = nb - r0 < CRUN ? nb - r0 : CRUN;
+		for (uint32_t i = 0; i < n; i++) {
+			rec[i] = w->recj[w->order[r0 + i]];
+			if (r0 + CRUN + i < nb) {
+				const char *a = (const char *)w->recj[w->order[r0 + CRUN + i]];
+				for (uint32_t o = 0; o < t->stride * sizeof(uint64_t); o += 64)
+					__builtin_prefetch(a + o);
+			}
+		}
+		for (uint32_t k = 0; k < t->nc; k++) {
+			uint32_t fid = t->fids[k], c = w->col_of_fid[fid];
+			if (c == UINT32_MAX || w->role[fid])
+				continue;
+			colvec *g = &w->gat[c];
+			coldict *d = &w->dict[c];
+			for (uint32_t i = 0; i < n; i++) {
+				uint8_t type = vg_ctab_types(t, rec[i])[k];
+				if (type == 0)
+					continue;
+				uint64_t v = compact_word(w, d, &type, rec[i][1 + k]);
+				colvec_add(g, w->cap, r0 + i, type, v, 0);
+			}
+		}
+	}
+}
+
 /* Encode one block of rows [lo, hi) of the sorted row list into out. */
 static int write_block(segw *w, const uint32_t *all, blockrec *out)
 {
@@ -1384,6 +1577,8 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 	for (uint32_t c = COL_TMPL + 1; c < w->ncols; c++)
 		if (c != w->col_mirror)
 			gather_col(w, c, nb, w->npairs && is_pair_col(w, c));
+	if (w->direct)
+		gather_direct(w, nb);
 	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
 	for (uint32_t j = 0; j < nb; j++) {
 		tmin = w->tj[j] < tmin ? w->tj[j] : tmin;
@@ -1499,6 +1694,7 @@ static void worker_init(segw *w, const segw *proto)
 	memcpy(w->paircol, proto->paircol, sizeof w->paircol);
 	w->col_mirror = proto->col_mirror;
 	w->role = proto->role;
+	w->direct = proto->direct;
 	w->worker = 1;
 }
 
@@ -1621,6 +1817,7 @@ static void segw_free(segw *w)
 	free(w->hint_col);
 	free(w->hint_div);
 	free(w->int_hint);
+	free(w->crun);
 	if (!w->worker) {
 		free(w->colname);
 		free(w->coltypes);
@@ -1644,6 +1841,7 @@ static void segw_free(segw *w)
 	free(w->mirror);
 	free(w->rawp);
 	free(w->rawl);
+	free(w->recj);
 	vg_buf_free(&w->file);
 	vg_buf_free(&w->footer);
 	vg_tokset_free(&w->toks);
@@ -1653,6 +1851,25 @@ static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
+}
+
+/* Compact events of table t with field mask `mask`, the first of them at
+ * `at` (position << 16): find_columns places their fields. */
+typedef struct ckind {
+	const vg_ctab *t;
+	uint64_t mask;
+	uint64_t at;
+} ckind;
+#define NKINDS 16
+
+static void place_compact(const ckind *k, uint64_t *first)
+{
+	uint32_t j = 0;
+	for (uint64_t m = k->mask; m; m &= m - 1, j++) {
+		uint32_t fid = k->t->fids[__builtin_ctzll(m)];
+		if ((k->at | j) < first[fid])
+			first[fid] = k->at | j;
+	}
 }
 
 /* Add a column for every field of the rows, in order of first use: row by
@@ -1680,21 +1897,51 @@ static void find_columns(segw *w, const uint32_t *rows, size_t nrows, int64_t *t
 	/* first[fid]: position << 16 | field index, the smallest seen. */
 	uint64_t *first = vg_xmalloc(nf * sizeof *first);
 	memset(first, 0xff, nf * sizeof *first);
+	/* Compact events (batch.h) of one template and one set of fields
+	 * place their fields alike but for the row position: each such kind
+	 * is placed once, at the smallest position it holds. Kinds are few
+	 * (which optional fields a flow record has), but they alternate. */
+	ckind kinds[NKINDS];
+	uint32_t nkinds = 0;
+	const vg_ctab *one = NULL;  /* the table of every row, if one */
+	int all = 1;
 	for (uint32_t i = lo; i <= hi; i++) {
 		uint32_t p = pos[i - lo];
 		if (p == 0)
 			continue;
 		const vg_event *e = &b->ev[i];
-		const vg_field *f = vg_event_fields(b, e);
+		*tmin = e->t < *tmin ? e->t : *tmin;
+		*tmax = e->t > *tmax ? e->t : *tmax;
 		uint64_t at = (uint64_t)(p - 1) << 16;
+		if (e->crow) {
+			const vg_ctab *t;
+			const uint64_t *rec = vg_event_compact(b, e, &t);
+			uint32_t k = 0;
+			while (k < nkinds && (kinds[k].t != t || kinds[k].mask != rec[0]))
+				k++;
+			if (k == NKINDS) {
+				for (k = 0; k < nkinds; k++)
+					place_compact(&kinds[k], first);
+				k = nkinds = 0;
+			}
+			if (k == nkinds)
+				kinds[nkinds++] = (ckind){t, rec[0], at};
+			kinds[k].at = at < kinds[k].at ? at : kinds[k].at;
+			all &= one == NULL || one == t;
+			one = t;
+			continue;
+		}
+		all = 0;
+		const vg_field *f = vg_event_fields(b, e);
 		for (uint32_t j = 0; j < e->nfields; j++) {
 			uint64_t key = at | (j < 0xffff ? j : 0xffff);
 			if (key < first[f[j].fid])
 				first[f[j].fid] = key;
 		}
-		*tmin = e->t < *tmin ? e->t : *tmin;
-		*tmax = e->t > *tmax ? e->t : *tmax;
 	}
+	for (uint32_t k = 0; k < nkinds; k++)
+		place_compact(&kinds[k], first);
+	w->direct = all ? one : NULL;
 	/* The fields used, as (place, field id) pairs sorted by place. */
 	size_t nused = 0;
 	for (size_t fid = 0; fid < nf; fid++)

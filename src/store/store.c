@@ -179,6 +179,12 @@ int vg_store_open(const char *dir, const vg_store_opts *o, vg_store **out, vg_er
 		remove_leftovers(st);
 	if (rc == 0)
 		rc = replay(st, err);
+	/* When every commit seals, only the segment writer reads the
+	 * memtable's events before they leave it: they may be compact
+	 * (batch.h), which is what makes a bulk load cheap. Queries and
+	 * followers of a server read rows, and its commits go to the WAL. */
+	if (rc == 0 && !st->o.readonly && st->o.wal_max_rows == 0)
+		vg_batch_compact(&st->mem, 1);
 	if (rc) {
 		vg_store_close(st, NULL);
 		return rc;

@@ -13,6 +13,33 @@
 #define REC_HDR 16
 #define MAX_REC (1u << 30)
 
+/* How many fields event e has: a row event's, or a compact event's
+ * (batch.h), which the log holds as the same fields. */
+static uint32_t event_nfields(const vg_batch *b, const vg_event *e)
+{
+	if (e->crow == 0)
+		return e->nfields;
+	const vg_ctab *t;
+	return (uint32_t)__builtin_popcountll(vg_event_compact(b, e, &t)[0]);
+}
+
+/* Field k (< event_nfields) of event e into *f; ip is room for an
+ * address f may point at. */
+static void event_field(const vg_batch *b, const vg_event *e, uint32_t k, vg_field *f,
+			uint8_t ip[16])
+{
+	if (e->crow == 0) {
+		*f = vg_event_fields(b, e)[k];
+		return;
+	}
+	const vg_ctab *t;
+	const uint64_t *rec = vg_event_compact(b, e, &t);
+	uint64_t m = rec[0];
+	for (uint32_t i = 0; i < k; i++)
+		m &= m - 1;
+	vg_ctab_value(b, t, rec, (uint32_t)__builtin_ctzll(m), f, ip);
+}
+
 /* Serialize events [from, to) with their own name tables. */
 static void encode(vg_wal *w, const vg_batch *b, size_t from, size_t to)
 {
@@ -46,12 +73,15 @@ static void encode(vg_wal *w, const vg_batch *b, size_t from, size_t to)
 			vg_buf_uvarint(&tmpls, len);
 			vg_buf_put(&tmpls, s, len);
 		}
-		const vg_field *f = vg_event_fields(b, e);
-		for (uint32_t k = 0; k < e->nfields; k++) {
-			if (lf[f[k].fid])
+		uint32_t nfe = event_nfields(b, e);
+		for (uint32_t k = 0; k < nfe; k++) {
+			vg_field f;
+			uint8_t ip[16];
+			event_field(b, e, k, &f, ip);
+			if (lf[f.fid])
 				continue;
-			lf[f[k].fid] = ++cf;
-			s = vg_strtab_get(&b->fields, f[k].fid, &len);
+			lf[f.fid] = ++cf;
+			s = vg_strtab_get(&b->fields, f.fid, &len);
 			vg_buf_uvarint(&names, len);
 			vg_buf_put(&names, s, len);
 		}
@@ -90,18 +120,21 @@ static void encode(vg_wal *w, const vg_batch *b, size_t from, size_t to)
 			vg_buf_uvarint(r, e->rawlen);
 			vg_buf_put(r, e->raw, e->rawlen);
 		}
-		vg_buf_uvarint(r, e->nfields);
-		const vg_field *f = vg_event_fields(b, e);
-		for (uint32_t k = 0; k < e->nfields; k++) {
-			vg_buf_uvarint(r, lf[f[k].fid] - 1);
-			vg_buf_putc(r, f[k].type);
-			switch (f[k].type) {
-			case VG_T_INT: vg_buf_svarint(r, f[k].v.i); break;
-			case VG_T_DBL: vg_buf_put(r, &f[k].v.d, 8); break;
-			case VG_T_IP: vg_buf_put(r, f[k].v.ip, 16); break;
+		uint32_t nfe = event_nfields(b, e);
+		vg_buf_uvarint(r, nfe);
+		for (uint32_t k = 0; k < nfe; k++) {
+			vg_field f;
+			uint8_t ip[16];
+			event_field(b, e, k, &f, ip);
+			vg_buf_uvarint(r, lf[f.fid] - 1);
+			vg_buf_putc(r, f.type);
+			switch (f.type) {
+			case VG_T_INT: vg_buf_svarint(r, f.v.i); break;
+			case VG_T_DBL: vg_buf_put(r, &f.v.d, 8); break;
+			case VG_T_IP: vg_buf_put(r, f.v.ip, 16); break;
 			default:
-				vg_buf_uvarint(r, f[k].len);
-				vg_buf_put(r, f[k].v.s, f[k].len);
+				vg_buf_uvarint(r, f.len);
+				vg_buf_put(r, f.v.s, f.len);
 			}
 		}
 	}

@@ -5,7 +5,10 @@
  * Invariants: those of fuzz_lines (fuzzutil.h), where only header lines
  * (which switch the layout) may leave no event; the events marked unparsed
  * carry nothing else; ordinary records carry the raw template and only
- * fields it names.
+ * fields it names. And a batch in compact mode (batch.h, what `vigil
+ * ingest --seal` parses into) holds the same events as the row batch:
+ * times, raw text, every field of a compact record equal to the row
+ * event's, and the same vg_batch_bytes.
  */
 #include <stdint.h>
 #include <string.h>
@@ -87,10 +90,95 @@ static void extra_checks(const vg_batch *b)
 	}
 }
 
+/* Field fid of batch a (by name) in batch b's field table. */
+static int same_name(const vg_batch *a, uint32_t fa, const vg_batch *b, uint32_t fb)
+{
+	return strcmp(vg_strtab_get(&a->fields, fa, NULL), vg_strtab_get(&b->fields, fb, NULL)) == 0;
+}
+
+static int same_value(const vg_field *x, const vg_field *y)
+{
+	if (x->type != y->type)
+		return 0;
+	switch (x->type) {
+	case VG_T_INT:
+		return x->v.i == y->v.i;
+	case VG_T_IP:
+		return memcmp(x->v.ip, y->v.ip, 16) == 0;
+	case VG_T_STR:
+		return x->len == y->len && memcmp(x->v.s, y->v.s, x->len) == 0;
+	default:
+		return 0;
+	}
+}
+
+/* The input parsed into a compact batch holds what rows (the row batch of
+ * the same input) holds. */
+static void check_compact(const uint8_t *data, size_t size, const vg_batch *rows)
+{
+	vg_batch c;
+	vg_batch_init(&c);
+	vg_batch_compact(&c, 1);
+	vg_parse_ctx ctx;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.out = &c;
+	ctx.now_ns = INT64_C(1700000000) * VG_NS_PER_SEC;
+	ctx.ref_ns = ctx.now_ns;
+	CHECK(vg_fmt_vpcflow.parse(&ctx, (const char *)data, size) == 0);
+	if (ctx.state)
+		ctx.free_state(ctx.state);
+	CHECK(c.nev == rows->nev);
+	CHECK(c.nparse_errors == rows->nparse_errors);
+	CHECK(vg_batch_bytes(&c) == vg_batch_bytes(rows));
+	for (size_t i = 0; i < c.nev; i++) {
+		const vg_event *x = &rows->ev[i], *y = &c.ev[i];
+		CHECK(x->t == y->t && x->rawlen == y->rawlen);
+		CHECK((x->rawtmpl == 0) == (y->rawtmpl == 0));
+		vg_buf xr = {0};
+		vg_event_raw(rows, x, &xr);
+		CHECK(fz_raw_is(&c, y, xr.p, xr.len));
+		vg_buf_free(&xr);
+		if (y->crow == 0) {
+			CHECK(x->nfields == y->nfields);
+			for (uint32_t k = 0; k < x->nfields; k++) {
+				const vg_field *fa = &rows->f[x->first + k], *fb = &c.f[y->first + k];
+				CHECK(same_name(rows, fa->fid, &c, fb->fid) && same_value(fa, fb));
+			}
+			continue;
+		}
+		/* A compact record: each field present in it is one of the
+		 * row event's, with its value, and they are as many. */
+		const vg_ctab *t;
+		const uint64_t *w = vg_event_compact(&c, y, &t);
+		const uint8_t *types = vg_ctab_types(t, w);
+		uint32_t present = 0;
+		for (uint32_t k = 0; k < t->nc; k++) {
+			if (types[k] == 0)
+				continue;
+			present++;
+			vg_field f;
+			uint8_t ip[16];
+			vg_ctab_value(&c, t, w, k, &f, ip);
+			int found = 0;
+			for (uint32_t j = 0; j < x->nfields && !found; j++) {
+				const vg_field *fa = &rows->f[x->first + j];
+				found = same_name(rows, fa->fid, &c, f.fid) && same_value(fa, &f);
+			}
+			CHECK(found);
+		}
+		CHECK(present == x->nfields);
+	}
+	vg_batch_free(&c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_lines(&vg_fmt_vpcflow, data, size, skippable, extra_checks);
+	vg_batch rows;
+	fz_parse_in_two(&vg_fmt_vpcflow, data, size, size, &rows);
+	check_compact(data, size, &rows);
+	vg_batch_free(&rows);
 	return 0;
 }

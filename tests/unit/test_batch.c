@@ -168,11 +168,104 @@ static void test_rendered_events(void **st)
 	vg_batch_free(&b);
 }
 
+/* Compact events (batch.h): only in compact mode and for a template of
+ * distinct names; they render as their line, read back as the values
+ * given, and count as their row form would; an aborted one leaves no
+ * trace. */
+static void test_compact_events(void **st)
+{
+	(void)st;
+	vg_batch b, r;
+	vg_batch_init(&b);
+	vg_batch_init(&r);
+	uint32_t g = vg_batch_group(&b, "flows", 5);
+	uint32_t tm = vg_batch_tmpl(&b, "n addr s absent", 15);
+	uint32_t dup = vg_batch_tmpl(&b, "n n", 3);
+	assert_int_equal(vg_ev_begin_compact(&b, g, 1, tm, 16), 0); /* mode off */
+	vg_batch_compact(&b, 1);
+	assert_int_equal(vg_ev_begin_compact(&b, g, 1, dup, 3), 0);
+	assert_int_equal(vg_batch_count(&b), 0);
+	/* The same events as rows in r, for the byte count. */
+	uint32_t rg = vg_batch_group(&r, "flows", 5);
+	uint32_t rtm = vg_batch_tmpl(&r, "n addr s absent", 15);
+	uint32_t fn = vg_batch_field(&r, "n", 1), fa = vg_batch_field(&r, "addr", 4);
+	uint32_t fs = vg_batch_field(&r, "s", 1);
+	static const struct {
+		int64_t n;
+		const char *addr, *s, *line;
+	} ev[] = {
+		{-7, "10.0.0.1", "OK", "-7 10.0.0.1 OK -"},
+		{8, "192.0.2.200", "OK", "8 192.0.2.200 OK -"},
+		{9, "10.0.0.1", "NODATA", "9 10.0.0.1 NODATA -"},
+		{10, "10.0.0.1", "OK", "10 10.0.0.1 OK -"},
+	};
+	for (size_t i = 0; i < sizeof ev / sizeof *ev; i++) {
+		uint8_t ip[16];
+		assert_int_equal(vg_ip_parse(ev[i].addr, strlen(ev[i].addr), ip), 0);
+		size_t len = strlen(ev[i].line);
+		/* A start given up on first: nothing of it stays. */
+		assert_int_equal(vg_ev_begin_compact(&b, g, 2, tm, len), 1);
+		vg_ev_cint(&b, 0, 99);
+		vg_ev_cstr(&b, 2, "XX", 2);
+		vg_ev_abort(&b);
+		assert_int_equal(vg_ev_begin_compact(&b, g, (int64_t)i, tm, len), 1);
+		vg_ev_cint(&b, 0, ev[i].n);
+		vg_ev_cip4(&b, 1, ip);
+		vg_ev_cstr(&b, 2, ev[i].s, strlen(ev[i].s));
+		vg_ev_end_compact(&b);
+		vg_ev_begin_tmpl(&r, rg, (int64_t)i, ev[i].line, len, rtm);
+		vg_ev_int(&r, fn, ev[i].n);
+		vg_ev_ip(&r, fa, ip);
+		vg_ev_str(&r, fs, ev[i].s, strlen(ev[i].s));
+		vg_ev_end_checked(&r);
+		assert_int_equal(vg_batch_bytes(&b), vg_batch_bytes(&r));
+	}
+	assert_int_equal(vg_batch_count(&b), 4);
+	assert_int_equal(b.ctabs[tm].n, 4);
+	for (size_t i = 0; i < b.nev; i++) {
+		const vg_event *e = &b.ev[i];
+		assert_int_equal(e->crow, i + 1);
+		assert_null(e->raw);
+		assert_int_equal(e->t, (int64_t)i);
+		vg_buf out = {0};
+		vg_event_raw(&b, e, &out);
+		assert_int_equal(out.len, strlen(ev[i].line));
+		assert_memory_equal(out.p, ev[i].line, out.len);
+		vg_buf_free(&out);
+		const vg_ctab *t;
+		const uint64_t *rec = vg_event_compact(&b, e, &t);
+		assert_int_equal(rec[0], 7); /* fields 0, 1, 2; `absent` not */
+		vg_field f;
+		uint8_t ip[16];
+		vg_ctab_value(&b, t, rec, 2, &f, ip);
+		assert_int_equal(f.type, VG_T_STR);
+		assert_int_equal(f.len, strlen(ev[i].s));
+		assert_memory_equal(f.v.s, ev[i].s, f.len);
+		vg_ctab_value(&b, t, rec, 1, &f, ip);
+		assert_int_equal(f.type, VG_T_IP);
+		char text[64];
+		size_t tl = vg_ip_format(f.v.ip, text);
+		assert_int_equal(tl, strlen(ev[i].addr));
+		assert_memory_equal(text, ev[i].addr, tl);
+	}
+	/* Equal strings share an id. */
+	const vg_ctab *t;
+	const uint64_t *r0 = vg_event_compact(&b, &b.ev[0], &t);
+	const uint64_t *r3 = vg_event_compact(&b, &b.ev[3], &t);
+	assert_int_equal(r0[3], r3[3]);
+	vg_batch_clear(&b);
+	assert_int_equal(vg_batch_bytes(&b), 0);
+	assert_int_equal(b.ctabs[tm].n, 0);
+	vg_batch_free(&b);
+	vg_batch_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_and_read),
 		cmocka_unit_test(test_rendered_events),
+		cmocka_unit_test(test_compact_events),
 		cmocka_unit_test(test_field_limit),
 		cmocka_unit_test(test_clear_and_abort),
 		cmocka_unit_test(test_raw_and_name_limits),

@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "parse/parse.h"
 #include "store/manifest.h"
 #include "store/scan.h"
 #include "store/store.h"
+#include "store/wal.h"
 #include "util/ip.h"
 #include "util/timeutil.h"
 
@@ -700,6 +702,180 @@ static void test_seal_random_roundtrip(void **state)
 	assert_int_equal(vg_store_check(dir, stderr, 0, &e), 0);
 }
 
+/* A VPC flow log of n records over two days: canonical lines, each second
+ * flow answered by its reply (mirror rows), optional fields absent now and
+ * then, an IPv6 flow now and then; with `odd`, also lines that cannot be
+ * compact (a leading zero, two spaces, a bad integer, `-` everywhere). */
+static char *flow_text(int n, int odd, size_t *len)
+{
+	vg_buf t = {0};
+	vg_buf_puts(&t, "version srcaddr dstaddr srcport dstport protocol start end type packets "
+			"bytes account-id interface-id action tcp-flags pkt-srcaddr pkt-dstaddr "
+			"traffic-path flow-direction log-status\n");
+	uint64_t seed = 7;
+	int64_t t0 = INT64_C(1699920000) + 86400 - 1800;
+	for (int i = 0; i < n; i++) {
+		uint64_t r = rnd_next(&seed);
+		char a[48], b[48], line[512];
+		snprintf(a, sizeof a, "10.0.%d.%d", (int)(r % 4), (int)((r >> 8) % 256));
+		snprintf(b, sizeof b, "%d.%d.2.%d", 192 + (int)((r >> 16) % 3), (int)((r >> 18) % 2),
+			 (int)((r >> 24) % 256));
+		int sp = 1024 + (int)((r >> 32) % 60000), dp = (r >> 48) % 3 ? 443 : 22;
+		long long st = t0 + (long long)((r >> 4) % 3600);
+		const char *eni = (r >> 12) % 2 ? "eni-0d3cc5bf0e18f29a9" : "eni-01234567890abcdef";
+		const char *tp = (r >> 13) % 4 ? "-" : "8";
+		if (i % 101 == 7) {
+			snprintf(a, sizeof a, "2001:db8::%x", (unsigned)(r % 300) + 1);
+			snprintf(b, sizeof b, "2600:1f18:cf0a:f300::%x", (unsigned)((r >> 9) % 50) + 1);
+		}
+		for (int k = 0; k <= (int)((r >> 50) % 2); k++) {
+			int m = snprintf(line, sizeof line,
+					 "5 %s %s %d %d 6 %lld %lld IPv4 %d %d 123456789012 %s %s %d %s %s %s "
+					 "%s OK\n",
+					 k ? b : a, k ? a : b, k ? dp : sp, k ? sp : dp, st, st + 60,
+					 (int)(r % 20) + 1, (int)(r % 9000) + 40, eni,
+					 (r >> 14) % 9 ? "ACCEPT" : "REJECT", (int)((r >> 15) % 32),
+					 k ? b : a, k ? a : b, tp, k ? "egress" : "ingress");
+			vg_buf_put(&t, line, (size_t)m);
+		}
+		switch (odd ? i % 997 : 0) {
+		case 1: vg_buf_puts(&t, "5 10.0.0.1 192.0.2.1 0443 22 6 1700006400 1700006460 IPv4 "
+					"1 40 123456789012 eni-1 ACCEPT 2 10.0.0.1 192.0.2.1 - ingress OK\n");
+			break;
+		case 3: vg_buf_puts(&t, "5 10.0.0.1  192.0.2.1 443 22 6 1700006400 1700006460 IPv4 "
+					"1 40 123456789012 eni-1 ACCEPT 2 10.0.0.1 192.0.2.1 - ingress OK\n");
+			break;
+		case 4: vg_buf_puts(&t, "5 10.0.0.1 192.0.2.1 443 x 6 1700006400 1700006460 IPv4 "
+					"1 40 123456789012 eni-1 ACCEPT 2 10.0.0.1 192.0.2.1 - ingress OK\n");
+			break;
+		case 5: vg_buf_puts(&t, "- - - - - - - - - - - - - - - - - - - -\n");
+			break;
+		}
+	}
+	*len = t.len;
+	return (char *)t.p;
+}
+
+/* The flow log parsed into the memtable of a store in dir; wal_max_rows
+ * 0 makes its events compact (every commit seals). */
+static vg_store *parsed_store(const char *d, uint64_t wal_max_rows, const char *text, size_t len)
+{
+	vg_store_opts o;
+	vg_store_defaults(&o);
+	o.wal_max_rows = wal_max_rows;
+	vg_store *st;
+	vg_err e = {0};
+	assert_int_equal(vg_store_open(d, &o, &st, &e), 0);
+	vg_parse_ctx ctx;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.out = vg_store_batch(st);
+	ctx.now_ns = T0;
+	ctx.ref_ns = T0;
+	/* In chunks of whole lines, as ingest feeds it. */
+	size_t pos = 0;
+	while (pos < len) {
+		size_t end = pos + 100000 < len ? pos + 100000 : len;
+		while (end < len && text[end - 1] != '\n')
+			end++;
+		assert_int_equal(vg_fmt_vpcflow.parse(&ctx, text + pos, end - pos), 0);
+		pos = end;
+	}
+	vg_parse_ctx_reset(&ctx);
+	return st;
+}
+
+static char *file_bytes(const char *path, size_t *len)
+{
+	char *p = slurp(path, len);
+	assert_non_null(p);
+	return p;
+}
+
+/* A bulk load's memtable (compact events, batch.h) is written to the same
+ * segment bytes as the row events the same input gives otherwise, is
+ * counted at the same size (so it seals at the same events), and logs the
+ * same WAL record; in dir/sub. */
+static void compare_forms(const char *sub, int odd)
+{
+	size_t len;
+	char *text = flow_text(40000, odd, &len);
+	char drow[300], dcompact[300], p1[400], p2[400];
+	snprintf(drow, sizeof drow, "%s/%s.row", dir, sub);
+	snprintf(dcompact, sizeof dcompact, "%s/%s.compact", dir, sub);
+	vg_store *sr = parsed_store(drow, 1u << 18, text, len);
+	vg_store *sc = parsed_store(dcompact, 0, text, len);
+	const vg_batch *br = vg_store_mem(sr), *bc = vg_store_mem(sc);
+	assert_int_equal(br->nev, bc->nev);
+	assert_true(br->nev > 60000);
+	assert_int_equal(vg_batch_bytes(br), vg_batch_bytes(bc));
+	size_t ncompact = 0;
+	vg_buf r1 = {0}, r2 = {0};
+	for (size_t i = 0; i < br->nev; i++) {
+		const vg_event *x = &br->ev[i], *y = &bc->ev[i];
+		assert_int_equal(x->crow, 0);
+		ncompact += y->crow != 0;
+		/* Compact exactly where the row is rendered (the IPv6 line
+		 * aside: rendered, but not compact). */
+		if (y->crow)
+			assert_null(x->raw);
+		assert_true(x->t == y->t && x->rawtmpl == y->rawtmpl && x->rawlen == y->rawlen);
+		vg_buf_clear(&r1);
+		vg_buf_clear(&r2);
+		vg_event_raw(br, x, &r1);
+		vg_event_raw(bc, y, &r2);
+		assert_int_equal(r1.len, r2.len);
+		assert_memory_equal(r1.p, r2.p, r1.len);
+	}
+	assert_true(odd ? ncompact > br->nev - 300 : ncompact == br->nev);
+	vg_buf_free(&r1);
+	vg_buf_free(&r2);
+	/* The WAL record of compact events is that of their rows. */
+	vg_err e = {0};
+	vg_wal w1, w2;
+	snprintf(p1, sizeof p1, "%s.wal", drow);
+	snprintf(p2, sizeof p2, "%s.wal", dcompact);
+	assert_int_equal(vg_wal_open(&w1, p1, &e), 0);
+	assert_int_equal(vg_wal_open(&w2, p2, &e), 0);
+	assert_int_equal(vg_wal_append(&w1, br, 0, br->nev, &e), 0);
+	assert_int_equal(vg_wal_append(&w2, bc, 0, bc->nev, &e), 0);
+	vg_wal_close(&w1);
+	vg_wal_close(&w2);
+	size_t l1, l2;
+	char *f1 = file_bytes(p1, &l1), *f2 = file_bytes(p2, &l2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(f1, f2, l1);
+	free(f1);
+	free(f2);
+	/* Sealed: the same segments, byte for byte. */
+	assert_int_equal(vg_store_seal(sr, &e), 0);
+	assert_int_equal(vg_store_seal(sc, &e), 0);
+	assert_int_equal(vg_store_nsegs(sr), 2);
+	assert_int_equal(vg_store_nsegs(sc), 2);
+	for (uint64_t seq = 1; seq <= 2; seq++) {
+		snprintf(p1, sizeof p1, "%s/seg/%08llu.vseg", drow, (unsigned long long)seq);
+		snprintf(p2, sizeof p2, "%s/seg/%08llu.vseg", dcompact, (unsigned long long)seq);
+		f1 = file_bytes(p1, &l1);
+		f2 = file_bytes(p2, &l2);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(f1, f2, l1);
+		free(f1);
+		free(f2);
+	}
+	assert_int_equal(vg_store_close(sr, &e), 0);
+	assert_int_equal(vg_store_close(sc, &e), 0);
+	assert_int_equal(vg_store_check(dcompact, stderr, 0, &e), 0);
+	free(text);
+}
+
+/* Mixed segments (row and compact events) and segments of compact events
+ * only, which the writer gathers straight from their records. */
+static void test_compact_memtable(void **state)
+{
+	(void)state;
+	compare_forms("mixed", 1);
+	compare_forms("compact", 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -712,6 +888,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mirror_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mirror_rows_lacking_a_pair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_random_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compact_memtable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

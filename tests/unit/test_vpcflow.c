@@ -580,27 +580,29 @@ static void test_detect(void **st)
  * (vg_ev_end_checked) when every value is in its one canonical form; any
  * other line goes to the batch's own check. Either way an event is
  * rendered exactly when its text prints back as the line. */
+static const struct {
+	const char *line;
+	int rendered;
+	int compact;    /* in a compact batch (batch.h) */
+} cases[] = {
+	{"5 10.0.0.1 10.0.0.2 443 51000 ACCEPT", 1, 1},
+	{"0 10.0.0.1 10.0.0.2 0 51000 ACCEPT", 1, 1},
+	{"5 0.0.0.0 255.255.255.255 443 51000 -", 1, 1},
+	{"5 255.090.254.5 10.0.0.2 443 51000 ACCEPT", 1, 1},  /* a string */
+	{"5 2001:db8::1 10.0.0.2 443 51000 ACCEPT", 1, 1},    /* checked by the batch */
+	{"5 10.0.0.1 10.0.0.2 0443 51000 ACCEPT", 0, 0},      /* leading zero */
+	{"05 10.0.0.1 10.0.0.2 443 51000 ACCEPT", 0, 0},
+	{"5 10.0.0.1  10.0.0.2 443 51000 ACCEPT", 0, 0},      /* two spaces */
+	{"5 10.0.0.1 10.0.0.2 443 51000 ACCEPT ", 0, 0},      /* trailing space */
+	{" 5 10.0.0.1 10.0.0.2 443 51000 ACCEPT", 0, 0},
+	{"5 2001:0db8::1 10.0.0.2 443 51000 ACCEPT", 0, 0},   /* not inet_ntop's form */
+	{"5 ::ffff:10.0.0.1 10.0.0.2 443 51000 ACCEPT", 0, 0}, /* prints as 10.0.0.1 */
+	{"- - - - - -", 0, 0},                                 /* nothing to print */
+};
+
 static void test_rendering_claims(void **st)
 {
 	(void)st;
-	static const struct {
-		const char *line;
-		int rendered;
-	} cases[] = {
-		{"5 10.0.0.1 10.0.0.2 443 51000 ACCEPT", 1},
-		{"0 10.0.0.1 10.0.0.2 0 51000 ACCEPT", 1},
-		{"5 0.0.0.0 255.255.255.255 443 51000 -", 1},
-		{"5 255.090.254.5 10.0.0.2 443 51000 ACCEPT", 1},  /* a string */
-		{"5 2001:db8::1 10.0.0.2 443 51000 ACCEPT", 1},    /* checked by the batch */
-		{"5 10.0.0.1 10.0.0.2 0443 51000 ACCEPT", 0},      /* leading zero */
-		{"05 10.0.0.1 10.0.0.2 443 51000 ACCEPT", 0},
-		{"5 10.0.0.1  10.0.0.2 443 51000 ACCEPT", 0},      /* two spaces */
-		{"5 10.0.0.1 10.0.0.2 443 51000 ACCEPT ", 0},      /* trailing space */
-		{" 5 10.0.0.1 10.0.0.2 443 51000 ACCEPT", 0},
-		{"5 2001:0db8::1 10.0.0.2 443 51000 ACCEPT", 0},   /* not inet_ntop's form */
-		{"5 ::ffff:10.0.0.1 10.0.0.2 443 51000 ACCEPT", 0}, /* prints as 10.0.0.1 */
-		{"- - - - - -", 0},                                 /* nothing to print */
-	};
 	fx f;
 	fx_init(&f);
 	feeds(&f, "version srcaddr dstaddr srcport dstport action\n");
@@ -632,6 +634,35 @@ static void test_rendering_claims(void **st)
 	fx_free(&f);
 }
 
+/* In a compact batch (batch.h), the lines that are their rendering
+ * become compact events; every other line is the row event it would be
+ * anyway. Each prints back as its line. */
+static void test_compact_lines(void **st)
+{
+	(void)st;
+	fx f;
+	fx_init(&f);
+	vg_batch_compact(&f.b, 1);
+	feeds(&f, "version srcaddr dstaddr srcport dstport action\n");
+	size_t n = sizeof cases / sizeof *cases;
+	for (size_t k = 0; k < n; k++) {
+		feeds(&f, cases[k].line);
+		feeds(&f, "\n");
+	}
+	/* A CloudWatch export line keeps its text, and so its row. */
+	feeds(&f, "2018-09-22T20:28:14.000Z 5 10.0.0.1 10.0.0.2 443 51000 ACCEPT\n");
+	assert_int_equal(f.b.nev, n + 1);
+	for (size_t k = 0; k < n; k++) {
+		const vg_event *e = &f.b.ev[k];
+		assert_int_equal(e->crow != 0, cases[k].compact);
+		assert_int_equal(e->raw == NULL, cases[k].rendered);
+		raw_is(&f.b, e, cases[k].line, strlen(cases[k].line));
+	}
+	assert_int_equal(f.b.ev[n].crow, 0);
+	assert_non_null(f.b.ev[n].raw);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -651,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_group_override),
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_rendering_claims),
+		cmocka_unit_test(test_compact_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
