@@ -145,6 +145,7 @@ static int search_local(const char *data, const search_args *a, vg_exec_opts *eo
 		vg_buf_printf(&lookups, "%s/lookups", data);
 	vg_buf_putc(&lookups, 0);
 	eo->lookups_dir = (const char *)lookups.p;
+	eo->no_hist = a->fmt != VG_OUT_JSON; /* only json prints it */
 	vg_store_opts so;
 	vg_store_defaults(&so);
 	so.readonly = 1;

@@ -307,6 +307,10 @@ typedef struct vg_qcmd {
 			uint32_t limit;         /* series kept with `by`; default 10, 0 = all */
 			vg_qaggs aggs;          /* n >= 1 */
 			vg_qname by;            /* by.s == NULL: no split */
+			uint8_t useother;       /* the series past limit as one; default 1 */
+			uint8_t usenull;        /* events without by as a series; default 1 */
+			const char *otherstr;   /* that series' name; default "OTHER" */
+			const char *nullstr;    /* that series' name; default "NULL" */
 		} timechart;            /* TIMECHART */
 		struct {
 			uint32_t limit;         /* 0 = none written (executor default) */

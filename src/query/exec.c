@@ -14,6 +14,7 @@
  */
 #include "query/exec_int.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <pthread.h>
@@ -34,6 +35,8 @@
 
 /* iplocation's fields: City, Country, Region, lat, lon, ASN. */
 #define IPLOC_NF 6
+/* By values of one aggregation: top's by fields and counted fields. */
+#define MAX_BY (2 * VG_Q_MAX_ITEMS)
 
 
 
@@ -1258,8 +1261,11 @@ static vg_val *pairs_pack(const overlay *p, uint32_t n, int skip_base)
 	return b;
 }
 
-/* v with its strings and values copied into a. */
-static vg_val val_copy_deep(vg_arena *a, const vg_val *v)
+/* v with its strings and a multivalue's values copied into a. Every
+ * value that outlives the arena it was computed in (an eval's, reset per
+ * command; a row's, reset per event) goes through here, multivalues
+ * included: a copy of the multivalue's array pointer alone would dangle. */
+static vg_val val_copy(vg_arena *a, const vg_val *v)
 {
 	vg_val c = *v;
 	if (v->kind == VG_V_STR) {
@@ -1267,7 +1273,7 @@ static vg_val val_copy_deep(vg_arena *a, const vg_val *v)
 	} else if (v->kind == VG_V_MV) {
 		vg_val *mv = vg_arena_alloc(a, (v->nmv ? v->nmv : 1) * sizeof *mv);
 		for (uint32_t e = 0; e < v->nmv; e++)
-			mv[e] = val_copy_deep(a, &v->mv[e]);
+			mv[e] = val_copy(a, &v->mv[e]);
 		c.mv = mv;
 	}
 	return c;
@@ -1314,7 +1320,7 @@ static void fields_finish(exec *x, vg_result_event *ev, uint32_t n)
 			for (uint32_t c = 0; c < res->nfields; c++) {
 				const vg_val *v = pairs_get(packed, res->fields[c],
 							    (uint32_t)strlen(res->fields[c]));
-				vals[c] = v ? val_copy_deep(x->a, v) : vg_v_null();
+				vals[c] = v ? val_copy(x->a, v) : vg_v_null();
 			}
 		}
 		free(packed);
@@ -1378,18 +1384,6 @@ static int keep_event(exec *x, xrow *rw)
 
 /* ------------------------------------------------------- aggregation */
 
-
-static vg_val val_copy(vg_arena *a, const vg_val *v)
-{
-	vg_val c = *v;
-	if (v->kind == VG_V_STR) {
-		char *s = vg_arena_alloc(a, v->len + 1);
-		memcpy(s, v->s, v->len);
-		s[v->len] = 0;
-		c.s = s;
-	}
-	return c;
-}
 
 /* The value of a field of the row as a vg_val; strings may point into
  * x->scratch-like per-call storage (buf), valid until the next call. */
@@ -1567,6 +1561,15 @@ void ex_agg_update(xagg *g, aggst *s, const vg_qagg *ag, const vg_val *v, int64_
 	}
 	if (v->kind == VG_V_NULL)
 		return;
+	/* A multivalue (split(), rex max_match, values()) is aggregated value
+	 * by value, as Splunk does: count(f) counts its values, dc() and
+	 * values() see each one, sum() adds them all. earliest() and latest()
+	 * keep the event's whole value. */
+	if (v->kind == VG_V_MV && ag->fn != VG_AGG_EARLIEST && ag->fn != VG_AGG_LATEST) {
+		for (uint32_t k = 0; k < v->nmv; k++)
+			ex_agg_update(g, s, ag, &v->mv[k], t);
+		return;
+	}
 	double d;
 	int isint;
 	int64_t i;
@@ -1695,61 +1698,134 @@ static int group_new(exec *x, xagg *g, uint32_t gi, const char *key, uint32_t kl
 	return 0;
 }
 
-static int agg_row(exec *x, const vg_rowget *get, int64_t t)
+/* The group of by values byv[0..nby) (none of them a multivalue) at time
+ * t, made when new: its key is the values' text, \x1f apart, as
+ * ex_group_x makes it. UINT32_MAX leaves the row out (a null by value,
+ * except for timechart's series), or is an error (x->err set, *err_rc). */
+static uint32_t group_vals(exec *x, xagg *g, const vg_val *byv, int64_t t, int *err_rc)
 {
-	xagg *g = x->agg;
 	vg_buf *keytext = &g->key;
 	vg_buf_clear(keytext);
-	char cell[64];
-	if (g->cmd->kind == VG_CMD_GEOSTATS) {
-		vg_val lat, lon;
-		double la = NAN;
-		int isint;
-		int64_t i;
-		get->get(get->ctx, &g->aggs[g->naggs - 2].field, &lat);
-		get->get(get->ctx, &g->aggs[g->naggs - 1].field, &lon);
-		if (!ex_agg_numeric(&lat, &la, &isint, &i) ||
-		    !geo_cell(g->cmd, la, &lon, cell, sizeof cell))
-			return 0;
-	}
-	/* The group's key is the text of its by values; their copies are
-	 * made only when the group is new. */
 	for (uint32_t j = 0; j < g->nby; j++) {
-		vg_val v;
-		if (j == 0 && g->cmd->kind == VG_CMD_GEOSTATS)
-			v = vg_v_str(cell, strlen(cell));
-		else
-			get->get(get->ctx, &g->by[j], &v);
-		if (v.kind == VG_V_NULL && !g->timechart)
-			return 0; /* Splunk: events without a by field are left out */
+		if (byv[j].kind == VG_V_NULL && !g->timechart)
+			return UINT32_MAX; /* Splunk: events without a by field are left out */
 		if (j)
 			vg_buf_putc(keytext, 0x1f);
-		vg_val_text(&v, keytext);
+		if (byv[j].kind == VG_V_NUM && byv[j].isint)
+			vg_put_i64(keytext, byv[j].i);
+		else
+			vg_val_text(&byv[j], keytext);
 	}
-	int64_t bucket = 0;
-	if (g->timechart)
-		bucket = t - ((t % g->span) + g->span) % g->span;
+	int64_t bucket = g->timechart ? t - ((t % g->span) + g->span) % g->span : 0;
 	int isnew;
 	uint32_t gi = group_of(g, (const char *)keytext->p, (uint32_t)keytext->len, bucket, &isnew);
 	if (isnew) {
-		if (group_new(x, g, gi, (const char *)keytext->p, (uint32_t)keytext->len, bucket))
-			return x->err->code;
-		for (uint32_t j = 0; j < g->nby; j++) {
-			vg_val v;
-			if (j == 0 && g->cmd->kind == VG_CMD_GEOSTATS)
-				v = vg_v_str(cell, strlen(cell));
-			else
-				get->get(get->ctx, &g->by[j], &v);
-			g->byvals[(size_t)gi * g->nby + j] = val_copy(&g->arena, &v);
+		if (group_new(x, g, gi, (const char *)keytext->p, (uint32_t)keytext->len, bucket)) {
+			*err_rc = x->err->code;
+			return UINT32_MAX;
 		}
+		for (uint32_t j = 0; j < g->nby; j++)
+			g->byvals[(size_t)gi * g->nby + j] = val_copy(&g->arena, &byv[j]);
 	}
+	return gi;
+}
+
+/* Feed the row's aggregated fields to group gi's states. */
+static void agg_update_row(xagg *g, uint32_t gi, const vg_rowget *get, int64_t t)
+{
 	for (uint32_t a = 0; a < g->naggs; a++) {
 		vg_val v = vg_v_null();
 		if (g->aggs[a].has_field)
 			get->get(get->ctx, &g->aggs[a].field, &v);
 		ex_agg_update(g, &g->st[(size_t)gi * g->naggs + a], &g->aggs[a], &v, t);
 	}
+}
+
+/* Next combination of the multivalues' indexes idx (an odometer, the last
+ * by field turning fastest); 0 once every combination was visited. */
+static int next_combo(const vg_val *byv, uint32_t *idx, uint32_t nby)
+{
+	for (uint32_t j = nby; j-- > 0;) {
+		if (byv[j].kind == VG_V_MV && ++idx[j] < byv[j].nmv)
+			return 1;
+		idx[j] = 0;
+	}
 	return 0;
+}
+
+/* A row whose by values byv hold multivalues: as Splunk, it counts once in
+ * the group of each value (f=a,b adds to a and to b), and with several by
+ * fields in the group of each combination of their values (the cross
+ * product). A value a multivalue holds twice counts twice, as it would
+ * after mvexpand. An empty multivalue is an absent field. */
+static int agg_combos(exec *x, xagg *g, const vg_val *byv, const vg_rowget *get, int64_t t)
+{
+	uint32_t idx[MAX_BY] = {0};
+	vg_val one[MAX_BY];
+	uint64_t n = 1;
+	for (uint32_t j = 0; j < g->nby && n <= MAX_GROUPS; j++)
+		if (byv[j].kind == VG_V_MV)
+			n *= byv[j].nmv; /* stops past MAX_GROUPS: cannot wrap */
+	if (n == 0 && !g->timechart)
+		return 0;
+	if (n > MAX_GROUPS)
+		return vg_seterr(x->err, VG_ELIMIT, g->cmd->pos,
+				 "the multivalue by fields of the command at %u make more than %u "
+				 "groups for one event", (unsigned)g->cmd->pos, MAX_GROUPS);
+	do {
+		for (uint32_t j = 0; j < g->nby; j++)
+			one[j] = byv[j].kind != VG_V_MV ? byv[j]
+				 : byv[j].nmv ? byv[j].mv[idx[j]] : vg_v_null();
+		int rc = 0;
+		uint32_t gi = group_vals(x, g, one, t, &rc);
+		if (rc)
+			return rc;
+		if (gi != UINT32_MAX)
+			agg_update_row(g, gi, get, t);
+	} while (next_combo(byv, idx, g->nby));
+	return 0;
+}
+
+/* Aggregate a row read through get (a table row, or an event row whose by
+ * fields hold a multivalue) at time t. The by values are read first, and
+ * copied into arena `copy` when a later read may overwrite them (an event
+ * row's text in x->scratch); NULL when they stay put (a table's cells). */
+static int agg_row(exec *x, const vg_rowget *get, int64_t t, vg_arena *copy)
+{
+	xagg *g = x->agg;
+	vg_val byv[MAX_BY];
+	char cell[64];
+	int mv = 0;
+	assert(g->nby <= MAX_BY);
+	if (g->cmd->kind == VG_CMD_GEOSTATS) {
+		vg_val lat, lon;
+		double la = NAN;
+		int isint;
+		int64_t i;
+		get->get(get->ctx, &g->aggs[g->naggs - 2].field, &lat);
+		if (!ex_agg_numeric(&lat, &la, &isint, &i))
+			return 0;
+		get->get(get->ctx, &g->aggs[g->naggs - 1].field, &lon);
+		if (!geo_cell(g->cmd, la, &lon, cell, sizeof cell))
+			return 0;
+	}
+	for (uint32_t j = 0; j < g->nby; j++) {
+		if (j == 0 && g->cmd->kind == VG_CMD_GEOSTATS) {
+			byv[j] = vg_v_str(cell, strlen(cell));
+			continue;
+		}
+		get->get(get->ctx, &g->by[j], &byv[j]);
+		if (copy)
+			byv[j] = val_copy(copy, &byv[j]);
+		mv |= byv[j].kind == VG_V_MV;
+	}
+	if (mv)
+		return agg_combos(x, g, byv, get, t);
+	int rc = 0;
+	uint32_t gi = group_vals(x, g, byv, t, &rc);
+	if (gi != UINT32_MAX)
+		agg_update_row(g, gi, get, t);
+	return rc;
 }
 
 /* The group of an event row: the text of its by values, as agg_row makes
@@ -1834,10 +1910,30 @@ uint32_t ex_group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
 	return gi;
 }
 
+/* Whether a by field of the row holds a multivalue: only a field a
+ * command computed can (stored columns never do: FORMAT.md), so a row
+ * without a computed multivalue is told at a glance. */
+static int by_multivalue(const xagg *g, const xrow *rw)
+{
+	int any = 0;
+	for (uint32_t k = 0; k < rw->nov; k++)
+		any |= rw->ov[k].v.kind == VG_V_MV;
+	for (uint32_t j = g->cmd->kind == VG_CMD_GEOSTATS; any && j < g->nby; j++) {
+		const vg_val *v = ov_find(rw, g->by[j].s, g->by[j].len);
+		if (v && v->kind == VG_V_MV)
+			return 1;
+	}
+	return 0;
+}
+
 /* agg_row for an event row of the scan. */
 static int agg_row_x(exec *x, xrow *rw)
 {
 	xagg *g = x->agg;
+	if (by_multivalue(g, rw)) {
+		vg_rowget get = {rowget_cb, rw};
+		return agg_row(x, &get, rw->t, &x->rowarena);
+	}
 	int rc = 0;
 	uint32_t gi = ex_group_x(x, g, rw, rw->t, &rc);
 	if (gi == UINT32_MAX)
@@ -1959,7 +2055,8 @@ static const char *qname_dup(vg_arena *a, const char *s)
 	return vg_arena_dup(a, s, strlen(s));
 }
 
-static void table_sort(table *t, const uint32_t *cols, const uint8_t *desc, uint32_t n);
+static void table_sort(table *t, const uint32_t *cols, const uint8_t *desc, uint32_t n,
+		       uint32_t limit);
 
 /* stats / geostats-like output: by columns, then one per aggregation. */
 static void table_stats(exec *x, table *t)
@@ -1980,19 +2077,18 @@ static void table_stats(exec *x, table *t)
 			r[a] = agg_final(x->a, &empty, &g->aggs[a]);
 		}
 	}
+	if (g->ngroups > t->cap) {
+		/* A row per group: room for all at once, not by doubling. */
+		t->cap = g->ngroups;
+		t->cells = vg_xrealloc(t->cells, (size_t)t->cap * t->ncols * sizeof *t->cells);
+	}
 	for (uint32_t gi = 0; gi < g->ngroups; gi++) {
 		vg_val *r = table_add(t);
 		for (uint32_t j = 0; j < g->nby; j++)
 			r[j] = val_copy(x->a, &g->byvals[(size_t)gi * g->nby + j]);
 		for (uint32_t a = 0; a < g->naggs; a++) {
 			vg_val v = agg_final(&g->arena, &g->st[(size_t)gi * g->naggs + a], &g->aggs[a]);
-			r[g->nby + a] = v.kind == VG_V_MV ? v : val_copy(x->a, &v);
-			if (v.kind == VG_V_MV) {
-				vg_val *mv = vg_arena_alloc(x->a, v.nmv * sizeof *mv);
-				for (uint32_t k = 0; k < v.nmv; k++)
-					mv[k] = val_copy(x->a, &v.mv[k]);
-				r[g->nby + a].mv = mv;
-			}
+			r[g->nby + a] = val_copy(x->a, &v);
 		}
 	}
 	/* Splunk sorts stats output by its by fields. */
@@ -2000,36 +2096,325 @@ static void table_stats(exec *x, table *t)
 	uint8_t desc[VG_Q_MAX_ITEMS] = {0};
 	for (uint32_t j = 0; j < g->nby && j < VG_Q_MAX_ITEMS; j++)
 		keys[j] = j;
-	table_sort(t, keys, desc, g->nby);
+	table_sort(t, keys, desc, g->nby, 0);
 	x->res->table = 1;
 }
 
-static __thread uint32_t sort_ncols;
-static __thread const uint32_t *sort_keycols;
-static __thread const uint8_t *sort_desc;
+/* Row order for sort, stats and top: by key columns, then by the rows'
+ * order before the sort, so that the sort is stable as Splunk's is (and
+ * as glibc's qsort, which this replaced, was). */
+typedef struct sortspec {
+	table *t;
+	const uint32_t *cols;
+	const uint8_t *desc;
+	uint32_t n;
+} sortspec;
 
-/* Row order for sort: by key columns. qsort takes no context, so the keys
- * are in thread-local state: one sort at a time per thread. */
-static int cmp_rows(const void *a, const void *b)
+static int rows_cmp(const sortspec *s, uint32_t a, uint32_t b)
 {
-	const vg_val *x = a, *y = b;
-	for (uint32_t k = 0; k < sort_ncols; k++) {
-		int c = vg_val_cmp(&x[sort_keycols[k]], &y[sort_keycols[k]]);
+	const vg_val *x = trow(s->t, a), *y = trow(s->t, b);
+	for (uint32_t k = 0; k < s->n; k++) {
+		int c = vg_val_cmp(&x[s->cols[k]], &y[s->cols[k]]);
 		if (c)
-			return sort_desc[k] ? -c : c;
+			return s->desc[k] ? -c : c;
 	}
-	return 0;
+	return (a > b) - (a < b);
 }
 
-static void table_sort(table *t, const uint32_t *cols, const uint8_t *desc, uint32_t n)
+/* A row to sort and a prefix of its order: rows whose k differ are in
+ * the order of k; rows with equal k, in rows_cmp's. */
+typedef struct rkey {
+	uint64_t k;
+	uint32_t r;
+} rkey;
+
+static inline int rkey_cmp(const sortspec *s, const rkey *a, const rkey *b)
 {
-	sort_ncols = n;
-	sort_keycols = cols;
-	sort_desc = desc;
-	/* Rows are contiguous runs of ncols values: sort them as records. */
-	size_t rec = (size_t)t->ncols * sizeof(vg_val);
-	if (t->nrows > 1 && t->ncols > 0)
-		qsort(t->cells, t->nrows, rec, cmp_rows);
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return rows_cmp(s, a->r, b->r);
+}
+
+/* Sort p[0..n) by rkey_cmp: insertion sort of short runs, then bottom-up
+ * merges through tmp (n entries). */
+static void rows_merge_sort(const sortspec *s, rkey *p, rkey *tmp, uint32_t n)
+{
+	enum { RUN = 16 };
+	for (uint32_t lo = 0; lo < n; lo += RUN) {
+		uint32_t hi = n - lo < RUN ? n : lo + RUN;
+		for (uint32_t i = lo + 1; i < hi; i++) {
+			rkey v = p[i];
+			uint32_t j = i;
+			for (; j > lo && rkey_cmp(s, &p[j - 1], &v) > 0; j--)
+				p[j] = p[j - 1];
+			p[j] = v;
+		}
+	}
+	rkey *src = p, *dst = tmp;
+	for (uint32_t w = RUN; w < n; w *= 2) {
+		for (uint32_t lo = 0; lo < n; lo += 2 * w) {
+			uint32_t mid = n - lo < w ? n : lo + w;
+			uint32_t hi = n - mid < w ? n : mid + w;
+			uint32_t i = lo, j = mid, o = lo;
+			while (i < mid && j < hi)
+				dst[o++] = rkey_cmp(s, &src[j], &src[i]) < 0 ? src[j++] : src[i++];
+			while (i < mid)
+				dst[o++] = src[i++];
+			while (j < hi)
+				dst[o++] = src[j++];
+		}
+		rkey *sw = src;
+		src = dst;
+		dst = sw;
+	}
+	if (src != p)
+		memcpy(p, src, (size_t)n * sizeof *p);
+}
+
+/* The first k of the n entries of p (k < n) in rkey_cmp order into
+ * p[0..k): a max-heap of the best k so far, so that most entries cost one
+ * comparison with its top. */
+static void rows_top_k(const sortspec *s, rkey *p, rkey *tmp, uint32_t n, uint32_t k)
+{
+	for (uint32_t e = 0; e < n; e++) {
+		rkey v = p[e];
+		uint32_t i;
+		if (e < k) {
+			for (i = e; i > 0 && rkey_cmp(s, &p[(i - 1) / 2], &v) < 0; i = (i - 1) / 2)
+				p[i] = p[(i - 1) / 2];
+		} else if (rkey_cmp(s, &v, &p[0]) < 0) {
+			for (i = 0;;) {
+				uint32_t c = 2 * i + 1;
+				if (c >= k)
+					break;
+				if (c + 1 < k && rkey_cmp(s, &p[c + 1], &p[c]) > 0)
+					c++;
+				if (rkey_cmp(s, &p[c], &v) <= 0)
+					break;
+				p[i] = p[c];
+				i = c;
+			}
+		} else {
+			continue;
+		}
+		p[i] = v;
+	}
+	rows_merge_sort(s, p, tmp, k);
+}
+
+/* A value as it stands in an order (vg_val_cmp): a multivalue by its first
+ * value, a boolean as 0 or 1. */
+static const vg_val *order_plain(const vg_val *v, vg_val *tmp)
+{
+	while (v->kind == VG_V_MV) {
+		if (v->nmv == 0) {
+			*tmp = vg_v_null();
+			return tmp;
+		}
+		v = &v->mv[0];
+	}
+	if (v->kind == VG_V_BOOL) {
+		*tmp = vg_v_int(v->i);
+		return tmp;
+	}
+	return v;
+}
+
+/* One sort key column as unsigned integers in vg_val_cmp's order of its
+ * numbers (ascending), into keys[r].k; nulls are 0 and flagged in isnull.
+ * 0 if the column does not allow it: text, or integers a double cannot
+ * hold next to doubles (vg_val_cmp compares those exactly). */
+static int num_keys(table *t, uint32_t col, rkey *keys, uint8_t *isnull)
+{
+	int dbl = 0, big = 0;
+	vg_val tmp;
+	for (uint32_t r = 0; r < t->nrows; r++) {
+		const vg_val *v = order_plain(&trow(t, r)[col], &tmp);
+		if (v->kind == VG_V_STR)
+			return 0;
+		if (v->kind == VG_V_NUM && !v->isint)
+			dbl = 1;
+		else if (v->kind == VG_V_NUM && (v->i > (1ll << 53) || v->i < -(1ll << 53)))
+			big = 1;
+	}
+	if (dbl && big)
+		return 0;
+	for (uint32_t r = 0; r < t->nrows; r++) {
+		const vg_val *v = order_plain(&trow(t, r)[col], &tmp);
+		uint64_t k = 0;
+		isnull[r] = v->kind == VG_V_NULL;
+		if (isnull[r]) {
+			k = 0;
+		} else if (!dbl) {
+			k = (uint64_t)v->i ^ (1ull << 63);
+		} else {
+			double d = v->isint ? (double)v->i : v->d;
+			if (isnan(d)) {
+				k = 0; /* below every number, as in vg_val_cmp */
+			} else {
+				if (d == 0)
+					d = 0; /* -0 equals 0 */
+				uint64_t b;
+				memcpy(&b, &d, sizeof b);
+				/* Above every NaN's 0: -inf maps to 0x000F_FFFF_FFFF_FFFF. */
+				k = b >> 63 ? ~b : b | (1ull << 63);
+			}
+		}
+		keys[r] = (rkey){k, r};
+	}
+	return 1;
+}
+
+/* A text key column's bytes 8 * depth .. 8 * depth + 7 of each value of
+ * p[0..n), big-endian, 0 past its end (nulls: none), as p[].k, and ~k when
+ * descending; *more: some value goes on past them. 0 if a value is not
+ * text or null. */
+static int text_chunk(table *t, uint32_t col, int desc, rkey *p, uint32_t n, uint32_t depth,
+		      int *more)
+{
+	vg_val tmp;
+	size_t at = (size_t)depth * 8;
+	*more = 0;
+	for (uint32_t e = 0; e < n; e++) {
+		const vg_val *v = order_plain(&trow(t, p[e].r)[col], &tmp);
+		uint64_t k = 0;
+		if (v->kind == VG_V_STR) {
+			for (size_t b = at; b < at + 8; b++)
+				k = k << 8 | (b < v->len ? (uint8_t)v->s[b] : 0);
+			*more |= v->len > at + 8;
+		} else if (v->kind != VG_V_NULL) {
+			return 0;
+		}
+		p[e].k = desc ? ~k : k;
+	}
+	return 1;
+}
+
+static void radix_sort(rkey *keys, rkey *tmp, uint32_t n);
+static void rows_merge_sort(const sortspec *s, rkey *p, rkey *tmp, uint32_t n);
+
+/* Sort p[0..n) (rows whose first key, text, agrees in its first 8 * depth
+ * bytes) in rkey_cmp order: by the next 8 bytes (radix), then each run
+ * that agrees in them too, by the bytes after, until the texts end; the
+ * rest is rows_cmp's (which also tells null from "" and "\0"). */
+static void text_sort(const sortspec *s, rkey *p, rkey *tmp, uint32_t n, uint32_t depth)
+{
+	int more;
+	if (n < 32 || !text_chunk(s->t, s->cols[0], s->desc[0], p, n, depth, &more)) {
+		rows_merge_sort(s, p, tmp, n);
+		return;
+	}
+	radix_sort(p, tmp, n);
+	for (uint32_t lo = 0; lo < n;) {
+		uint32_t hi = lo + 1;
+		while (hi < n && p[hi].k == p[lo].k)
+			hi++;
+		if (hi - lo > 1) {
+			if (more)
+				text_sort(s, p + lo, tmp, hi - lo, depth + 1);
+			else
+				rows_merge_sort(s, p + lo, tmp, hi - lo);
+		}
+		lo = hi;
+	}
+}
+
+/* Stable LSD radix sort of keys[0..n) by k, a byte at a time, skipping the
+ * bytes all keys share. */
+static void radix_sort(rkey *keys, rkey *tmp, uint32_t n)
+{
+	static __thread uint32_t cnt[8][256];
+	if (n < 2)
+		return;
+	memset(cnt, 0, sizeof cnt);
+	for (uint32_t i = 0; i < n; i++)
+		for (int b = 0; b < 8; b++)
+			cnt[b][(keys[i].k >> (8 * b)) & 0xff]++;
+	rkey *src = keys, *dst = tmp;
+	for (int b = 0; b < 8; b++) {
+		if (cnt[b][(keys[0].k >> (8 * b)) & 0xff] == n)
+			continue;
+		uint32_t sum = 0;
+		for (int d = 0; d < 256; d++) {
+			uint32_t c = cnt[b][d];
+			cnt[b][d] = sum;
+			sum += c;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			dst[cnt[b][(src[i].k >> (8 * b)) & 0xff]++] = src[i];
+		rkey *sw = src;
+		src = dst;
+		dst = sw;
+	}
+	if (src != keys)
+		memcpy(keys, src, (size_t)n * sizeof *keys);
+}
+
+/* Sort t's rows by columns cols (desc: descending), stably; with limit
+ * (not 0) keep only the first limit rows, found without sorting the rest.
+ * A single numeric key is radix sorted; otherwise rows are compared on a
+ * prefix of their first key (its number, or its text's first bytes), and
+ * on the values where the prefixes are equal; a text first key is radix
+ * sorted 8 bytes at a time (text_sort). */
+static void table_sort(table *t, const uint32_t *cols, const uint8_t *desc, uint32_t n,
+		       uint32_t limit)
+{
+	uint32_t nr = t->nrows, keep = limit && limit < nr ? limit : nr;
+	if (t->ncols == 0 || (nr < 2 && keep == nr))
+		return;
+	rkey *keys = vg_xmalloc((size_t)nr * 2 * sizeof *keys), *tmp = keys + nr;
+	uint8_t *isnull = vg_xmalloc(nr);
+	uint32_t *p = vg_xmalloc((size_t)nr * sizeof *p);
+	sortspec s = {t, cols, desc, n};
+	int num = n > 0 && num_keys(t, cols[0], keys, isnull);
+	if (n == 1 && num) {
+		/* Nulls apart, first (last when descending, as vg_val_cmp
+		 * negated puts them), in their order. */
+		uint32_t m = 0, nn = 0;
+		for (uint32_t r = 0; r < nr; r++)
+			if (!isnull[r])
+				keys[m++] = (rkey){desc[0] ? ~keys[r].k : keys[r].k, r};
+		radix_sort(keys, tmp, m);
+		if (!desc[0])
+			for (uint32_t r = 0; r < nr; r++)
+				if (isnull[r])
+					p[nn++] = r;
+		for (uint32_t i = 0; i < m; i++)
+			p[nn++] = keys[i].r;
+		if (desc[0])
+			for (uint32_t r = 0; r < nr; r++)
+				if (isnull[r])
+					p[nn++] = r;
+	} else {
+		int more;
+		if (!num)
+			for (uint32_t r = 0; r < nr; r++)
+				keys[r] = (rkey){0, r};
+		int text = !num && n > 0 && text_chunk(t, cols[0], desc[0], keys, nr, 0, &more);
+		if (!num && !text)
+			for (uint32_t r = 0; r < nr; r++)
+				keys[r].k = 0; /* mixed kinds: rows_cmp alone */
+		if (num && desc[0])
+			for (uint32_t r = 0; r < nr; r++)
+				keys[r].k = ~keys[r].k;
+		if (keep < nr / 4)
+			rows_top_k(&s, keys, tmp, nr, keep);
+		else if (text)
+			text_sort(&s, keys, tmp, nr, 0);
+		else
+			rows_merge_sort(&s, keys, tmp, nr);
+		for (uint32_t i = 0; i < keep; i++)
+			p[i] = keys[i].r;
+	}
+	vg_val *cells = vg_xmalloc(((size_t)keep * t->ncols + 1) * sizeof *cells);
+	for (uint32_t r = 0; r < keep; r++)
+		memcpy(&cells[(size_t)r * t->ncols], trow(t, p[r]), t->ncols * sizeof *cells);
+	free(keys);
+	free(isnull);
+	free(p);
+	free(t->cells);
+	t->cells = cells;
+	t->nrows = t->cap = keep;
 }
 
 static int col_index(const table *t, const char *name)
@@ -2080,8 +2465,14 @@ static void table_top(exec *x, table *t)
 		keys[nb + 1 + j] = nb + j;
 		desc[nb + 1 + j] = 0;
 	}
-	table_sort(&all, keys, desc, nb + 1 + nf);
+	/* Without by fields, one group: its total first, then only the
+	 * first `limit` rows need sorting. */
 	uint32_t lim = cmd->top.limit;
+	uint64_t all_total = 0;
+	if (nb == 0)
+		for (uint32_t r = 0; r < all.nrows; r++)
+			all_total += (uint64_t)trow(&all, r)[nf].i;
+	table_sort(&all, keys, desc, nb + 1 + nf, nb == 0 ? lim : 0);
 	for (uint32_t r0 = 0; r0 < all.nrows;) {
 		/* One by group: rows r0..r1 share the by values. */
 		uint32_t r1 = r0;
@@ -2095,6 +2486,8 @@ static void table_top(exec *x, table *t)
 			total += (uint64_t)trow(&all, r1)[nb + nf].i;
 			r1++;
 		}
+		if (nb == 0)
+			total = all_total;
 		for (uint32_t r = r0; r < r1 && (lim == 0 || r - r0 < lim); r++) {
 			vg_val *src = trow(&all, r), *dst = table_add(t);
 			for (uint32_t j = 0; j < nb + nf; j++)
@@ -2111,9 +2504,182 @@ static void table_top(exec *x, table *t)
 	free(all.cells);
 }
 
-/* timechart: a row per bucket over the whole range, a column per
- * aggregation, or per series of the by field (the `limit` largest by
- * total, the rest summed as OTHER for counts). */
+static void aggst_merge(xagg *g, aggst *a, aggst *b, const vg_qagg *ag);
+
+/* A group of timechart's `by` field: its series, its bucket, and the
+ * column it draws in. */
+typedef struct tcref {
+	const char *name;   /* the series: the by value's text, or nullstr */
+	int64_t bucket;
+	uint32_t gi;
+	uint32_t ser;       /* the series' index in name order */
+	uint32_t col;       /* its column among an aggregation's: the series'
+			     * rank, or keep for OTHER; UINT32_MAX: none */
+} tcref;
+
+/* A series and its score, by which Splunk ranks them: the sum of its
+ * cells' values for a single aggregation (avg: the sum of the buckets'
+ * averages), else its number of events. */
+typedef struct tcser {
+	const char *name;
+	double score;
+	uint32_t id;        /* its index in name order */
+} tcser;
+
+static int cmp_tcref_series(const void *a, const void *b)
+{
+	const tcref *p = a, *q = b;
+	int c = strcmp(p->name, q->name);
+	if (c)
+		return c;
+	if (p->bucket != q->bucket)
+		return p->bucket < q->bucket ? -1 : 1;
+	return p->gi < q->gi ? -1 : p->gi > q->gi;
+}
+
+static int cmp_tcref_cell(const void *a, const void *b)
+{
+	const tcref *p = a, *q = b;
+	if (p->bucket != q->bucket)
+		return p->bucket < q->bucket ? -1 : 1;
+	if (p->col != q->col)
+		return p->col < q->col ? -1 : 1;
+	return p->gi < q->gi ? -1 : p->gi > q->gi;
+}
+
+/* Highest score first; ties by name, byte order, as Splunk breaks them. */
+static int cmp_tcser(const void *a, const void *b)
+{
+	const tcser *p = a, *q = b;
+	if (p->score != q->score)
+		return p->score > q->score ? -1 : 1;
+	return strcmp(p->name, q->name);
+}
+
+/* The value of aggregation a over the groups refs[0..n): one group's own,
+ * or, when several share a cell (the series folded into OTHER; a null
+ * series and a value equal to nullstr), their states merged, as if all
+ * their events had been one series'. Averages, distinct counts and
+ * percentiles of OTHER are so those of its events, as Splunk computes
+ * them, never a sum of the series' values. Borrows from g's arena. */
+static vg_val tc_cell(xagg *g, const tcref *refs, uint32_t n, uint32_t a)
+{
+	const vg_qagg *ag = &g->aggs[a];
+	if (n == 1)
+		return agg_final(&g->arena, &g->st[(size_t)refs[0].gi * g->naggs + a], ag);
+	aggst m = {0};
+	for (uint32_t k = 0; k < n; k++)
+		aggst_merge(g, &m, &g->st[(size_t)refs[k].gi * g->naggs + a], ag);
+	/* agg_final's value lives in g's arena, never in m's arrays. */
+	vg_val v = agg_final(&g->arena, &m, ag);
+	free(m.vals);
+	free(m.set);
+	free(m.strs);
+	free(m.lens);
+	return v;
+}
+
+/* The groups of timechart's by field as refs, sorted by series then bucket,
+ * each with its series' index (*nser series); under usenull=f those of
+ * events without the field are left out. Caller frees. */
+static tcref *tc_refs(xagg *g, uint32_t *nref, uint32_t *nser)
+{
+	const vg_qcmd *cmd = g->cmd;
+	tcref *refs = vg_xmalloc((g->ngroups ? g->ngroups : 1) * sizeof *refs);
+	uint32_t n = 0;
+	for (uint32_t gi = 0; gi < g->ngroups; gi++) {
+		int none = g->byvals[(size_t)gi * g->nby].kind == VG_V_NULL;
+		if (none && !cmd->timechart.usenull)
+			continue;
+		refs[n++] = (tcref){none ? cmd->timechart.nullstr : g->keys[gi], g->bucket[gi], gi, 0, 0};
+	}
+	if (n > 1)
+		qsort(refs, n, sizeof *refs, cmp_tcref_series);
+	uint32_t s = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		if (k && strcmp(refs[k].name, refs[k - 1].name) != 0)
+			s++;
+		refs[k].ser = s;
+	}
+	*nref = n;
+	*nser = n ? s + 1 : 0;
+	return refs;
+}
+
+/* The series of refs (sorted by tc_refs) ranked, best first, by the values
+ * of aggregation a; sets each ref's column: its series' rank among the
+ * `keep` kept, keep for OTHER, UINT32_MAX when dropped. Caller frees. */
+static tcser *tc_rank(xagg *g, tcref *refs, uint32_t nref, uint32_t nser, uint32_t keep, uint32_t a)
+{
+	tcser *ser = vg_xmalloc((nser ? nser : 1) * sizeof *ser);
+	for (uint32_t k = 0; k < nref;) {
+		uint32_t e = k;
+		while (e < nref && refs[e].ser == refs[k].ser && refs[e].bucket == refs[k].bucket)
+			e++;
+		tcser *s = &ser[refs[k].ser];
+		if (k == 0 || refs[k - 1].ser != refs[k].ser)
+			*s = (tcser){refs[k].name, 0, refs[k].ser};
+		vg_val v = tc_cell(g, refs + k, e - k, a);
+		double d;
+		int isint;
+		int64_t i;
+		if (ex_agg_numeric(&v, &d, &isint, &i))
+			s->score += isint ? (double)i : d;
+		k = e;
+	}
+	if (nser > 1)
+		qsort(ser, nser, sizeof *ser, cmp_tcser);
+	uint32_t *rank = vg_xmalloc((nser ? nser : 1) * sizeof *rank);
+	for (uint32_t r = 0; r < nser; r++)
+		rank[ser[r].id] = r;
+	for (uint32_t k = 0; k < nref; k++) {
+		uint32_t r = rank[refs[k].ser];
+		refs[k].col = r < keep ? r : g->cmd->timechart.useother ? keep : UINT32_MAX;
+	}
+	free(rank);
+	return ser;
+}
+
+/* timechart's cells by series: each (bucket, column) of each of the nu
+ * aggregations shown from its groups; an aggregation's columns are w
+ * wide. */
+static void tc_fill(exec *x, xagg *g, table *t, tcref *refs, uint32_t nref, int64_t lo, uint32_t nb,
+		    uint32_t nu, uint32_t w)
+{
+	if (nref > 1)
+		qsort(refs, nref, sizeof *refs, cmp_tcref_cell);
+	for (uint32_t k = 0; k < nref;) {
+		uint32_t e = k;
+		while (e < nref && refs[e].bucket == refs[k].bucket && refs[e].col == refs[k].col)
+			e++;
+		int64_t b = (refs[k].bucket - lo) / g->span;
+		for (uint32_t a = 0; a < nu && refs[k].col != UINT32_MAX && b >= 0 && b < nb; a++) {
+			vg_val v = tc_cell(g, refs + k, e - k, a);
+			trow(t, (uint32_t)b)[1 + a * w + refs[k].col] = val_copy(x->a, &v);
+		}
+		k = e;
+	}
+}
+
+/* The name of timechart's column for aggregation ag and series s: the
+ * series alone under a single aggregation, else "agg: series". */
+static const char *tc_colname(exec *x, const vg_qagg *ag, const char *s, int alone)
+{
+	if (alone)
+		return qname_dup(x->a, s);
+	vg_buf n = {0};
+	vg_buf_printf(&n, "%.*s: %s", (int)ag->as_len, ag->as, s);
+	const char *r = vg_arena_dup(x->a, (const char *)n.p, n.len);
+	vg_buf_free(&n);
+	return r;
+}
+
+/* timechart: a row per bucket over the whole range, and a column per
+ * aggregation or, with `by f`, per aggregation and series of f: as
+ * Splunk, the `limit` best (tc_rank's score; all when limit=0) in rank
+ * order, then the others as one series, OTHER, unless useother=f drops
+ * them. Events without f make the series NULL, unless usenull=f drops
+ * them. */
 static void table_timechart(exec *x, table *t)
 {
 	xagg *g = x->agg;
@@ -2132,59 +2698,51 @@ static void table_timechart(exec *x, table *t)
 	uint32_t nb = lo < hi ? (uint32_t)((hi - lo + g->span - 1) / g->span) : 0;
 	if (nb > 100000)
 		nb = 100000;
-	/* Series. */
-	const char **series = NULL;
-	uint32_t nser = 0;
+	/* The aggregations shown: make_agg adds a count past them to rank
+	 * series when there are several. */
+	uint32_t nu = cmd->timechart.aggs.n, w = 1;
 	int by = cmd->timechart.by.s != NULL;
+	tcref *refs = NULL;
+	tcser *ser = NULL;
+	uint32_t nref = 0, nser = 0, keep = 0;
 	if (by) {
-		/* Totals per series value (first aggregation). */
-		for (uint32_t gi = 0; gi < g->ngroups; gi++) {
-			uint32_t k;
-			for (k = 0; k < nser; k++)
-				if (strcmp(series[k], g->keys[gi]) == 0)
-					break;
-			if (k == nser) {
-				series = vg_xrealloc(series, (nser + 1) * sizeof *series);
-				series[nser++] = g->keys[gi];
-			}
-		}
-		qsort(series, nser, sizeof *series, cmp_str);
+		refs = tc_refs(g, &nref, &nser);
+		keep = cmd->timechart.limit && cmd->timechart.limit < nser ? cmd->timechart.limit : nser;
+		w = keep + (cmd->timechart.useother && keep < nser);
+		ser = tc_rank(g, refs, nref, nser, keep, nu == 1 ? 0 : g->naggs - 1);
 	}
-	uint32_t naggcols = by ? nser : g->naggs;
-	t->ncols = 1 + naggcols;
+	t->ncols = 1 + nu * w;
 	t->cols = vg_arena_alloc(x->a, t->ncols * sizeof *t->cols);
 	t->cols[0] = "_time";
-	for (uint32_t k = 0; k < naggcols; k++)
-		t->cols[1 + k] = by ? vg_arena_dup(x->a, series[k], strlen(series[k]))
-				    : vg_arena_dup(x->a, g->aggs[k].as, g->aggs[k].as_len);
+	for (uint32_t a = 0; a < nu; a++)
+		for (uint32_t k = 0; k < w; k++)
+			t->cols[1 + a * w + k] =
+				!by ? vg_arena_dup(x->a, g->aggs[a].as, g->aggs[a].as_len)
+				    : tc_colname(x, &g->aggs[a],
+						 k < keep ? ser[k].name : cmd->timechart.otherstr, nu == 1);
 	for (uint32_t b = 0; b < nb; b++) {
 		vg_val *r = table_add(t);
 		r[0] = vg_v_int((lo + (int64_t)b * g->span) / VG_NS_PER_SEC);
-		for (uint32_t k = 0; k < naggcols; k++)
-			r[1 + k] = g->aggs[0].fn == VG_AGG_COUNT || g->aggs[0].fn == VG_AGG_DC
+		for (uint32_t c = 0; c < nu * w; c++)
+			r[1 + c] = g->aggs[c / w].fn == VG_AGG_COUNT || g->aggs[c / w].fn == VG_AGG_DC
 					   ? vg_v_int(0) : vg_v_null();
+	}
+	if (by) {
+		tc_fill(x, g, t, refs, nref, lo, nb, nu, w);
+		free(refs);
+		free(ser);
+		return;
 	}
 	for (uint32_t gi = 0; gi < g->ngroups; gi++) {
 		int64_t b = (g->bucket[gi] - lo) / g->span;
 		if (b < 0 || b >= nb)
 			continue;
 		vg_val *r = trow(t, (uint32_t)b);
-		if (by) {
-			uint32_t k;
-			for (k = 0; k < nser; k++)
-				if (strcmp(series[k], g->keys[gi]) == 0)
-					break;
-			vg_val v = agg_final(&g->arena, &g->st[(size_t)gi * g->naggs], &g->aggs[0]);
-			r[1 + k] = val_copy(x->a, &v);
-		} else {
-			for (uint32_t a = 0; a < g->naggs; a++) {
-				vg_val v = agg_final(&g->arena, &g->st[(size_t)gi * g->naggs + a],
-						     &g->aggs[a]);
-				r[1 + a] = v.kind == VG_V_MV ? vg_v_null() : val_copy(x->a, &v);
-			}
+		for (uint32_t a = 0; a < g->naggs; a++) {
+			vg_val v = agg_final(&g->arena, &g->st[(size_t)gi * g->naggs + a], &g->aggs[a]);
+			r[1 + a] = v.kind == VG_V_MV ? vg_v_null() : val_copy(x->a, &v);
 		}
 	}
-	free(series);
 }
 
 /* geostats' groups in map order: by cell row (south to north), cell
@@ -2507,6 +3065,148 @@ static int table_rex(exec *x, table *t, const vg_qcmd *c)
 	return rc;
 }
 
+/* dedup's key: a row's values of the fields, each as a tag and its bytes,
+ * so that values vg_val_cmp has equal share a key: a number as its int64
+ * when it is whole (5 and 5.0 are one), else as its double's bits; a
+ * boolean as the number 0 or 1; a multivalue as all its values. Returns 0
+ * when a value is null (an empty multivalue is one too), the key unmade. */
+static int dedup_key_val(const vg_val *v, vg_buf *k)
+{
+	switch (v->kind) {
+	case VG_V_STR:
+		vg_buf_putc(k, 's');
+		vg_buf_u32le(k, v->len);
+		vg_buf_put(k, v->s, v->len);
+		return 1;
+	case VG_V_BOOL:
+		vg_buf_putc(k, 'i');
+		vg_buf_u64le(k, (uint64_t)v->i);
+		return 1;
+	case VG_V_NUM:
+		if (v->isint || (v->d == floor(v->d) && v->d >= -0x1p63 && v->d < 0x1p63)) {
+			vg_buf_putc(k, 'i');
+			vg_buf_u64le(k, (uint64_t)(v->isint ? v->i : (int64_t)v->d));
+		} else {
+			uint64_t bits = 0;
+			if (!isnan(v->d)) /* every NaN is one value, as for vg_val_cmp */
+				memcpy(&bits, &v->d, sizeof bits);
+			vg_buf_putc(k, isnan(v->d) ? 'n' : 'd');
+			vg_buf_u64le(k, bits);
+		}
+		return 1;
+	case VG_V_MV:
+		vg_buf_putc(k, 'm');
+		vg_buf_u32le(k, v->nmv);
+		for (uint32_t e = 0; e < v->nmv; e++)
+			if (!dedup_key_val(&v->mv[e], k))
+				return 0;
+		return v->nmv > 0;
+	default:
+		return 0;
+	}
+}
+
+/* The keys dedup has seen, each with the rows kept under it: open
+ * addressing on the key's hash, the keys' bytes back to back in text. */
+typedef struct dslot {
+	uint64_t h;         /* 0: an empty slot */
+	uint64_t off;
+	uint32_t len;
+	uint32_t kept;
+} dslot;
+
+typedef struct dset {
+	dslot *slot;
+	uint32_t cap, n;    /* cap: a power of two, at most half full */
+	vg_buf text;
+} dset;
+
+static void dset_grow(dset *d)
+{
+	uint32_t cap = d->cap ? d->cap * 2 : 1024;
+	dslot *s = vg_xmalloc(cap * sizeof *s);
+	memset(s, 0, cap * sizeof *s);
+	for (uint32_t i = 0; i < d->cap; i++) {
+		if (d->slot[i].h == 0)
+			continue;
+		uint32_t j = (uint32_t)d->slot[i].h & (cap - 1);
+		while (s[j].h)
+			j = (j + 1) & (cap - 1);
+		s[j] = d->slot[i];
+	}
+	free(d->slot);
+	d->slot = s;
+	d->cap = cap;
+}
+
+/* The count of rows kept under key k, 0 when k is new (then added). */
+static uint32_t *dset_kept(dset *d, const vg_buf *k)
+{
+	if (2 * ((uint64_t)d->n + 1) > d->cap)
+		dset_grow(d);
+	uint64_t h = ex_hash(k->p, k->len) | 1;
+	for (uint32_t j = (uint32_t)h & (d->cap - 1);; j = (j + 1) & (d->cap - 1)) {
+		dslot *s = &d->slot[j];
+		if (s->h == h && s->len == k->len && memcmp(d->text.p + s->off, k->p, k->len) == 0)
+			return &s->kept;
+		if (s->h == 0) {
+			*s = (dslot){h, d->text.len, (uint32_t)k->len, 0};
+			vg_buf_put(&d->text, k->p, k->len);
+			d->n++;
+			return &s->kept;
+		}
+	}
+}
+
+/* dedup f1 f2 over a table, as Splunk's: the first `keep` rows of each
+ * combination of the fields' values (with consecutive=t, of each run of
+ * rows that share it), in the table's order; a row without one of the
+ * fields goes, or stays under keepempty=t. One hash lookup a row, as
+ * tables reach a million rows. */
+static void table_dedup(table *t, const vg_qcmd *c)
+{
+	int cols[VG_Q_MAX_ITEMS];
+	uint32_t nf = c->dedup.fields.n;
+	for (uint32_t k = 0; k < nf; k++)
+		cols[k] = col_index(t, c->dedup.fields.v[k].s);
+	dset seen = {0};
+	vg_buf key = {0}, prev = {0};
+	uint32_t out = 0, run = 0;
+	for (uint32_t r = 0; r < t->nrows; r++) {
+		const vg_val *row = trow(t, r);
+		int full = 1;
+		vg_buf_clear(&key);
+		for (uint32_t k = 0; k < nf && full; k++)
+			full = cols[k] >= 0 && dedup_key_val(&row[cols[k]], &key);
+		int keep;
+		if (!full) {
+			keep = c->dedup.keepempty;
+			if (keep)
+				run = 0; /* a row kept between two breaks their run */
+		} else if (c->dedup.consecutive) {
+			int same = run && prev.len == key.len && memcmp(prev.p, key.p, key.len) == 0;
+			run = same ? run + 1 : 1;
+			keep = run <= c->dedup.keep;
+			vg_buf_clear(&prev);
+			vg_buf_put(&prev, key.p, key.len);
+		} else {
+			uint32_t *kept = dset_kept(&seen, &key);
+			keep = *kept < c->dedup.keep;
+			*kept += keep;
+		}
+		if (keep) {
+			if (out != r)
+				memcpy(trow(t, out), row, t->ncols * sizeof *t->cells);
+			out++;
+		}
+	}
+	t->nrows = out;
+	free(seen.slot);
+	vg_buf_free(&seen.text);
+	vg_buf_free(&key);
+	vg_buf_free(&prev);
+}
+
 static xagg *make_agg(exec *x, const vg_qcmd *c);
 static void agg_free(xagg *g);
 static int table_enrich(exec *x, table *t, const vg_qcmd *c);
@@ -2522,7 +3222,7 @@ static int table_agg(exec *x, table *t, const vg_qcmd *c)
 	for (uint32_t r = 0; r < t->nrows && rc == 0; r++) {
 		trowctx tc = {t, r};
 		vg_rowget get = {table_get, &tc};
-		rc = agg_row(x, &get, row_time(t, r));
+		rc = agg_row(x, &get, row_time(t, r), NULL);
 	}
 	table out = {0};
 	if (rc == 0) {
@@ -2535,7 +3235,8 @@ static int table_agg(exec *x, table *t, const vg_qcmd *c)
 	return rc;
 }
 
-static int after_cmd(exec *x, table *t, const vg_qcmd *c)
+/* next: the command after c, or NULL. */
+static int after_cmd(exec *x, table *t, const vg_qcmd *c, const vg_qcmd *next)
 {
 	switch (c->kind) {
 	case VG_CMD_WHERE:
@@ -2557,13 +3258,20 @@ static int after_cmd(exec *x, table *t, const vg_qcmd *c)
 		if (t->nrows > c->head.n)
 			t->nrows = c->head.n;
 		return 0;
-	case VG_CMD_TAIL:
-		if (t->nrows > c->head.n) {
-			uint32_t drop = t->nrows - c->head.n;
-			memmove(t->cells, trow(t, drop), (size_t)c->head.n * t->ncols * sizeof *t->cells);
-			t->nrows = c->head.n;
-		}
+	case VG_CMD_TAIL: {
+		/* As Splunk's tail: the last n rows in reverse order, from the
+		 * end of the table backwards (of events, newest first, the
+		 * oldest n, oldest first). */
+		uint32_t n = t->nrows < c->head.n ? t->nrows : c->head.n;
+		vg_val *cells = vg_xmalloc(((size_t)n * t->ncols + 1) * sizeof *cells);
+		for (uint32_t r = 0; r < n; r++)
+			memcpy(&cells[(size_t)r * t->ncols], trow(t, t->nrows - 1 - r),
+			       t->ncols * sizeof *cells);
+		free(t->cells);
+		t->cells = cells;
+		t->nrows = t->cap = n;
 		return 0;
+	}
 	case VG_CMD_SORT: {
 		uint32_t keys[VG_Q_MAX_ITEMS];
 		uint8_t desc[VG_Q_MAX_ITEMS];
@@ -2575,7 +3283,12 @@ static int after_cmd(exec *x, table *t, const vg_qcmd *c)
 			keys[n] = (uint32_t)ci;
 			desc[n++] = c->sort.keys[k].desc;
 		}
-		table_sort(t, keys, desc, n);
+		/* Only the rows a limit or a head right after keeps are
+		 * wanted in order. */
+		uint32_t limit = c->sort.limit;
+		if (next && next->kind == VG_CMD_HEAD && (limit == 0 || next->head.n < limit))
+			limit = next->head.n;
+		table_sort(t, keys, desc, n, limit);
 		if (c->sort.limit && t->nrows > c->sort.limit)
 			t->nrows = c->sort.limit;
 		return 0;
@@ -2623,31 +3336,9 @@ static int after_cmd(exec *x, table *t, const vg_qcmd *c)
 				t->cols[ci] = qname_dup(x->a, c->rename.v[k].to.s);
 		}
 		return 0;
-	case VG_CMD_DEDUP: {
-		uint32_t cols[VG_Q_MAX_ITEMS], n = 0;
-		for (uint32_t k = 0; k < c->dedup.fields.n; k++) {
-			int ci = col_index(t, c->dedup.fields.v[k].s);
-			if (ci >= 0)
-				cols[n++] = (uint32_t)ci;
-		}
-		uint32_t out = 0;
-		for (uint32_t r = 0; r < t->nrows; r++) {
-			uint32_t seen = 0;
-			for (uint32_t p = 0; p < out && seen < c->dedup.keep; p++) {
-				int same = 1;
-				for (uint32_t k = 0; k < n && same; k++)
-					same = vg_val_cmp(&trow(t, p)[cols[k]], &trow(t, r)[cols[k]]) == 0;
-				seen += same;
-			}
-			if (seen < c->dedup.keep) {
-				if (out != r)
-					memcpy(trow(t, out), trow(t, r), t->ncols * sizeof *t->cells);
-				out++;
-			}
-		}
-		t->nrows = out;
+	case VG_CMD_DEDUP:
+		table_dedup(t, c);
 		return 0;
-	}
 	default:
 		return vg_seterr(x->err, VG_EINVAL, c->pos,
 				 "'%s' at %u cannot follow a transforming command yet",
@@ -2994,15 +3685,25 @@ static int per_event(exec *x, xrow *rw)
 
 static vg_val *table_add(table *t);
 
+/* Rows mode: 0 while the rows may take one more event, else VG_ELIMIT
+ * (x->err set): every event is held in memory until the scan ends. */
+static int rows_room(exec *x)
+{
+	uint32_t most = x->o->max_event_rows ? x->o->max_event_rows : MAX_EVENT_ROWS;
+	if (x->rows->nrows < most)
+		return 0;
+	return vg_seterr(x->err, VG_ELIMIT, x->q->cmds[x->first_cmd].pos,
+			 "more than %u events reach '%s' at %u: narrow the search, or use stats",
+			 most, vg_cmd_name(x->q->cmds[x->first_cmd].kind),
+			 (unsigned)x->q->cmds[x->first_cmd].pos);
+}
+
 /* Rows mode: the event as a row of the columns the pipeline reads. */
 static int keep_row(exec *x, xrow *rw)
 {
 	table *t = x->rows;
-	if (t->nrows == MAX_EVENT_ROWS)
-		return vg_seterr(x->err, VG_ELIMIT, x->q->cmds[x->first_cmd].pos,
-				 "more than %u events reach '%s' at %u: narrow the search, or use "
-				 "stats", MAX_EVENT_ROWS, vg_cmd_name(x->q->cmds[x->first_cmd].kind),
-				 (unsigned)x->q->cmds[x->first_cmd].pos);
+	if (rows_room(x))
+		return x->err->code;
 	vg_val *r = table_add(t);
 	for (uint32_t c = 0; c < t->ncols; c++) {
 		vg_val v;
@@ -3541,6 +4242,15 @@ static xagg *make_agg(exec *x, const vg_qcmd *c)
 		g->by = c->timechart.by.s ? &c->timechart.by : NULL;
 		g->nby = c->timechart.by.s ? 1 : 0;
 		g->span = c->timechart.span_ns;
+		/* Several aggregations split by a field rank its series by
+		 * their events, as Splunk: a count past them that no column
+		 * shows (table_timechart). */
+		if (g->nby && g->naggs > 1) {
+			vg_qagg *aggs = vg_arena_alloc(x->a, (g->naggs + 1) * sizeof *aggs);
+			memcpy(aggs, g->aggs, g->naggs * sizeof *aggs);
+			aggs[g->naggs++] = count_agg;
+			g->aggs = aggs;
+		}
 		if (g->span <= 0) {
 			int64_t lo = x->nhist ? x->hstart : 0;
 			int64_t hi = x->nhist ? x->hstart + (int64_t)x->nhist * x->hspan : VG_NS_PER_DAY;
@@ -3608,7 +4318,7 @@ static void proj_table(exec *x, table *t)
 		for (uint32_t c = c0; c < t->ncols; c++) {
 			const vg_val *v = pairs_get(ev[k].fields, t->cols[c], (uint32_t)strlen(t->cols[c]));
 			if (v)
-				row[c] = val_copy_deep(x->a, v);
+				row[c] = val_copy(x->a, v);
 		}
 		free((char *)ev[k].json);
 		free((vg_val *)ev[k].fields);
@@ -3670,7 +4380,7 @@ static int finish(exec *x, vg_store *st)
 	(void)st;
 	vg_result *res = x->res;
 	res->hist = x->hist;
-	res->nhist = x->nhist;
+	res->nhist = x->o->no_hist ? 0 : x->nhist;
 	res->hist_start = x->hstart;
 	res->hist_span = x->hspan;
 	if (!x->agg && !x->rows && !x->ext->proj) {
@@ -3703,16 +4413,19 @@ static int finish(exec *x, vg_store *st)
 			memset(x->rows, 0, sizeof *x->rows);
 			uint32_t keys[2] = {0, 1};
 			uint8_t desc[2] = {1, 0};
-			table_sort(&t, keys, desc, x->rows_event ? 2 : 1);
+			table_sort(&t, keys, desc, x->rows_event ? 2 : 1, 0);
 		}
 		for (uint32_t k = x->first_cmd; k < x->q->ncmds && rc == 0; k++)
-			rc = after_cmd(x, &t, &x->q->cmds[k]);
+			rc = after_cmd(x, &t, &x->q->cmds[k], k + 1 < x->q->ncmds ? &x->q->cmds[k + 1] : NULL);
 		/* Without an aggregation every row is an event's: --limit
 		 * bounds them as it bounds events (the newest, or the first in
 		 * the order a sort gave). */
 		int rows_of_events = 1;
-		for (uint32_t k = x->first_cmd; k < x->q->ncmds; k++)
-			rows_of_events &= !is_agg(x->q->cmds[k].kind);
+		for (uint32_t k = x->first_cmd; k < x->q->ncmds; k++) {
+			uint8_t kind = x->q->cmds[k].kind;
+			rows_of_events &= !is_agg(kind);
+			res->reordered |= rows_of_events && (kind == VG_CMD_SORT || kind == VG_CMD_TAIL);
+		}
 		if (rc == 0 && rows_of_events && t.nrows > x->limit) {
 			t.nrows = x->limit;
 			res->truncated = 1;
@@ -3730,13 +4443,13 @@ static int finish(exec *x, vg_store *st)
 			drop.fields.remove = 1;
 			drop.fields.list.v = &nm;
 			drop.fields.list.n = 1;
-			rc = after_cmd(x, &t, &drop);
+			rc = after_cmd(x, &t, &drop, NULL);
 		}
 		goto out;
 	}
 	agg_table(x, &t);
 	for (uint32_t k = x->first_cmd + 1; k < x->q->ncmds && rc == 0; k++)
-		rc = after_cmd(x, &t, &x->q->cmds[k]);
+		rc = after_cmd(x, &t, &x->q->cmds[k], k + 1 < x->q->ncmds ? &x->q->cmds[k + 1] : NULL);
 out:
 	res->table = 1;
 	res->columns = t.cols;
@@ -3992,12 +4705,8 @@ static int merge_helper(exec *x, helper *h)
 		return agg_merge(x, y->agg);
 	if (x->rows) {
 		for (uint32_t r = 0; r < y->rows->nrows; r++) {
-			if (x->rows->nrows == MAX_EVENT_ROWS)
-				return vg_seterr(x->err, VG_ELIMIT, x->q->cmds[x->first_cmd].pos,
-						 "more than %u events reach '%s' at %u: narrow the search, "
-						 "or use stats", MAX_EVENT_ROWS,
-						 vg_cmd_name(x->q->cmds[x->first_cmd].kind),
-						 (unsigned)x->q->cmds[x->first_cmd].pos);
+			if (rows_room(x))
+				return x->err->code;
 			vg_val *dst = table_add(x->rows), *src = trow(y->rows, r);
 			for (uint32_t c = 0; c < x->rows->ncols; c++)
 				dst[c] = val_copy(x->a, &src[c]);

@@ -33,7 +33,13 @@
  *     address) and adds column values, without building the row's text.
  *     iplocation and lookup run on each event before the transform (as
  *     eval does), or on the rows of a table after it; geostats is a
- *     transform: stats by a grid cell of the map.
+ *     transform: stats by a grid cell of the map. A by field holding a
+ *     multivalue (split(), rex max_match, values()) puts the row in the
+ *     group of each of its values, as Splunk does (several such fields:
+ *     every combination), and aggregations read a multivalue value by
+ *     value; stored columns never hold one, so this only costs rows with
+ *     computed fields. Rows that a sort or tail ordered are returned in
+ *     that order (vg_result.reordered).
  *
  * Alongside, the matching events are counted per time bucket (the
  * histogram) and the work is counted (segments and blocks read and
@@ -79,6 +85,13 @@ typedef struct vg_exec_opts {
 	const char *geo_error;
 	/* The directory of lookup's tables (query/lookup.h), NULL: none. */
 	const char *lookups_dir;
+	/* Events that may become rows for sort, dedup, table ... before the
+	 * query fails with VG_ELIMIT; 0 = 1,000,000 (MAX_EVENT_ROWS). Only
+	 * tests set it, to reach the bound without a million events. */
+	uint32_t max_event_rows;
+	/* The caller shows no histogram (csv, table): segment blocks do not
+	 * count their matching events per bucket, and res->nhist is 0. */
+	uint8_t no_hist;
 } vg_exec_opts;
 
 typedef struct vg_exec_stats {
@@ -104,7 +117,7 @@ typedef struct vg_result_event {
 typedef struct vg_result {
 	vg_arena arena;
 	int table;                /* 1: columns + rows; 0: events */
-	vg_result_event *events;  /* newest first */
+	vg_result_event *events;  /* newest first, unless reordered */
 	uint32_t nevents;
 	/* The fields eval, rex, iplocation and lookup set on the events
 	 * returned (not _time, _group, _raw: those replace the event's own),
@@ -113,6 +126,10 @@ typedef struct vg_result {
 	uint32_t nfields;
 	uint8_t truncated;        /* more events (or rows made of events) matched
 				   * than were kept */
+	uint8_t reordered;        /* the events (or rows made of events) are in
+				   * the order a command gave them (sort, tail),
+				   * not newest first: the first kept are not
+				   * the newest that matched */
 	const char **columns;
 	uint32_t ncols;
 	vg_val *cells;            /* nrows × ncols, row-major */

@@ -318,12 +318,23 @@ static int check_file(const char *path, const char *what, const char *how, vg_er
 static const char mmdb_how[] =
 	"download it from MaxMind (Debian's geoipupdate package, in contrib, does so "
 	"with a MaxMind account), or leave it unset to use Debian's geoip-database";
+/* No Debian package of bookworm holds AS numbers: geoip-database has
+ * countries only, and geoip-database-extra (the legacy GeoIPASNum.dat)
+ * was dropped from Debian in 2019 (geoip-database 20190709-1) when
+ * MaxMind stopped publishing the legacy files. Without the .mmdb the ASN
+ * field stays empty; pointing at geoip-database would send the reader to
+ * a package that cannot help. */
+static const char asn_how[] =
+	"download GeoLite2-ASN from MaxMind (Debian's geoipupdate package, in contrib, "
+	"does so with a MaxMind account), or leave it unset to go without AS numbers "
+	"(no Debian package has them: geoip-database holds countries only, and "
+	"geoip-database-extra, which had the legacy ASN edition, left Debian in 2019)";
 
 /* Open one .mmdb; `asn` says which kind it must be. */
 static int open_mmdb(MMDB_s *db, const char *path, int asn, vg_err *err)
 {
-	int rc = check_file(path, asn ? "MaxMind ASN database" : "MaxMind database", mmdb_how,
-			    err);
+	int rc = check_file(path, asn ? "MaxMind ASN database" : "MaxMind database",
+			    asn ? asn_how : mmdb_how, err);
 	if (rc != 0)
 		return rc;
 	int mrc = MMDB_open(path, MMDB_MODE_MMAP, db);

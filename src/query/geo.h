@@ -15,7 +15,9 @@
  *  2. Otherwise Debian's package geoip-database: the legacy country
  *     databases /usr/share/GeoIP/GeoIP.dat (IPv4) and GeoIPv6.dat (IPv6),
  *     read with libGeoIP. They hold a country per address and nothing
- *     else: no city, no region, no coordinates, no AS. So that a world map
+ *     else: no city, no region, no coordinates, no AS (the legacy ASN
+ *     edition was in geoip-database-extra, which Debian dropped in 2019:
+ *     bookworm has no AS numbers in any package). So that a world map
  *     can still place sources, a country is given the coordinates of one
  *     representative place taken from tzdata's zone.tab (zone1970.tab when
  *     zone.tab is absent), and the location is flagged `coarse`.

@@ -26,10 +26,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/ip.h"
@@ -453,30 +455,41 @@ static int read_file(int fd, const char *name, uint64_t max, vg_lookup *t, vg_er
 	return 0;
 }
 
-int vg_lookup_open(const char *dir, const char *name, const vg_lookup_limits *lim,
-		   vg_lookup **out, vg_err *err)
+/* The path of table `name` in dir (name checked) into path. */
+static int table_path(const char *dir, const char *name, char *path, size_t cap, vg_err *err)
 {
-	*out = NULL;
 	int rc = check_name(name, err);
 	if (rc != 0)
 		return rc;
 	size_t n = strlen(name);
 	int has_ext = n > 4 && strcmp(name + n - 4, ".csv") == 0;
-	char path[4096];
-	if ((size_t)snprintf(path, sizeof path, "%s/%s%s", dir, name, has_ext ? "" : ".csv") >=
-	    sizeof path)
+	if ((size_t)snprintf(path, cap, "%s/%s%s", dir, name, has_ext ? "" : ".csv") >= cap)
 		return vg_seterr(err, VG_EINVAL, -1, "lookups directory path is too long");
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return missing_table(dir, name, path, err);
-		return vg_seterr(err, VG_EIO, -1, "cannot open lookup table %s: %s", path,
-				 strerror(errno));
-	}
+	return 0;
+}
+
+/* Open the file of table `name` at path: the descriptor in *fd, or an
+ * error naming the tables there are when it does not exist. */
+static int open_table(const char *dir, const char *name, const char *path, int *fd, vg_err *err)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (*fd >= 0)
+		return 0;
+	if (errno == ENOENT)
+		return missing_table(dir, name, path, err);
+	return vg_seterr(err, VG_EIO, -1, "cannot open lookup table %s: %s", path,
+			 strerror(errno));
+}
+
+/* Read and parse table `name` from the open file fd (left open). */
+static int load_table(int fd, const char *name, const vg_lookup_limits *lim, vg_lookup **out,
+		      vg_err *err)
+{
+	size_t n = strlen(name);
+	int has_ext = n > 4 && strcmp(name + n - 4, ".csv") == 0;
 	vg_lookup *t = vg_xcalloc(1, sizeof *t);
 	t->name = vg_xstrndup(name, has_ext ? n - 4 : n);
-	rc = read_file(fd, t->name, get_lims(lim).bytes, t, err);
-	close(fd);
+	int rc = read_file(fd, t->name, get_lims(lim).bytes, t, err);
 	if (rc == 0)
 		rc = parse_table(t, lim, err);
 	if (rc != 0) {
@@ -485,6 +498,22 @@ int vg_lookup_open(const char *dir, const char *name, const vg_lookup_limits *li
 	}
 	*out = t;
 	return 0;
+}
+
+int vg_lookup_open(const char *dir, const char *name, const vg_lookup_limits *lim,
+		   vg_lookup **out, vg_err *err)
+{
+	*out = NULL;
+	char path[4096];
+	int fd;
+	int rc = table_path(dir, name, path, sizeof path, err);
+	if (rc == 0)
+		rc = open_table(dir, name, path, &fd, err);
+	if (rc != 0)
+		return rc;
+	rc = load_table(fd, name, lim, out, err);
+	close(fd);
+	return rc;
 }
 
 static void drop_index(vg_lookup *t)
@@ -971,7 +1000,10 @@ static int bind_outputs(const vg_qcmd *c, vg_lookup_bind *b, vg_err *err)
 	return 0;
 }
 
-static int bind_keys(const vg_qcmd *c, vg_lookup_bind *b, vg_err *err)
+/* Resolve the command's key columns on b->t; index the table on them
+ * unless it already is (a table from the cache, indexed on the same
+ * columns by the bind that read it: see cache_key). */
+static int bind_keys(const vg_qcmd *c, vg_lookup_bind *b, int index, vg_err *err)
 {
 	if (c->lookup.nin > MAX_KEYS)
 		return vg_seterr(err, VG_ELIMIT, c->pos,
@@ -988,7 +1020,252 @@ static int bind_keys(const vg_qcmd *c, vg_lookup_bind *b, vg_err *err)
 		b->keycols[i] = (uint32_t)col;
 		b->keyfields[i] = &p->to;
 	}
-	return vg_lookup_index(b->t, b->keycols, b->nkeys, err);
+	return index ? vg_lookup_index(b->t, b->keycols, b->nkeys, err) : 0;
+}
+
+/* ------------------------------------------------------------ cache */
+
+/* A table in the cache: the file it was read from (path, and the identity
+ * that tells a replaced or rewritten file: device, inode, size, mtime), the
+ * key columns it is indexed on (their names as the query gave them), and
+ * who uses it. An entry dropped from the cache (replaced, or least
+ * recently used past the bound) while a query still holds it is freed by
+ * the last release. */
+typedef struct vg_lookup_entry {
+	char *key;                /* path, then the key column names */
+	size_t keylen;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	vg_lookup *t;
+	size_t bytes;
+	uint64_t used;            /* the cache's clock at the last use */
+	uint32_t refs;            /* binds holding it */
+	uint8_t gone;             /* no longer in the cache */
+	struct vg_lookup_entry *next;
+} lent;
+
+static struct {
+	pthread_mutex_t mu;
+	lent *head;
+	size_t bytes, cap;
+	uint64_t clock;
+	vg_lookup_cache_stats st;
+} cache = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, VG_LOOKUP_CACHE_BYTES, 0, {0, 0, 0, 0}};
+
+/* What a table costs in memory: the file, its cells and its index. */
+static size_t table_bytes(const vg_lookup *t)
+{
+	return sizeof *t + strlen(t->name) + t->len + 1 + t->capcells * sizeof *t->cells +
+	       t->nkeys * sizeof *t->keycols + t->nslots * (sizeof *t->slots + sizeof *t->slothash) +
+	       t->capnets * sizeof *t->nets + (t->rownet ? (size_t)t->nrows * t->nkeys : 0) * 4 +
+	       t->capitems * sizeof *t->items + t->ncslots * sizeof *t->cslots +
+	       t->nclasses * sizeof *t->classes;
+}
+
+/* The cache key of command c's table at path: the path and the names of
+ * its key columns (one table is indexed on one set of columns), each
+ * after its length so no two lists read the same. */
+static void cache_key(const char *path, const vg_qcmd *c, vg_buf *key)
+{
+	vg_buf_puts(key, path);
+	vg_buf_putc(key, 0);
+	for (uint32_t i = 0; i < c->lookup.nin; i++) {
+		const vg_qname *n = &c->lookup.in[i].from;
+		vg_buf_put(key, &n->len, sizeof n->len);
+		vg_buf_put(key, n->s, n->len);
+	}
+}
+
+static int same_file(const lent *e, const struct stat *st)
+{
+	return e->dev == st->st_dev && e->ino == st->st_ino && e->size == st->st_size &&
+	       e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static void lent_free(lent *e)
+{
+	vg_lookup_close(e->t);
+	free(e->key);
+	free(e);
+}
+
+/* Take e out of the cache (the lock held); freed now if no bind holds
+ * it, else by the last release. */
+static void cache_drop(lent **link)
+{
+	lent *e = *link;
+	*link = e->next;
+	cache.bytes -= e->bytes;
+	cache.st.tables--;
+	e->gone = 1;
+	if (e->refs == 0)
+		lent_free(e);
+}
+
+/* The cached table for key whose file is still st, held (refs + 1); an
+ * entry for key whose file changed is dropped. NULL when none. The lock
+ * held. */
+static lent *cache_find(const vg_buf *key, const struct stat *st)
+{
+	for (lent **link = &cache.head; *link; link = &(*link)->next) {
+		lent *e = *link;
+		if (e->keylen != key->len || memcmp(e->key, key->p, key->len) != 0)
+			continue;
+		if (!same_file(e, st)) {
+			cache_drop(link);
+			return NULL;
+		}
+		e->refs++;
+		e->used = ++cache.clock;
+		return e;
+	}
+	return NULL;
+}
+
+/* Drop the least recently used tables until the cache fits its bound. The
+ * lock held. */
+static void cache_trim(void)
+{
+	while (cache.bytes > cache.cap && cache.head) {
+		lent **oldest = &cache.head;
+		for (lent **link = &cache.head; *link; link = &(*link)->next)
+			if ((*link)->used < (*oldest)->used)
+				oldest = link;
+		cache_drop(oldest);
+	}
+}
+
+/* A file modified within this long of its reading may be modified again
+ * without its mtime changing (timestamps move in clock ticks): such a
+ * table is not cached, so a rewrite of the same size in the same tick
+ * cannot go unseen (git's "racy" files). */
+#define RACY_NS 2000000000ll
+
+static int racy(const struct stat *st)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t age = ((int64_t)now.tv_sec - st->st_mtim.tv_sec) * 1000000000ll +
+		      (now.tv_nsec - st->st_mtim.tv_nsec);
+	return age < RACY_NS;
+}
+
+/* Put b's freshly read and indexed table in the cache as key, held by b;
+ * a table the cache cannot hold (larger than its bound, or racy) stays
+ * b's own. */
+static void cache_put(const vg_buf *key, const struct stat *st, vg_lookup_bind *b)
+{
+	size_t bytes = table_bytes(b->t);
+	if (racy(st))
+		return;
+	pthread_mutex_lock(&cache.mu);
+	if (bytes > cache.cap) {
+		pthread_mutex_unlock(&cache.mu);
+		return;
+	}
+	/* One entry per key: another query may have put the same table (it
+	 * missed at the same time) or an older one meanwhile; this one, read
+	 * last, replaces it. */
+	for (lent **link = &cache.head; *link;)
+		if ((*link)->keylen == key->len && memcmp((*link)->key, key->p, key->len) == 0)
+			cache_drop(link);
+		else
+			link = &(*link)->next;
+	lent *e = vg_xcalloc(1, sizeof *e);
+	e->key = vg_xmalloc(key->len);
+	memcpy(e->key, key->p, key->len);
+	e->keylen = key->len;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->size = st->st_size;
+	e->mtime = st->st_mtim;
+	e->t = b->t;
+	e->bytes = bytes;
+	e->refs = 1;
+	e->used = ++cache.clock;
+	e->next = cache.head;
+	cache.head = e;
+	cache.bytes += bytes;
+	cache.st.tables++;
+	cache_trim();
+	cache.st.bytes = cache.bytes;
+	pthread_mutex_unlock(&cache.mu);
+	b->cached = e;
+}
+
+/* b->t for command c from dir: the cached table when its file is unchanged
+ * (*fresh = 0), else read from the file (*fresh = 1, to be indexed and then
+ * offered to the cache with cache_put). */
+static int cache_open(const char *dir, const vg_qcmd *c, vg_lookup_bind *b, vg_buf *key,
+		      struct stat *st, int *fresh, vg_err *err)
+{
+	char path[4096];
+	int fd;
+	int rc = table_path(dir, c->lookup.table, path, sizeof path, err);
+	if (rc == 0)
+		rc = open_table(dir, c->lookup.table, path, &fd, err);
+	if (rc != 0)
+		return rc;
+	if (fstat(fd, st) != 0) {
+		rc = vg_seterr(err, VG_EIO, -1, "lookup table %s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	cache_key(path, c, key);
+	pthread_mutex_lock(&cache.mu);
+	lent *e = cache_find(key, st);
+	if (e)
+		cache.st.hits++;
+	else
+		cache.st.misses++;
+	cache.st.bytes = cache.bytes;
+	pthread_mutex_unlock(&cache.mu);
+	*fresh = e == NULL;
+	if (e) {
+		b->t = e->t;
+		b->cached = e;
+	} else {
+		rc = load_table(fd, c->lookup.table, NULL, &b->t, err);
+	}
+	close(fd);
+	return rc;
+}
+
+/* Let go of b's hold on its cached table. */
+static void cache_release(lent *e)
+{
+	pthread_mutex_lock(&cache.mu);
+	int last = --e->refs == 0 && e->gone;
+	pthread_mutex_unlock(&cache.mu);
+	if (last)
+		lent_free(e);
+}
+
+void vg_lookup_cache_stats_get(vg_lookup_cache_stats *out)
+{
+	pthread_mutex_lock(&cache.mu);
+	*out = cache.st;
+	pthread_mutex_unlock(&cache.mu);
+}
+
+void vg_lookup_cache_limit(size_t bytes)
+{
+	pthread_mutex_lock(&cache.mu);
+	cache.cap = bytes ? bytes : VG_LOOKUP_CACHE_BYTES;
+	cache_trim();
+	cache.st.bytes = cache.bytes;
+	pthread_mutex_unlock(&cache.mu);
+}
+
+void vg_lookup_cache_clear(void)
+{
+	pthread_mutex_lock(&cache.mu);
+	while (cache.head)
+		cache_drop(&cache.head);
+	cache.st = (vg_lookup_cache_stats){0, 0, 0, 0};
+	pthread_mutex_unlock(&cache.mu);
 }
 
 int vg_lookup_bind_cmd(const char *dir, const vg_qcmd *c, const vg_lookup_limits *lim,
@@ -997,13 +1274,26 @@ int vg_lookup_bind_cmd(const char *dir, const vg_qcmd *c, const vg_lookup_limits
 	memset(b, 0, sizeof *b);
 	if (c->kind != VG_CMD_LOOKUP)
 		return vg_seterr(err, VG_EINVAL, c->pos, "not a lookup command");
-	int rc = vg_lookup_open(dir, c->lookup.table, lim, &b->t, err);
-	if (rc != 0)
+	/* Tables read under limits of their own are not shared: the cache
+	 * holds what the default limits allow. */
+	int fresh = 1, rc;
+	vg_buf key = {0};
+	struct stat st;
+	if (lim)
+		rc = vg_lookup_open(dir, c->lookup.table, lim, &b->t, err);
+	else
+		rc = cache_open(dir, c, b, &key, &st, &fresh, err);
+	if (rc != 0) {
+		vg_buf_free(&key);
 		return at_cmd(err, rc, c->pos);
+	}
 	b->outputnew = c->lookup.outputnew;
-	rc = bind_keys(c, b, err);
+	rc = bind_keys(c, b, fresh, err);
 	if (rc == 0)
 		rc = bind_outputs(c, b, err);
+	if (rc == 0 && fresh && !lim)
+		cache_put(&key, &st, b);
+	vg_buf_free(&key);
 	if (rc != 0)
 		vg_lookup_unbind(b);
 	return rc;
@@ -1011,7 +1301,10 @@ int vg_lookup_bind_cmd(const char *dir, const vg_qcmd *c, const vg_lookup_limits
 
 void vg_lookup_unbind(vg_lookup_bind *b)
 {
-	vg_lookup_close(b->t);
+	if (b->cached)
+		cache_release(b->cached);
+	else
+		vg_lookup_close(b->t);
 	free(b->keycols);
 	free(b->keyfields);
 	free(b->out);

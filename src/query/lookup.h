@@ -47,7 +47,8 @@
  *  - with several key columns a row must match on every one, each cell
  *    exactly or (a network cell) by containment.
  *
- * Cost: the file is read once (vg_lookup_open), kept whole, and parsed in
+ * Cost: the file is read once per binding (vg_lookup_open), or once while
+ * it is unchanged (the table cache, below), kept whole, and parsed in
  * place: a cell is an offset and a length into it, NUL-terminated. The
  * index is one hash table over the key cells of every row and, for rows
  * with a network cell, one keyed by the masked network and the row's
@@ -146,7 +147,8 @@ typedef struct vg_lookup_out {
 } vg_lookup_out;
 
 /* A `lookup` command resolved against its table: what the executor needs
- * per row. Owns the table and the arrays. */
+ * per row. Owns the arrays, and the table unless the table cache holds it
+ * (then shared with other bindings, read-only, until vg_lookup_unbind). */
 typedef struct vg_lookup_bind {
 	vg_lookup *t;
 	uint32_t nkeys;
@@ -156,16 +158,66 @@ typedef struct vg_lookup_bind {
 	vg_lookup_out *out;         /* OUTPUT columns, or every non-key column */
 	uint32_t nout;
 	uint8_t outputnew;          /* OUTPUTNEW: fill only absent fields */
+	/* The table cache's entry t belongs to (t shared, read-only), or
+	 * NULL when t is the binding's own. */
+	struct vg_lookup_entry *cached;
 } vg_lookup_bind;
 
 /* Open c's table (c->kind must be VG_CMD_LOOKUP) from dir, check every
  * column c names, and build the index over its input columns. Errors as
  * vg_lookup_open and vg_lookup_column, with err->pos at the command (a
  * missing table) or at the column's name in the query. On error b holds
- * nothing to free. c must outlive b (keyfields point into it). */
+ * nothing to free. c must outlive b (keyfields point into it).
+ *
+ * With lim NULL the table comes from the table cache when its file is
+ * unchanged (see below), else it is read and offered to the cache; with
+ * limits of its own it is always read, and b's own. */
 int vg_lookup_bind_cmd(const char *dir, const vg_qcmd *c, const vg_lookup_limits *lim,
 		       vg_lookup_bind *b, vg_err *err);
 void vg_lookup_unbind(vg_lookup_bind *b);
+
+/*
+ * ------------------------------------------------------ the table cache
+ *
+ * The server runs every query afresh, and a query with `lookup` would
+ * otherwise read and parse <data>/lookups/NAME.csv each time (a 50 MB
+ * table: a good part of a second). Bindings made with default limits share
+ * one process-wide cache of parsed, indexed tables instead:
+ *
+ *  - keyed by the file's path and the key columns the command names (a
+ *    table is indexed on one set of key columns; the same file looked up
+ *    on other columns is another entry);
+ *  - valid while the file is the same: each bind opens the file and
+ *    compares its device, inode, size and modification time with the
+ *    entry's, so a file replaced (renamed over, rewritten, copied onto) is
+ *    read again by the next query. A file modified less than two seconds
+ *    before it is read is not cached at all: a second rewrite in the same
+ *    timestamp tick, of the same size, would look unchanged;
+ *  - bounded: at most VG_LOOKUP_CACHE_BYTES (file, cells and index, as
+ *    counted by the cache) of tables, the least recently used dropped
+ *    first; a table larger than the bound is not cached. A table dropped
+ *    while queries still use it is freed by the last of them, so memory
+ *    may pass the bound by the tables in use;
+ *  - thread-safe: one mutex guards the cache's list, held only to find,
+ *    add or drop an entry, never while a file is read or parsed (two
+ *    queries missing at once both read the file; the spare copy ages out).
+ *    A cached table is never modified, so any number of queries read it
+ *    at once (lookup.h's rule for const tables).
+ */
+#define VG_LOOKUP_CACHE_BYTES (64u << 20)
+
+typedef struct vg_lookup_cache_stats {
+	uint64_t hits, misses;   /* binds that found their table cached, or not */
+	uint64_t tables, bytes;  /* what the cache holds now */
+} vg_lookup_cache_stats;
+
+void vg_lookup_cache_stats_get(vg_lookup_cache_stats *out);
+/* Set the cache's bound (0: VG_LOOKUP_CACHE_BYTES), dropping tables past
+ * it; for tests. */
+void vg_lookup_cache_limit(size_t bytes);
+/* Empty the cache and zero its counts (tables in use stay until
+ * released). */
+void vg_lookup_cache_clear(void);
 
 /*
  * ------------------------------------------- how the executor uses this

@@ -518,16 +518,21 @@ static int span_value(qp *p, const qtok *t, int64_t *ns)
 
 static int timechart_option(qp *p, vg_qcmd *c)
 {
-	static const char *const names[] = {"span", "bins", "limit", NULL};
+	static const char *const names[] = {"span",    "bins",    "limit",   "useother",
+					    "usenull", "otherstr", "nullstr", NULL};
 	qtok v;
 	int which, rc = option(p, c, names, &which, &v);
 	if (rc < 0)
 		return rc;
-	if (which == 0)
-		return span_value(p, &v, &c->timechart.span_ns);
-	if (which == 1)
-		return count_opt(p, &v, c, "bins", 1, 10000, &c->timechart.bins);
-	return count_opt(p, &v, c, "limit", 0, VG_Q_MAX_COUNT, &c->timechart.limit);
+	switch (which) {
+	case 0: return span_value(p, &v, &c->timechart.span_ns);
+	case 1: return count_opt(p, &v, c, "bins", 1, 10000, &c->timechart.bins);
+	case 2: return count_opt(p, &v, c, "limit", 0, VG_Q_MAX_COUNT, &c->timechart.limit);
+	case 3: return bool_value(p, &v, names[which], &c->timechart.useother);
+	case 4: return bool_value(p, &v, names[which], &c->timechart.usenull);
+	case 5: c->timechart.otherstr = string_value(p, &v); return 0;
+	default: c->timechart.nullstr = string_value(p, &v); return 0;
+	}
 }
 
 /* The shape timechart and geostats share: options (name=value, read by
@@ -558,10 +563,15 @@ static int aggs_by(qp *p, vg_qcmd *c, int (*read_option)(qp *, vg_qcmd *), vg_qa
 	return 0;
 }
 
-/* timechart [span=] [bins=] [limit=] agg [, agg] [by f] */
+/* timechart [span=] [bins=] [limit=] [useother=] [usenull=] [otherstr=]
+ * [nullstr=] agg [, agg] [by f] (the options also after `by f`, as Splunk
+ * writes them) */
 static int cmd_timechart(qp *p, vg_qcmd *c)
 {
 	c->timechart.limit = 10;
+	c->timechart.useother = c->timechart.usenull = 1;
+	c->timechart.otherstr = "OTHER";
+	c->timechart.nullstr = "NULL";
 	return aggs_by(p, c, timechart_option, &c->timechart.aggs, &c->timechart.by);
 }
 

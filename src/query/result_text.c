@@ -121,7 +121,7 @@ static void field_pair(const char *name, const vg_val *v, vg_buf *out, vg_buf *t
 }
 
 /* Events as `time  group  raw` lines, in the result's order (newest
- * first). A field an event lacks prints as nothing. Fields the pipeline
+ * first, or a sort's). A field an event lacks prints as nothing. Fields the pipeline
  * computed (eval, rex, iplocation, lookup) follow the raw text as
  * `  x=24 first=2`, those the event has, in the result's order: the raw
  * text stays first and whole, so a line still reads (and greps) as the
@@ -171,7 +171,8 @@ int vg_result_note(const vg_result *res, vg_buf *out)
 		vg_buf_printf(out, "(%llu events matched; the first %u rows shown: --limit N shows more)",
 			      (unsigned long long)res->stats.events_matched, res->nrows);
 	else
-		vg_buf_printf(out, "(%llu events matched; the newest %u shown: --limit N shows more)",
-			      (unsigned long long)res->stats.events_matched, res->nevents);
+		vg_buf_printf(out, "(%llu events matched; the %s %u shown: --limit N shows more)",
+			      (unsigned long long)res->stats.events_matched,
+			      res->reordered ? "first" : "newest", res->nevents);
 	return 1;
 }

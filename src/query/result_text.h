@@ -19,12 +19,14 @@
 
 /* Append res as a table: a transforming result as aligned columns (a
  * header row, numbers right-aligned, `_time` as ISO-8601, no padding after
- * the last column); events as `time  group  raw` lines, newest first. */
+ * the last column); events as `time  group  raw` lines, newest first
+ * (unless a sort ordered them). */
 void vg_result_table(const vg_result *res, vg_buf *out);
 
 /* Append the note that goes with the table on stderr when more events
  * matched than were kept ("(N events matched; the newest M shown: --limit
- * N shows more)"; for rows made of events, as `| fields a` or `| table a`
+ * N shows more)"; "the first M shown" when a command (sort, tail) ordered
+ * them otherwise; for rows made of events, as `| fields a` or `| table a`
  * give, "the first M rows shown"), no line break. Returns 1 if it
  * appended one, 0 when there is nothing to say (all kept, or a table of
  * an aggregation, which --limit does not cut). */

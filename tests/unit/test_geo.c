@@ -368,9 +368,11 @@ static void test_missing_files(void **state)
 		 "account), or leave it unset to use Debian's geoip-database");
 	o = (vg_geo_opts){.mmdb_asn = "/nonexistent/GeoLite2-ASN.mmdb"};
 	open_bad(&o, VG_ENOTFOUND,
-		 "MaxMind ASN database /nonexistent/GeoLite2-ASN.mmdb is missing: download it "
-		 "from MaxMind (Debian's geoipupdate package, in contrib, does so with a "
-		 "MaxMind account), or leave it unset to use Debian's geoip-database");
+		 "MaxMind ASN database /nonexistent/GeoLite2-ASN.mmdb is missing: download "
+		 "GeoLite2-ASN from MaxMind (Debian's geoipupdate package, in contrib, does so "
+		 "with a MaxMind account), or leave it unset to go without AS numbers (no Debian "
+		 "package has them: geoip-database holds countries only, and "
+		 "geoip-database-extra, which had the legacy ASN edition, left Debian in 2019)");
 	o = (vg_geo_opts){.zonetab = "/nonexistent/zone.tab"};
 	open_bad(&o, VG_ENOTFOUND,
 		 "zone table /nonexistent/zone.tab is missing (Debian's package tzdata provides "

@@ -3,9 +3,13 @@
  * mark, blank lines, short records), exact matching and its first-row
  * rule, automatic CIDR matching with longest prefix, several keys, files
  * in a lookups directory with their name checks, binding a parsed
- * `lookup` command, and every error message. */
+ * `lookup` command, the cache of parsed tables (reuse, a replaced or
+ * rewritten file read again, the bound and its least-recently-used order,
+ * several threads), and every error message. */
 #include "testutil.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -574,6 +578,241 @@ static void test_many_rows(void **state)
 	vg_buf_free(&b);
 }
 
+/* ---------- the table cache ---------- */
+
+/* Set dir/name's modification time `ago` seconds back: a file the cache
+ * may keep (one modified in the last two seconds is never cached). */
+static void age_file(const char *dir, const char *name, time_t ago)
+{
+	char p[256];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	struct timespec ts[2];
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= ago;
+	ts[1] = ts[0];
+	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+}
+
+/* Bind `query`'s lookup in dir; the owner of 10.0.0.1 must be `want`. */
+static void bind_owner(const char *dir, const char *query, vg_query **q, vg_lookup_bind *b,
+		       const char *want)
+{
+	const vg_qcmd *c = last_cmd(q, query);
+	vg_err e = {0};
+	if (vg_lookup_bind_cmd(dir, c, NULL, b, &e) != 0)
+		fail_msg("%s: %s", query, e.msg);
+	const char *k[1] = {"10.0.0.1"};
+	uint32_t l[1] = {8};
+	int64_t row = vg_lookup_find(b->t, k, l);
+	assert_true(row >= 0);
+	assert_string_equal(vg_lookup_cell(b->t, (uint32_t)row, b->out[0].col, NULL), want);
+}
+
+static vg_lookup_cache_stats cstats(void)
+{
+	vg_lookup_cache_stats st;
+	vg_lookup_cache_stats_get(&st);
+	return st;
+}
+
+/* One bind after another: the second finds the table the first read; a
+ * file replaced (renamed over), rewritten in place with the same size, or
+ * fresh (modified just now) is read again, and a binding made before the
+ * change keeps its table until unbound. */
+static void test_cache_invalidation(void **state)
+{
+	(void)state;
+	vg_lookup_cache_clear();
+	char dir[] = "/tmp/vg_lookup_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	const char *qtext = "* | lookup assets ip OUTPUT owner";
+	write_file(dir, "assets.csv", "ip,owner\n10.0.0.1,alice\n");
+	age_file(dir, "assets.csv", 3600);
+	vg_query *q1, *q2, *q3;
+	vg_lookup_bind b1, b2, b3;
+	bind_owner(dir, qtext, &q1, &b1, "alice");
+	assert_int_equal(cstats().misses, 1);
+	assert_int_equal(cstats().tables, 1);
+	assert_true(cstats().bytes > 0);
+	bind_owner(dir, qtext, &q2, &b2, "alice");
+	assert_int_equal(cstats().hits, 1);
+	assert_ptr_equal(b1.t, b2.t); /* one table, shared */
+	vg_lookup_unbind(&b2);
+	vg_query_free(q2);
+	/* Replaced by rename (another inode), same size: read again. b1
+	 * still holds the old table, freed when it lets go. */
+	write_file(dir, "new.csv", "ip,owner\n10.0.0.1,bobby\n");
+	age_file(dir, "new.csv", 3600);
+	char from[128], to[128];
+	snprintf(from, sizeof from, "%s/new.csv", dir);
+	snprintf(to, sizeof to, "%s/assets.csv", dir);
+	assert_int_equal(rename(from, to), 0);
+	bind_owner(dir, qtext, &q2, &b2, "bobby");
+	assert_int_equal(cstats().misses, 2);
+	assert_int_equal(cstats().tables, 1);
+	assert_ptr_not_equal(b1.t, b2.t);
+	assert_string_equal(vg_lookup_cell(b1.t, 0, b1.out[0].col, NULL), "alice");
+	vg_lookup_unbind(&b1);
+	vg_query_free(q1);
+	/* Rewritten in place (same inode, same size), another mtime. */
+	write_file(dir, "assets.csv", "ip,owner\n10.0.0.1,carol\n");
+	age_file(dir, "assets.csv", 1800);
+	bind_owner(dir, qtext, &q3, &b3, "carol");
+	assert_int_equal(cstats().misses, 3);
+	vg_lookup_unbind(&b3);
+	vg_query_free(q3);
+	vg_lookup_unbind(&b2);
+	vg_query_free(q2);
+	/* Modified just now: never cached, so each bind reads it, even after
+	 * a rewrite of the same size within the same timestamp (as a clock
+	 * tick allows: here the first write's time is put back). */
+	write_file(dir, "assets.csv", "ip,owner\n10.0.0.1,dave\n");
+	struct stat st;
+	assert_int_equal(stat(to, &st), 0);
+	uint64_t tables = cstats().tables;
+	bind_owner(dir, qtext, &q1, &b1, "dave");
+	write_file(dir, "assets.csv", "ip,owner\n10.0.0.1,erin\n");
+	struct timespec same[2] = {st.st_mtim, st.st_mtim};
+	assert_int_equal(utimensat(AT_FDCWD, to, same, 0), 0);
+	bind_owner(dir, qtext, &q2, &b2, "erin");
+	assert_int_equal(cstats().misses, 5);
+	assert_true(cstats().tables <= tables);
+	vg_lookup_unbind(&b1);
+	vg_lookup_unbind(&b2);
+	vg_query_free(q1);
+	vg_query_free(q2);
+	/* The same file on other key columns is another entry. */
+	age_file(dir, "assets.csv", 3600);
+	bind_owner(dir, qtext, &q1, &b1, "erin");
+	const vg_qcmd *c = last_cmd(&q2, "* | lookup assets owner OUTPUT ip");
+	vg_err e = {0};
+	assert_int_equal(vg_lookup_bind_cmd(dir, c, NULL, &b2, &e), 0);
+	assert_ptr_not_equal(b1.t, b2.t);
+	assert_int_equal(cstats().tables, 2);
+	vg_lookup_unbind(&b1);
+	vg_lookup_unbind(&b2);
+	vg_query_free(q1);
+	vg_query_free(q2);
+	vg_lookup_cache_clear();
+	assert_int_equal(cstats().tables, 0);
+	rm_tree(dir);
+}
+
+/* Bind table `name` once, let it go; returns whether it was cached. */
+static int touch_table(const char *dir, const char *name)
+{
+	char text[128];
+	snprintf(text, sizeof text, "* | lookup %s ip OUTPUT owner", name);
+	uint64_t hits = cstats().hits;
+	vg_query *q;
+	vg_lookup_bind b;
+	bind_owner(dir, text, &q, &b, name);
+	vg_lookup_unbind(&b);
+	vg_query_free(q);
+	return cstats().hits > hits;
+}
+
+/* The bound: past it the least recently used table goes; a table larger
+ * than the bound is not kept at all. */
+static void test_cache_bound(void **state)
+{
+	(void)state;
+	vg_lookup_cache_clear();
+	char dir[] = "/tmp/vg_lookup_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	const char *names[] = {"t1", "t2", "t3"};
+	for (int k = 0; k < 3; k++) {
+		char file[16], text[64];
+		snprintf(file, sizeof file, "%s.csv", names[k]);
+		snprintf(text, sizeof text, "ip,owner\n10.0.0.1,%s\n", names[k]);
+		write_file(dir, file, text);
+		age_file(dir, file, 3600);
+	}
+	assert_false(touch_table(dir, "t1"));
+	uint64_t one = cstats().bytes; /* the three cost the same */
+	vg_lookup_cache_limit(2 * one + one / 2);
+	assert_false(touch_table(dir, "t2"));
+	assert_true(touch_table(dir, "t1"));   /* t1 now the most recent */
+	assert_false(touch_table(dir, "t3"));  /* t2 goes */
+	assert_int_equal(cstats().tables, 2);
+	assert_true(cstats().bytes <= 2 * one + one / 2);
+	assert_true(touch_table(dir, "t1"));
+	assert_true(touch_table(dir, "t3"));
+	assert_false(touch_table(dir, "t2"));  /* read again; t1 goes */
+	assert_false(touch_table(dir, "t1"));
+	/* Smaller than one table: nothing is kept. */
+	vg_lookup_cache_limit(one - 1);
+	assert_int_equal(cstats().tables, 0);
+	assert_false(touch_table(dir, "t1"));
+	assert_false(touch_table(dir, "t1"));
+	assert_int_equal(cstats().bytes, 0);
+	vg_lookup_cache_limit(0);
+	vg_lookup_cache_clear();
+	rm_tree(dir);
+}
+
+/* Threads binding the same table and one that keeps replacing it: every
+ * bind sees a whole table (one of the two contents), none is freed while
+ * held (AddressSanitizer watches), and nothing leaks. */
+typedef struct cache_job {
+	const char *dir;
+	int replace;
+} cache_job;
+
+static void *cache_worker(void *arg)
+{
+	const cache_job *j = arg;
+	for (int k = 0; k < 200; k++) {
+		if (j->replace) {
+			char name[32], from[128], to[128];
+			snprintf(name, sizeof name, "tmp%d.csv", k);
+			snprintf(from, sizeof from, "%s/%s", j->dir, name);
+			snprintf(to, sizeof to, "%s/assets.csv", j->dir);
+			write_file(j->dir, name,
+				   k % 2 ? "ip,owner\n10.0.0.1,odd\n" : "ip,owner\n10.0.0.1,even\n");
+			struct timespec ts[2] = {{(time_t)1000000 + k, 0}, {(time_t)1000000 + k, 0}};
+			assert_int_equal(utimensat(AT_FDCWD, from, ts, 0), 0);
+			assert_int_equal(rename(from, to), 0);
+			continue;
+		}
+		vg_query *q;
+		vg_lookup_bind b;
+		vg_err e = {0};
+		const vg_qcmd *c = last_cmd(&q, "* | lookup assets ip OUTPUT owner");
+		assert_int_equal(vg_lookup_bind_cmd(j->dir, c, NULL, &b, &e), 0);
+		const char *key[1] = {"10.0.0.1"};
+		uint32_t l[1] = {8};
+		int64_t row = vg_lookup_find(b.t, key, l);
+		assert_int_equal(row, 0);
+		const char *o = vg_lookup_cell(b.t, 0, b.out[0].col, NULL);
+		assert_true(strcmp(o, "odd") == 0 || strcmp(o, "even") == 0);
+		vg_lookup_unbind(&b);
+		vg_query_free(q);
+	}
+	return NULL;
+}
+
+static void test_cache_threads(void **state)
+{
+	(void)state;
+	vg_lookup_cache_clear();
+	char dir[] = "/tmp/vg_lookup_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "assets.csv", "ip,owner\n10.0.0.1,even\n");
+	age_file(dir, "assets.csv", 3600);
+	pthread_t th[4];
+	cache_job jobs[4] = {{dir, 1}, {dir, 0}, {dir, 0}, {dir, 0}};
+	for (int k = 0; k < 4; k++)
+		assert_int_equal(pthread_create(&th[k], NULL, cache_worker, &jobs[k]), 0);
+	for (int k = 0; k < 4; k++)
+		assert_int_equal(pthread_join(th[k], NULL), 0);
+	vg_lookup_cache_stats st = cstats();
+	assert_int_equal(st.hits + st.misses, 600);
+	assert_true(st.tables >= 1);
+	vg_lookup_cache_clear();
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +830,9 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_many_rows),
+		cmocka_unit_test(test_cache_invalidation),
+		cmocka_unit_test(test_cache_bound),
+		cmocka_unit_test(test_cache_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
  *   data: PATH            input file or directory, relative to the repo root
  *   now: ISO-8601         "now" for relative times (default 2026-11-27T00:00:00Z)
  *   limit: N              events returned (default 100)
+ *   max-event-rows: N     vg_exec_opts.max_event_rows (default 1,000,000)
  *   cw: PATTERN           a CloudWatch filter pattern for the search part
  *   geoip: test | PATH    iplocation's database: `test`, the small one this
  *                         file writes (test_geo_db), `corrupt`, the same with
@@ -18,7 +19,9 @@
  *   lookups: DIR          lookup's tables (none without the line)
  *   output: json          expect events as their JSON, one a line (a table
  *                         as CSV), then `truncated: true|false`: what the
- *                         API returns, without the histogram and stats
+ *                         API returns, without the histogram and stats;
+ *                         then `note: ...`, the note `vigil search` prints
+ *                         with a table (vg_result_note), when it has one
  *   query: QUERY          the query (one line)
  *   error: MESSAGE        the query must fail with exactly this message
  *   expect:               the rest of the file is the expected CSV
@@ -29,14 +32,18 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ingest/ingest.h"
 #include "query/cw.h"
 #include "query/exec.h"
 #include "query/geo.h"
+#include "query/lookup.h"
 #include "query/qparse.h"
+#include "query/result_text.h"
 #include "util/timeutil.h"
 
 #include "mmdbw.h"
@@ -48,7 +55,7 @@ typedef struct golden {
 	int ndata;
 	char *query, *cw, *error, *expect, *geoip, *lookups;
 	int64_t now;
-	uint32_t limit;
+	uint32_t limit, max_event_rows;
 	int json;                  /* output: json */
 	size_t expect_off;         /* where the expected part starts in the file */
 } golden;
@@ -81,6 +88,8 @@ static void parse_golden(const char *text, size_t len, golden *g)
 			assert_int_equal(vg_parse_iso8601(line + 5, n - 5, &g->now), n - 5);
 		} else if (n >= 7 && memcmp(line, "limit: ", 7) == 0) {
 			g->limit = (uint32_t)atoi(line + 7);
+		} else if (n >= 16 && memcmp(line, "max-event-rows: ", 16) == 0) {
+			g->max_event_rows = (uint32_t)atoi(line + 16);
 		} else if (n >= 7 && memcmp(line, "geoip: ", 7) == 0) {
 			g->geoip = dup_line(line + 7, n - 7);
 		} else if (n >= 9 && memcmp(line, "lookups: ", 9) == 0) {
@@ -230,7 +239,8 @@ static int run_query(const char *dir, const golden *g, vg_buf *out)
 		vg_store *st;
 		assert_int_equal(vg_store_open(dir, &so, &st, &e), 0);
 		vg_exec_opts eo = {.from = INT64_MIN, .to = INT64_MAX, .now_ns = g->now,
-				   .limit = g->limit, .cw = cw, .lookups_dir = g->lookups};
+				   .limit = g->limit, .cw = cw, .lookups_dir = g->lookups,
+				   .max_event_rows = g->max_event_rows};
 		vg_geo *geo;
 		vg_err why = {0};
 		golden_geo(g, &geo, &why, &eo);
@@ -247,8 +257,14 @@ static int run_query(const char *dir, const golden *g, vg_buf *out)
 			} else {
 				vg_result_csv(&res, out);
 			}
-			if (g->json)
+			if (g->json) {
 				vg_buf_printf(out, "truncated: %s\n", res.truncated ? "true" : "false");
+				vg_buf note = {0};
+				if (vg_result_note(&res, &note))
+					vg_buf_printf(out, "note: %.*s\n", (int)note.len,
+						      (const char *)note.p);
+				vg_buf_free(&note);
+			}
 			vg_result_free(&res);
 		}
 	}
@@ -291,15 +307,10 @@ static void update_file(const char *path, const char *text, const golden *g, con
 	fclose(f);
 }
 
-static void run_golden(const char *path)
+/* A new store in dir (64 bytes) holding g's data, committed to its WAL. */
+static void make_store(const golden *g, char *dir)
 {
-	size_t len;
-	char *text = slurp(path, &len);
-	assert_non_null(text);
-	golden g;
-	parse_golden(text, len, &g);
-	char dir[64];
-	snprintf(dir, sizeof dir, "/tmp/vigil-golden.XXXXXX");
+	snprintf(dir, 64, "/tmp/vigil-golden.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	vg_store_opts so;
 	vg_store_defaults(&so);
@@ -311,11 +322,33 @@ static void run_golden(const char *path)
 	FILE *devnull = fopen("/dev/null", "w");
 	io.errors = devnull;
 	vg_ingest_report rep = {0};
-	assert_int_equal(vg_ingest(st, g.data, g.ndata, &io, &rep, &e), 0);
+	assert_int_equal(vg_ingest(st, g->data, g->ndata, &io, &rep, &e), 0);
 	vg_ingest_report_free(&rep);
 	fclose(devnull);
 	assert_int_equal(vg_store_commit(st, &e), 0);
 	assert_int_equal(vg_store_close(st, &e), 0);
+}
+
+static void rm_store(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void run_golden(const char *path)
+{
+	size_t len;
+	char *text = slurp(path, &len);
+	assert_non_null(text);
+	golden g;
+	parse_golden(text, len, &g);
+	char dir[64];
+	make_store(&g, dir);
+	vg_store_opts so;
+	vg_store_defaults(&so);
+	vg_err e = {0};
+	vg_store *st;
 	/* From the WAL ... */
 	vg_buf out = {0};
 	int rc = run_query(dir, &g, &out);
@@ -333,9 +366,7 @@ static void run_golden(const char *path)
 	vg_buf_free(&out);
 	golden_free(&g);
 	free(text);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	rm_store(dir);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -374,10 +405,66 @@ static void test_golden_queries(void **state)
 	rmdir(geodir);
 }
 
+/* Write a lookup table to dir/name through a temporary file renamed over
+ * it (as an administrator replaces one), dated an hour back so the table
+ * cache may keep it (query/lookup.h). */
+static void put_table(const char *dir, const char *name, const char *text)
+{
+	char tmp[128], path[128];
+	snprintf(tmp, sizeof tmp, "%s/.new", dir);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	struct timespec ts[2];
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= 3600;
+	ts[1] = ts[0];
+	assert_int_equal(utimensat(AT_FDCWD, tmp, ts, 0), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+/* Queries in one process share parsed lookup tables, yet a table replaced
+ * between two queries gives its new values at the second. */
+static void test_lookup_replaced(void **state)
+{
+	(void)state;
+	golden g;
+	static const char text[] =
+		"data: tests/golden/query/data/geo-flows.log\n"
+		"query: dstport=22 | lookup hosts ip AS dstaddr OUTPUT owner | stats count by owner\n";
+	parse_golden(text, sizeof text - 1, &g);
+	char dir[64], tables[] = "/tmp/vigil-lookups.XXXXXX";
+	make_store(&g, dir);
+	assert_non_null(mkdtemp(tables));
+	g.lookups = strdup(tables);
+	put_table(tables, "hosts.csv", "ip,owner\n10.0.1.5,alice\n10.0.2.9,alice\n");
+	vg_buf out = {0};
+	assert_int_equal(run_query(dir, &g, &out), 0);
+	vg_buf_putc(&out, 0);
+	assert_string_equal((const char *)out.p, "owner,count\nalice,4\n");
+	vg_lookup_cache_stats before;
+	vg_lookup_cache_stats_get(&before);
+	assert_int_equal(run_query(dir, &g, &out), 0);
+	vg_lookup_cache_stats after;
+	vg_lookup_cache_stats_get(&after);
+	assert_true(after.hits > before.hits); /* the second query reused the table */
+	put_table(tables, "hosts.csv", "ip,owner\n10.0.1.5,bob\n10.0.2.9,bob\n");
+	assert_int_equal(run_query(dir, &g, &out), 0);
+	vg_buf_putc(&out, 0);
+	assert_string_equal((const char *)out.p, "owner,count\nbob,4\n");
+	vg_buf_free(&out);
+	golden_free(&g);
+	rm_store(dir);
+	rm_store(tables);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_queries),
+		cmocka_unit_test(test_lookup_replaced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,6 +121,13 @@ static void test_events(void **state)
 	vg_buf_putc(&note, 0);
 	assert_string_equal((char *)note.p,
 			    "(872 events matched; the newest 2 shown: --limit N shows more)");
+	/* Ordered by a sort or a tail: the events kept are not the newest. */
+	r.reordered = 1;
+	vg_buf_clear(&note);
+	assert_int_equal(vg_result_note(&r, &note), 1);
+	vg_buf_putc(&note, 0);
+	assert_string_equal((char *)note.p,
+			    "(872 events matched; the first 2 shown: --limit N shows more)");
 	vg_buf_free(&note);
 }
 
