@@ -64,8 +64,15 @@ $(B)/dbg/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/dbg/libvigil.a $(wildca
 	@mkdir -p $(dir $@)
 	$(CC) $(DBG_CFLAGS) $(DBG_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/dbg/libvigil.a $(LIBS)
 
+# The unit tests that cover the SIMD dispatches (src/util/simd.h) run a
+# second time with VIGIL_TEST_NO_SIMD=1, so that their scalar loops, which
+# this AVX-512 machine would never take, are tested too.
+NOSIMD_BINS := $(addprefix $(B)/dbg/tests/,test_colenc test_exec_vec test_query test_store)
+
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
+	@echo "again without SIMD (VIGIL_TEST_NO_SIMD=1):"
+	@VIGIL_TEST_NO_SIMD=1 scripts/run-unit.sh $(NOSIMD_BINS)
 
 fuzz-replay: $(FUZZ_BINS)
 	@scripts/run-fuzz-replay.sh $(FUZZ_BINS)
@@ -75,7 +82,7 @@ e2e: $(B)/dbg/vigil $(B)/vigil
 
 test: deps
 	@$(MAKE) --no-print-directory $(B)/vigil $(B)/dbg/vigil $(UNIT_BINS) $(FUZZ_BINS)
-	@scripts/test-all.sh "$(UNIT_BINS)" "$(FUZZ_BINS)"
+	@scripts/test-all.sh "$(UNIT_BINS)" "$(FUZZ_BINS)" "$(NOSIMD_BINS)"
 
 # libFuzzer builds for real fuzzing sessions: build/fuzz/fuzz_X corpus_dir
 fuzz:

@@ -15,6 +15,11 @@ run_suite() {
 	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
 }
 run_suite scripts/run-unit.sh $1
+# $3: the unit tests of the SIMD dispatches, again on their scalar loops
+# (Makefile: NOSIMD_BINS).
+if [ -n "${3:-}" ]; then
+	VIGIL_TEST_NO_SIMD=1 run_suite scripts/run-unit.sh $3
+fi
 run_suite scripts/run-fuzz-replay.sh $2
 run_suite scripts/run-e2e.sh
 echo "all: $total_pass passed, $total_fail failed"

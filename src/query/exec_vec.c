@@ -39,16 +39,29 @@
  *     the end of the segments); dc caches the hash of each distinct
  *     value's text. Every other case (other functions, values of other
  *     types, several by fields) calls the row path's functions for that
- *     row, so the answers are the same by construction.
+ *     row, so the answers are the same by construction. Three shapes
+ *     skip even that per-row lookup: counts by a dictionary column count
+ *     rows per id of the block, then add each id's count to its group;
+ *     an address column read only to be grouped, counted or told apart
+ *     (`top srcaddr`, `dc(srcaddr)`) is decoded as dictionary ids, not
+ *     16-byte addresses (vg_blk_load_col_ids), each id resolved once a
+ *     block through a one-row view of its address; and count / sum / avg
+ *     of integers by an integer below 65536 (`sum(bytes) by dstport`)
+ *     add into a table indexed by the value itself (agg_direct).
  *
  *  3. Events: once the newest `limit` events are kept and all are newer
  *     than the block, its matches are only counted. Any other sink (rows
  *     mode, where / eval before the transform) gets the selected rows one
  *     by one through ex_on_match, with every column it may read decoded.
  *
- * The histogram of matching events needs their times only when the block
- * spans more than one bucket; `_time` is decoded only then, or when the
- * block crosses the query's time range, or a row-wise node needs it.
+ * A block's selection starts as v->all, every row, read only; the first
+ * step that narrows it writes into a buffer, and a comparison on _group
+ * (true or false for the whole segment) writes nothing.
+ *
+ * The histogram of matching events (unless the caller prints none:
+ * no_hist) needs their times only when the block spans more than one
+ * bucket; `_time` is decoded only then, or when the block crosses the
+ * query's time range, or a row-wise node needs it.
  *
  * Rows are always visited in ascending order inside a block, as the row
  * path does, so order-sensitive results (sums of doubles, latest() ties)
@@ -64,6 +77,8 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #endif
+
+#include "util/simd.h"
 
 #define MAX_CACHE (1u << 20)   /* entries of one value cache */
 
@@ -89,7 +104,19 @@ typedef struct fstate {
 } fstate;
 
 #define SMALL_INTS 65536u      /* integers looked up in a table, not a map */
+
+/* count and integer sum of the rows of one small integer by value (a
+ * port) in one aggregation, indexed by the value itself: 16 bytes, next
+ * to each other, where a group's fstate is 48 and wherever its group
+ * number puts it. Added to the fstate of the value's group at the end
+ * (ex_vec_flush). */
+typedef struct dstate {
+	int64_t sum;
+	uint64_t n;
+} dstate;
 #define PREFETCH 16            /* rows ahead whose group state is fetched */
+#define DPREFETCH 64           /* the same for agg_direct's states: its keys
+				* are known before, the loop is short */
 
 typedef struct vscan {
 	int fastagg;                /* the aggregation reads stored values */
@@ -98,6 +125,9 @@ typedef struct vscan {
 				     * the aggregation keeps its aggst */
 	uint32_t nfst;              /* groups the fst arrays hold */
 	uint32_t *small;            /* by field: integer 0..SMALL_INTS-1 -> group + 1 */
+	int direct;                 /* the aggregation may use dst (agg_direct) */
+	uint64_t seen[SMALL_INTS / 64]; /* small[value] is set */
+	dstate **dst;               /* per aggregation: per small by value, or NULL */
 	uint32_t **bufs;            /* selection vectors of VG_BLOCK_ROWS, a stack */
 	uint32_t nbufs, top;
 	uint32_t *gi;               /* per selected row: its group, or UINT32_MAX */
@@ -107,6 +137,7 @@ typedef struct vscan {
 	uint8_t *want;              /* per column of the segment: decode it */
 	uint32_t nwant;
 	vg_arena blkmem;            /* decoded blocks' memory, block after block */
+	uint32_t *all;              /* 0, 1, ... VG_BLOCK_ROWS - 1: every row */
 	/* Timechart: per selected row its bucket within the block, and per
 	 * bucket of the block the group of no by value, of each dictionary
 	 * id, and of (integer or IPv4 address) << 3 | bucket. */
@@ -115,6 +146,13 @@ typedef struct vscan {
 	uint64_t *tcsids;
 	uint32_t ntcsids;
 	ex_vmap tcints, tcips;
+	/* A block of one row holding one address (one_row): exec.c reads a
+	 * value from it when the scanned block holds that column as ids. */
+	vg_blk one;
+	vg_col *onecols;
+	uint8_t *oneloaded;
+	uint32_t nonecols;
+	uint8_t onetype, oneip[16];
 } vscan;
 
 /* One block being scanned. */
@@ -169,17 +207,18 @@ static void vcache_free(vcache *c)
 	free(c->sids);
 }
 
-/* The cache's dictionary-id table for column col of the current block
- * (cleared when the block is new). */
-static uint64_t *vcache_sids(vcache *c, const exec *x, const vg_col *col)
+/* The cache's table for the n dictionary ids (of strings, or of
+ * addresses) of a column of the current block (cleared when the block is
+ * new). */
+static uint64_t *vcache_sids(vcache *c, const exec *x, uint32_t n)
 {
 	if (c->serial != x->serial) {
-		if (c->nsids < col->nstrs) {
+		if (c->nsids < n) {
 			free(c->sids);
-			c->nsids = col->nstrs * 2;
+			c->nsids = n * 2;
 			c->sids = vg_xmalloc(c->nsids * sizeof *c->sids);
 		}
-		memset(c->sids, 0, col->nstrs * sizeof *c->sids);
+		memset(c->sids, 0, n * sizeof *c->sids);
 		c->serial = x->serial;
 	}
 	return c->sids;
@@ -244,6 +283,60 @@ static const vg_col *col_get(vblk *vb, int c, const uint32_t *rows, uint32_t n, 
 		return NULL;
 	*rc = vg_blk_load_col_rows(vb->bk, (uint32_t)c, rows, n, vb->x->err);
 	return *rc ? NULL : &vb->bk->cols[c];
+}
+
+/* col_get for a reader that only tells addresses apart: a column of
+ * addresses may come as dictionary ids (ipid set, ip NULL; see
+ * vg_blk_load_col_ids). */
+static const vg_col *col_get_ids(vblk *vb, int c, const uint32_t *rows, uint32_t n, int *rc)
+{
+	const vg_col *col = NULL;
+	if (c < 0)
+		return NULL;
+	*rc = vg_blk_load_col_ids(vb->bk, (uint32_t)c, rows, n, &col, vb->x->err);
+	return *rc ? NULL : col;
+}
+
+/* Point the row cursor at the only row of a block holding ip in column c
+ * and nothing else, so that exec.c's functions read that address as the
+ * row's value of c; one_row_done points it back at row r of the scanned
+ * block. */
+static void one_row(vblk *vb, uint32_t c, const uint8_t ip[16])
+{
+	vscan *v = vb->v;
+	uint32_t ncols = vb->s->ncols;
+	if (v->nonecols < ncols) {
+		free(v->onecols);
+		free(v->oneloaded);
+		v->nonecols = ncols;
+		v->onecols = vg_xmalloc(ncols * sizeof *v->onecols);
+		v->oneloaded = vg_xmalloc(2 * (size_t)ncols);
+	}
+	memset(v->oneloaded, 0, 2 * (size_t)ncols);
+	v->oneloaded[c] = 1;
+	vg_col *col = &v->onecols[c];
+	memset(col, 0, sizeof *col);
+	col->n = 1;
+	col->types = &v->onetype;
+	v->onetype = VG_T_IP;
+	memcpy(v->oneip, ip, 16);
+	col->ip = (uint8_t(*)[16])v->oneip;
+	memset(&v->one, 0, sizeof v->one);
+	v->one.seg = vb->s;
+	v->one.block = vb->b;
+	v->one.n = 1;
+	v->one.cols = v->onecols;
+	v->one.loaded = v->oneloaded;
+	v->one.partial = v->oneloaded + ncols; /* none */
+	vb->rw->bk = &v->one;
+	vb->rw->r = 0;
+	vb->rw->nov = 0;
+}
+
+static void one_row_done(vblk *vb, uint32_t r)
+{
+	vb->rw->bk = vb->bk;
+	vb->rw->r = r;
 }
 
 static int load_time(vblk *vb)
@@ -443,6 +536,36 @@ static inline int cmp_any_type(vblk *vb, xnode *n, const cmpfast *f, const vg_co
 	}
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The rows r with a value whose dictionary id sid[r] (below nstrs <= 16)
+ * has the verdict yes (vm[id] == 2), into out, for r in 0..n-1 rounded
+ * down to a multiple of 16 (the caller does the rest), 16 rows a step:
+ * the verdicts are a table of 16 lanes looked up by id, and the rows kept
+ * are packed to the front of a vector stored whole (out has room for
+ * every row; lanes past those kept are overwritten by the next step).
+ * Returns how many rows it kept. */
+__attribute__((target("avx512f,popcnt"))) static uint32_t dict_rows_avx512(
+	const uint8_t *types, const uint32_t *sid, const uint8_t *vm, uint32_t nstrs, uint32_t n,
+	uint32_t *out)
+{
+	uint32_t tab[16] = {0};
+	for (uint32_t id = 0; id < nstrs; id++)
+		tab[id] = vm[id] == 2;
+	const __m512i vt = _mm512_loadu_si512(tab), step = _mm512_set1_epi32(16);
+	__m512i rows = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	uint32_t j = 0;
+	for (uint32_t r = 0; r + 16 <= n; r += 16) {
+		__m512i yes = _mm512_permutexvar_epi32(_mm512_loadu_si512(sid + r), vt);
+		__m512i t = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(types + r)));
+		__mmask16 m = _mm512_test_epi32_mask(yes, yes) & _mm512_test_epi32_mask(t, t);
+		_mm512_storeu_si512(out + j, _mm512_maskz_compress_epi32(m, rows));
+		j += (uint32_t)__builtin_popcount(m);
+		rows = _mm512_add_epi32(rows, step);
+	}
+	return j;
+}
+#endif
+
 /* A comparison on a plain field over the rows of in. */
 static int sel_field(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint32_t *out,
 		     uint32_t *nout)
@@ -493,7 +616,18 @@ static int sel_field(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint3
 			vm[sid] = (uint8_t)(1 + ex_cmp_value(vb->x, n, &v));
 		}
 		const uint32_t *sid = col->sid;
-		for (uint32_t k = 0; k < nin; k++) {
+		uint32_t k = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+		/* Every row of the block, few values (`action=REJECT`): 16
+		 * rows a step. */
+		if (col->nstrs <= 16 && nin && in[0] == 0 && in[nin - 1] == nin - 1 &&
+		    vg_simd_has(VG_SIMD_AVX512F | VG_SIMD_POPCNT))
+		{
+			j = dict_rows_avx512(types, sid, vm, col->nstrs, nin, out);
+			k = nin & ~15u;
+		}
+#endif
+		for (; k < nin; k++) {
 			uint32_t r = in[k];
 			out[j] = r;
 			j += types[r] != 0 && vm[sid[r]] == 2;
@@ -651,7 +785,7 @@ static int lower_holds(const uint8_t *t, size_t tn, const uint8_t *p, size_t pn)
 		return 0;
 	size_t last = tn - pn, i = 0; /* positions 0..last may start a match */
 #if defined(__x86_64__) && defined(__GNUC__)
-	if (__builtin_cpu_supports("avx2") && holds_avx2(t, last, p, pn, &i))
+	if (vg_simd_has(VG_SIMD_AVX2) && holds_avx2(t, last, p, pn, &i))
 		return 1;
 #endif
 #ifdef __SSE2__
@@ -830,6 +964,18 @@ static uint64_t node_cost(const vblk *vb, const xnode *n)
 	return n->fkind == VG_QF_TIME ? col_cost(vb, 0) : 0;
 }
 
+/* Is n a comparison on _group? Then it holds or not for the whole
+ * segment (exec.c caches it): 1, with *nsel 0 when it does not hold, so
+ * that a selection it keeps is not copied; 0 for any other node. */
+static int group_holds(vblk *vb, xnode *n, uint32_t *nsel)
+{
+	if (n->kind != VG_SN_CMP || n->fkind != VG_QF_GROUP || !n->vec)
+		return 0;
+	if (ex_node_match(vb->x, n, vb->rw) <= 0)
+		*nsel = 0;
+	return 1;
+}
+
 static int sel_and(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint32_t *out,
 		   uint32_t *nout)
 {
@@ -861,6 +1007,8 @@ static int sel_and(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint32_
 	}
 	int rc = 0;
 	for (uint32_t k = 0; k < nfirst && rc == 0 && ncur; k++) {
+		if (group_holds(vb, fk[k], &ncur))
+			continue;
 		rc = sel_node(vb, fk[k], cur, ncur, out, &ncur);
 		cur = out;
 	}
@@ -958,6 +1106,51 @@ static int sel_node(vblk *vb, xnode *n, const uint32_t *in, uint32_t nin, uint32
 
 /* ---------------------------------------------------------- aggregation */
 
+/* The group of address id of col (held as ids, column c), by field of
+ * the aggregation, + 1 (0 when none: rc may be set). IPv4 addresses are
+ * cached across blocks; any address seen for the first time goes to
+ * exec.c, read from a one-row view. */
+static uint64_t ipid_group(vblk *vb, const vg_col *col, uint32_t c, uint32_t id, uint32_t r,
+			   int *rc)
+{
+	exec *x = vb->x;
+	ex_vmap *map = &vb->v->by.ip4s;
+	int64_t v4 = ex_ip4_of(col->ipdict[id]);
+	uint64_t have = v4 >= 0 ? ex_vmap_get(map, (uint64_t)v4) : 0;
+	if (have)
+		return have;
+	one_row(vb, c, col->ipdict[id]);
+	uint32_t gr = ex_group_x(x, x->agg, vb->rw, 0, rc);
+	one_row_done(vb, r);
+	if (gr == UINT32_MAX)
+		return 0;
+	if (v4 >= 0)
+		ex_vmap_put(map, (uint64_t)v4, (uint64_t)gr + 1);
+	return (uint64_t)gr + 1;
+}
+
+/* groups_one on a by column held as address ids: the group of each id of
+ * the block is looked up once. */
+static int groups_ipids(vblk *vb, const vg_col *col, uint32_t c, const uint32_t *sel,
+			uint32_t nsel, uint32_t *gi)
+{
+	uint64_t *ids = vcache_sids(&vb->v->by, vb->x, col->nipdict);
+	const uint8_t *types = col->types;
+	const uint32_t *ipid = col->ipid;
+	int rc = 0;
+	for (uint32_t k = 0; k < nsel && rc == 0; k++) {
+		uint32_t r = sel[k], id = ipid[r];
+		if (types[r] == 0) {
+			gi[k] = UINT32_MAX;
+			continue;
+		}
+		if (ids[id] == 0)
+			ids[id] = ipid_group(vb, col, c, id, r, &rc);
+		gi[k] = (uint32_t)ids[id] - 1; /* 0 - 1: left out */
+	}
+	return rc;
+}
+
 /* The group of each selected row, when there is one by field: from the
  * cached group of its stored value, else (first sight, or a value type
  * without a cache) from exec.c. 0 or an error code. */
@@ -967,13 +1160,16 @@ static int groups_one(vblk *vb, const uint32_t *sel, uint32_t nsel, uint32_t *gi
 	xagg *g = x->agg;
 	vcache *cache = &vb->v->by;
 	int rc = 0;
-	const vg_col *col = col_get(vb, vb->rw->colof[g->byslot[0]], sel, nsel, &rc);
+	int c = vb->rw->colof[g->byslot[0]];
+	const vg_col *col = col_get_ids(vb, c, sel, nsel, &rc);
 	if (col == NULL) {
 		for (uint32_t k = 0; k < nsel; k++)
 			gi[k] = UINT32_MAX;
 		return rc;
 	}
-	uint64_t *sids = col->str_dict && col->nstrs ? vcache_sids(cache, x, col) : NULL;
+	if (col->ipid)
+		return groups_ipids(vb, col, (uint32_t)c, sel, nsel, gi);
+	uint64_t *sids = col->str_dict && col->nstrs ? vcache_sids(cache, x, col->nstrs) : NULL;
 	for (uint32_t k = 0; k < nsel && rc == 0; k++) {
 		uint32_t r = sel[k];
 		uint64_t have = 0, key = 0;
@@ -1225,7 +1421,7 @@ static int agg_dc(vblk *vb, uint32_t a, const vg_col *col, const uint32_t *sel, 
 	exec *x = vb->x;
 	xagg *g = x->agg;
 	vcache *cache = &vb->v->aggs[a];
-	uint64_t *sids = col->str_dict && col->nstrs ? vcache_sids(cache, x, col) : NULL;
+	uint64_t *sids = col->str_dict && col->nstrs ? vcache_sids(cache, x, col->nstrs) : NULL;
 	int added;
 	for (uint32_t k = 0; k < nsel; k++) {
 		uint32_t r = sel[k];
@@ -1250,6 +1446,67 @@ static int agg_dc(vblk *vb, uint32_t a, const vg_col *col, const uint32_t *sel, 
 		if (h == 0)
 			h = text_hash(vb, a, r);
 		ex_set_add(&g->st[(size_t)gi[k] * g->naggs + a], h, &added);
+	}
+	return 0;
+}
+
+/* The hash dc keeps for address id of col (held as ids, column c) in
+ * aggregation a: IPv4 addresses cached across blocks, others worked out
+ * from a one-row view; r is the row to go back to. */
+static uint64_t ipid_hash(vblk *vb, uint32_t a, const vg_col *col, uint32_t c, uint32_t id,
+			  uint32_t r)
+{
+	ex_vmap *map = &vb->v->aggs[a].ip4s;
+	int64_t v4 = ex_ip4_of(col->ipdict[id]);
+	uint64_t h = v4 >= 0 ? ex_vmap_get(map, (uint64_t)v4) : 0;
+	if (h)
+		return h;
+	one_row(vb, c, col->ipdict[id]);
+	h = text_hash(vb, a, 0);
+	one_row_done(vb, r);
+	if (v4 >= 0)
+		ex_vmap_put(map, (uint64_t)v4, h);
+	return h;
+}
+
+/* dc of a column held as address ids: each id's hash is worked out once
+ * a block; with one group for every row (no by field), each distinct id
+ * of the selected rows is added to the set once, not once a row. */
+static int dc_ipids(vblk *vb, uint32_t a, const vg_col *col, uint32_t c, const uint32_t *sel,
+		    uint32_t nsel, const uint32_t *gi)
+{
+	exec *x = vb->x;
+	xagg *g = x->agg;
+	uint64_t *hs = vcache_sids(&vb->v->aggs[a], x, col->nipdict);
+	const uint8_t *types = col->types;
+	const uint32_t *ipid = col->ipid;
+	int added;
+	if (g->nby == 0 && !g->timechart) {
+		if (gi[0] == UINT32_MAX)
+			return 0;
+		uint32_t *rep = buf_get(vb->v); /* per id: a row that has it, + 1 */
+		memset(rep, 0, col->nipdict * sizeof *rep);
+		for (uint32_t k = 0; k < nsel; k++)
+			if (types[sel[k]])
+				rep[ipid[sel[k]]] = sel[k] + 1;
+		aggst *st = &g->st[(size_t)gi[0] * g->naggs + a];
+		for (uint32_t id = 0; id < col->nipdict; id++) {
+			if (rep[id] == 0)
+				continue;
+			if (hs[id] == 0)
+				hs[id] = ipid_hash(vb, a, col, c, id, rep[id] - 1);
+			ex_set_add(st, hs[id], &added);
+		}
+		buf_put(vb->v);
+		return 0;
+	}
+	for (uint32_t k = 0; k < nsel; k++) {
+		uint32_t r = sel[k], id = ipid[r];
+		if (gi[k] == UINT32_MAX || types[r] == 0)
+			continue;
+		if (hs[id] == 0)
+			hs[id] = ipid_hash(vb, a, col, c, id, r);
+		ex_set_add(&g->st[(size_t)gi[k] * g->naggs + a], hs[id], &added);
 	}
 	return 0;
 }
@@ -1308,10 +1565,13 @@ static int agg_col(vblk *vb, uint32_t a, const uint32_t *sel, uint32_t nsel, con
 	}
 	if (g->aggslot[a] < 0 || (fs == NULL && ag->fn != VG_AGG_DC))
 		return agg_rows(vb, a, sel, nsel, gi); /* computed, or not kept here */
-	int rc = 0;
-	const vg_col *col = col_get(vb, vb->rw->colof[g->aggslot[a]], sel, nsel, &rc);
+	int rc = 0, c = vb->rw->colof[g->aggslot[a]];
+	const vg_col *col = ag->fn == VG_AGG_DC ? col_get_ids(vb, c, sel, nsel, &rc)
+					       : col_get(vb, c, sel, nsel, &rc);
 	if (col == NULL)
 		return rc; /* the field is in no row: nothing to add */
+	if (col->ipid)
+		return dc_ipids(vb, a, col, (uint32_t)c, sel, nsel, gi);
 	switch (ag->fn) {
 	case VG_AGG_COUNT:
 		for (uint32_t k = 0; k < nsel; k++)
@@ -1323,12 +1583,14 @@ static int agg_col(vblk *vb, uint32_t a, const uint32_t *sel, uint32_t nsel, con
 	}
 }
 
+#define HIST_NEAR 64    /* buckets a block may span for hist_block's counters */
+
 /* Count the selected rows in the histogram: at once when the whole block
  * falls in one bucket, else by their times. */
 static int hist_block(vblk *vb, const uint32_t *sel, uint32_t nsel)
 {
 	exec *x = vb->x;
-	if (x->nhist == 0 || nsel == 0)
+	if (x->nhist == 0 || nsel == 0 || x->o->no_hist)
 		return 0;
 	const vg_block *bl = &vb->s->blocks[vb->b];
 	uint64_t lo = 0, hi = UINT64_MAX;
@@ -1345,23 +1607,89 @@ static int hist_block(vblk *vb, const uint32_t *sel, uint32_t nsel)
 	if (rc)
 		return rc;
 	const int64_t *t = vb->bk->cols[0].i;
-	if (hi - lo >= 4 || hi >= x->nhist) {
+	if (hi - lo >= HIST_NEAR || x->hspan > INT64_MAX / (HIST_NEAR + 1)) {
 		for (uint32_t k = 0; k < nsel; k++)
 			ex_hist_add(x, t[sel[k]]);
 		return 0;
 	}
-	/* A few buckets: a row's is the first plus the bounds it reaches,
-	 * found by comparing instead of dividing. */
-	int64_t b1 = x->hstart + (int64_t)(lo + 1) * x->hspan;
-	int64_t b2 = b1 + x->hspan, b3 = b2 + x->hspan;
-	uint64_t cnt[4] = {0, 0, 0, 0};
+	/* A few buckets (a block holds a day at most): a row's is its time
+	 * from the first bucket's start times the span's inverse, put right
+	 * where rounding missed by one, without a division. Rows count into
+	 * four sets of counters in turn, since rows in time order mostly
+	 * fall in the bucket of the row before. */
+	uint32_t cnt[4][HIST_NEAR];
+	uint64_t span = (uint64_t)x->hspan, nb = hi - lo + 1;
+	int64_t b0 = x->hstart + (int64_t)lo * x->hspan;
+	double inv = 1.0 / (double)span;
+	memset(cnt, 0, sizeof cnt);
 	for (uint32_t k = 0; k < nsel; k++) {
-		int64_t tk = t[sel[k]];
-		cnt[(tk >= b1) + (tk >= b2) + (tk >= b3)]++;
+		uint64_t d = (uint64_t)(t[sel[k]] - b0);
+		uint64_t j = (uint64_t)((double)d * inv);
+		j -= j * span > d;
+		j += (j + 1) * span <= d;
+		cnt[k & 3][j]++;
 	}
-	for (uint64_t j = 0; j <= hi - lo; j++)
-		x->hist[lo + j] += cnt[j];
+	for (uint64_t j = 0; j < nb && lo + j < x->nhist; j++)
+		x->hist[lo + j] += (uint64_t)cnt[0][j] + cnt[1][j] + cnt[2][j] + cnt[3][j];
 	return 0;
+}
+
+/* cnt[id]: how many selected rows have a value whose id (ids[r], below
+ * nid) is id; cnt has room for VG_BLOCK_ROWS counts. With few ids, rows
+ * count into four sets of counters in turn, added up at the end: the rows
+ * of a run of one value (blocks are sorted) then do not each wait for the
+ * increment before. */
+static void count_ids(const uint32_t *sel, uint32_t nsel, const uint8_t *types,
+		      const uint32_t *ids, uint32_t nid, uint32_t *cnt)
+{
+	/* An absent row counts 0 at id 0, whatever its ids[r]. */
+#define ID_OF(r) (types[r] ? ids[r] : 0)
+	if (nid == 0)
+		return;
+	if (nid > VG_BLOCK_ROWS / 4) {
+		memset(cnt, 0, nid * sizeof *cnt);
+		for (uint32_t k = 0; k < nsel; k++)
+			cnt[ID_OF(sel[k])] += types[sel[k]] != 0;
+		return;
+	}
+	uint32_t *c1 = cnt + nid, *c2 = c1 + nid, *c3 = c2 + nid, k = 0;
+	memset(cnt, 0, 4 * (size_t)nid * sizeof *cnt);
+	for (; k + 4 <= nsel; k += 4) {
+		uint32_t r0 = sel[k], r1 = sel[k + 1], r2 = sel[k + 2], r3 = sel[k + 3];
+		cnt[ID_OF(r0)] += types[r0] != 0;
+		c1[ID_OF(r1)] += types[r1] != 0;
+		c2[ID_OF(r2)] += types[r2] != 0;
+		c3[ID_OF(r3)] += types[r3] != 0;
+	}
+	for (; k < nsel; k++)
+		cnt[ID_OF(sel[k])] += types[sel[k]] != 0;
+	for (uint32_t id = 0; id < nid; id++)
+		cnt[id] += c1[id] + c2[id] + c3[id];
+#undef ID_OF
+}
+
+/* agg_count_dict on a by column held as address ids (`top srcaddr`):
+ * the selected rows are counted per id, then each id's count goes to its
+ * group. Returns 1 (rc set on error). */
+static int count_ipids(vblk *vb, const vg_col *col, uint32_t c, const uint32_t *sel,
+		       uint32_t nsel, int *rc)
+{
+	exec *x = vb->x;
+	xagg *g = x->agg;
+	vscan *v = vb->v;
+	uint32_t *cnt = buf_get(v); /* per id: its rows */
+	count_ids(sel, nsel, col->types, col->ipid, col->nipdict, cnt);
+	uint64_t *ids = vcache_sids(&v->by, x, col->nipdict);
+	for (uint32_t id = 0; id < col->nipdict && *rc == 0; id++)
+		if (cnt[id] && ids[id] == 0)
+			ids[id] = ipid_group(vb, col, c, id, sel[0], rc);
+	fst_reserve(v, g);
+	for (uint32_t id = 0; id < col->nipdict && *rc == 0; id++)
+		if (cnt[id] && ids[id])
+			for (uint32_t a = 0; a < g->naggs; a++)
+				v->fst[a][ids[id] - 1].n += cnt[id];
+	buf_put(v);
+	return 1;
 }
 
 /* Counts only, by one field stored as dictionary strings (`stats count by
@@ -1379,21 +1707,31 @@ static int agg_count_dict(vblk *vb, const uint32_t *sel, uint32_t nsel, int *rc)
 	for (uint32_t a = 0; a < g->naggs; a++)
 		if (g->aggs[a].has_field || v->fst[a] == NULL)
 			return 0;
-	const vg_col *col = col_get(vb, vb->rw->colof[g->byslot[0]], sel, nsel, rc);
+	int c = vb->rw->colof[g->byslot[0]];
+	const vg_col *col = col_get_ids(vb, c, sel, nsel, rc);
+	if (*rc == 0 && col && col->ipid)
+		return count_ipids(vb, col, (uint32_t)c, sel, nsel, rc);
 	if (*rc || col == NULL || !col->str_dict || col->nstrs == 0 || col->i || col->d || col->ip)
 		return *rc != 0;
 	uint32_t *cnt = buf_get(v), *rep = buf_get(v); /* per id: its rows, one of them */
-	memset(cnt, 0, col->nstrs * sizeof *cnt);
 	const uint8_t *types = col->types;
 	const uint32_t *sid = col->sid;
-	for (uint32_t k = 0; k < nsel; k++) {
-		uint32_t r = sel[k];
-		if (types[r] == 0)
-			continue; /* no value: in no group */
-		cnt[sid[r]]++;
-		rep[sid[r]] = r;
+	count_ids(sel, nsel, types, sid, col->nstrs, cnt);
+	/* A row of each id whose group the block does not know yet, for
+	 * exec.c to read its value: the first rows hold them, mostly. */
+	uint64_t *sids = vcache_sids(&v->by, x, col->nstrs);
+	uint32_t left = 0;
+	for (uint32_t id = 0; id < col->nstrs; id++) {
+		rep[id] = cnt[id] && sids[id] == 0 ? UINT32_MAX : 0;
+		left += rep[id] != 0;
 	}
-	uint64_t *sids = vcache_sids(&v->by, x, col);
+	for (uint32_t k = 0; k < nsel && left; k++) {
+		uint32_t r = sel[k];
+		if (types[r] && rep[sid[r]] == UINT32_MAX) {
+			rep[sid[r]] = r;
+			left--;
+		}
+	}
 	for (uint32_t id = 0; id < col->nstrs && *rc == 0; id++) {
 		if (cnt[id] == 0 || sids[id])
 			continue;
@@ -1413,6 +1751,121 @@ static int agg_count_dict(vblk *vb, const uint32_t *sel, uint32_t nsel, int *rc)
 	return 1;
 }
 
+/* The groups of the selected rows, then each aggregation of them. */
+static int agg_rows_of(vblk *vb, const uint32_t *sel, uint32_t nsel)
+{
+	exec *x = vb->x;
+	int rc = groups_of(vb, sel, nsel, vb->v->gi);
+	fst_reserve(vb->v, x->agg);
+	for (uint32_t a = 0; a < x->agg->naggs && rc == 0; a++)
+		rc = agg_col(vb, a, sel, nsel, vb->v->gi);
+	return rc;
+}
+
+/* By one field whose values in the block are integers, with count, sum
+ * and avg of integer columns only (`stats sum(bytes) by dstport`): a row
+ * whose by value is below SMALL_INTS adds to the dstate of that value
+ * (v->dst), without finding its group row by row; its group is only made
+ * the first time the value is seen, as groups_one does. The other rows go
+ * the general way. 1 when done so (rc set), 0 when the block or the
+ * aggregation is of another kind. */
+static int agg_direct(vblk *vb, const uint32_t *sel, uint32_t nsel, int *rc)
+{
+	exec *x = vb->x;
+	xagg *g = x->agg;
+	vscan *v = vb->v;
+	if (!v->direct)
+		return 0;
+	const vg_col *by = col_get(vb, vb->rw->colof[g->byslot[0]], sel, nsel, rc);
+	if (*rc || by == NULL || by->i == NULL)
+		return *rc != 0;
+	const vg_col *cols[8];
+	for (uint32_t a = 0; a < g->naggs; a++) {
+		cols[a] = NULL;
+		if (!g->aggs[a].has_field)
+			continue;
+		cols[a] = col_get(vb, vb->rw->colof[g->aggslot[a]], sel, nsel, rc);
+		if (*rc)
+			return 1;
+		if (cols[a] && g->aggs[a].fn != VG_AGG_COUNT &&
+		    (cols[a]->d || cols[a]->sid || cols[a]->ip))
+			return 0; /* a value that is not an integer: row by row */
+	}
+	if (v->small == NULL)
+		v->small = vg_xcalloc(SMALL_INTS, sizeof *v->small);
+	/* Per selected row its by value, UINT32_MAX for the rows left to the
+	 * general way (into rest). */
+	uint32_t *key = v->gi, *rest = buf_get(v), nrest = 0;
+	const uint8_t *bt = by->types;
+	const int64_t *bi = by->i;
+	uint64_t *seen = v->seen; /* small[value] is set: 8 KiB, not 256 */
+	for (uint32_t k = 0; k < nsel && *rc == 0; k++) {
+		uint32_t r = sel[k];
+		if (bt[r] != VG_T_INT || (uint64_t)bi[r] >= SMALL_INTS) {
+			key[k] = UINT32_MAX;
+			rest[nrest++] = r;
+			continue;
+		}
+		key[k] = (uint32_t)bi[r];
+		if (seen[key[k] >> 6] >> (key[k] & 63) & 1)
+			continue;
+		if (v->small[key[k]] == 0) {
+			vb->rw->r = r;
+			vb->rw->nov = 0;
+			uint32_t gr = ex_group_x(x, g, vb->rw, 0, rc);
+			if (gr == UINT32_MAX) {
+				key[k] = UINT32_MAX; /* in no group */
+				continue;
+			}
+			v->small[key[k]] = gr + 1;
+		}
+		seen[key[k] >> 6] |= 1ull << (key[k] & 63);
+	}
+	fst_reserve(v, g);
+	for (uint32_t a = 0; a < g->naggs && *rc == 0; a++) {
+		if (v->dst[a] == NULL)
+			v->dst[a] = vg_xcalloc(SMALL_INTS, sizeof *v->dst[a]);
+		dstate *d = v->dst[a];
+		const vg_col *col = cols[a];
+		if (col == NULL && g->aggs[a].has_field)
+			continue; /* the field is in no row */
+		/* The states of many values do not all stay in the cache: each
+		 * is asked for DPREFETCH rows ahead. */
+		if (col == NULL || g->aggs[a].fn == VG_AGG_COUNT) {
+			const uint8_t *t = col ? col->types : NULL;
+			for (uint32_t k = 0; k < nsel; k++) {
+				if (k + DPREFETCH < nsel && key[k + DPREFETCH] != UINT32_MAX)
+					__builtin_prefetch(&d[key[k + DPREFETCH]], 1);
+				if (key[k] != UINT32_MAX)
+					d[key[k]].n += t == NULL || t[sel[k]] != 0;
+			}
+			continue;
+		}
+		const uint8_t *t = col->types;
+		const int64_t *iv = col->i;
+		for (uint32_t k = 0; k < nsel; k++) {
+			uint32_t r = sel[k];
+			if (k + DPREFETCH < nsel && key[k + DPREFETCH] != UINT32_MAX)
+				__builtin_prefetch(&d[key[k + DPREFETCH]], 1);
+			if (key[k] == UINT32_MAX || t[r] != VG_T_INT)
+				continue;
+			dstate *e = &d[key[k]];
+			int64_t sum;
+			e->n++;
+			if (__builtin_add_overflow(e->sum, iv[r], &sum)) {
+				/* The exact total goes on in the group's state. */
+				v->fst[a][v->small[key[k]] - 1].isum += e->sum;
+				sum = iv[r];
+			}
+			e->sum = sum;
+		}
+	}
+	if (*rc == 0 && nrest)
+		*rc = agg_rows_of(vb, rest, nrest);
+	buf_put(v);
+	return 1;
+}
+
 static int agg_block(vblk *vb, const uint32_t *sel, uint32_t nsel)
 {
 	exec *x = vb->x;
@@ -1420,25 +1873,24 @@ static int agg_block(vblk *vb, const uint32_t *sel, uint32_t nsel)
 	x->res->stats.events_matched += nsel;
 	if (rc == 0 && agg_count_dict(vb, sel, nsel, &rc))
 		return rc;
-	if (rc == 0)
-		rc = groups_of(vb, sel, nsel, vb->v->gi);
-	fst_reserve(vb->v, x->agg);
-	for (uint32_t a = 0; a < x->agg->naggs && rc == 0; a++)
-		rc = agg_col(vb, a, sel, nsel, vb->v->gi);
-	return rc;
+	if (rc == 0 && agg_direct(vb, sel, nsel, &rc))
+		return rc;
+	return rc ? rc : agg_rows_of(vb, sel, nsel);
 }
 
 /* ----------------------------------------------------------------- scan */
 
-/* The rows of the block in [from, to), into sel. */
-static int sel_time_range(vblk *vb, uint32_t *sel, uint32_t *nsel)
+/* The rows of the block in [from, to): *out is v->all when they are
+ * all (nothing written), else buf, which holds them. */
+static int sel_time_range(vblk *vb, uint32_t *buf, const uint32_t **out, uint32_t *nsel)
 {
 	exec *x = vb->x;
 	const vg_block *bl = &vb->s->blocks[vb->b];
 	uint32_t n = vb->bk->n, j = 0;
+	uint32_t *sel = buf;
+	*out = buf;
 	if (bl->tmin >= x->from && bl->tmax < x->to) {
-		for (uint32_t r = 0; r < n; r++)
-			sel[r] = r;
+		*out = vb->v->all;
 		*nsel = n;
 		return 0;
 	}
@@ -1454,8 +1906,9 @@ static int sel_time_range(vblk *vb, uint32_t *sel, uint32_t *nsel)
 	return 0;
 }
 
-/* Rows of sel that the CloudWatch pattern matches, in place. */
-static int sel_cw(vblk *vb, uint32_t *sel, uint32_t *nsel)
+/* Rows of sel that the CloudWatch pattern matches, into out (may be
+ * sel). */
+static int sel_cw(vblk *vb, const uint32_t *sel, uint32_t *out, uint32_t *nsel)
 {
 	int rc = load_all(vb);
 	if (rc)
@@ -1466,7 +1919,7 @@ static int sel_cw(vblk *vb, uint32_t *sel, uint32_t *nsel)
 		vg_buf_clear(&vb->rw->raw);
 		vg_blk_raw(vb->bk, sel[k], &vb->rw->raw);
 		vb->rw->raw_ready = 1;
-		sel[j] = sel[k];
+		out[j] = sel[k];
 		j += vg_cw_match(vb->x->cw, (const char *)vb->rw->raw.p, vb->rw->raw.len) != 0;
 	}
 	*nsel = j;
@@ -1498,12 +1951,14 @@ static int open_block(vblk *vb)
 /* Events, when every event kept so far is newer than the whole block:
  * its matching events are counted and turned away without being looked
  * at one by one (keep_event would turn each away). */
-static int events_older(vblk *vb, uint32_t *sel, uint32_t nsel)
+static int events_older(vblk *vb, const uint32_t *sel, uint32_t nsel, uint32_t *buf)
 {
 	exec *x = vb->x;
 	int rc = 0;
-	for (uint32_t k = 0; k < x->first_cmd && rc == 0 && nsel; k++)
-		rc = sel_node(vb, x->cmdnode[k], sel, nsel, sel, &nsel);
+	for (uint32_t k = 0; k < x->first_cmd && rc == 0 && nsel; k++) {
+		rc = sel_node(vb, x->cmdnode[k], sel, nsel, buf, &nsel);
+		sel = buf;
+	}
 	if (rc == 0)
 		rc = hist_block(vb, sel, nsel);
 	x->res->stats.events_matched += nsel;
@@ -1512,20 +1967,23 @@ static int events_older(vblk *vb, uint32_t *sel, uint32_t nsel)
 	return rc;
 }
 
-/* Hand the selected rows to the sink. */
-static int sink(vblk *vb, uint32_t *sel, uint32_t nsel)
+/* Hand the selected rows to the sink; buf (may be sel) takes the rows
+ * of the `| search` commands before an aggregation. */
+static int sink(vblk *vb, const uint32_t *sel, uint32_t nsel, uint32_t *buf)
 {
 	exec *x = vb->x;
 	vscan *v = vb->v;
 	int rc = 0;
 	if (v->fastagg) {
-		for (uint32_t k = 0; k < x->first_cmd && rc == 0 && nsel; k++)
-			rc = sel_node(vb, x->cmdnode[k], sel, nsel, sel, &nsel);
+		for (uint32_t k = 0; k < x->first_cmd && rc == 0 && nsel; k++) {
+			rc = sel_node(vb, x->cmdnode[k], sel, nsel, buf, &nsel);
+			sel = buf;
+		}
 		return rc ? rc : nsel ? agg_block(vb, sel, nsel) : 0;
 	}
 	if (!x->agg && !x->rows && v->search_only && x->nheap > 0 && x->nheap == x->limit &&
 	    vb->s->blocks[vb->b].tmax < x->heap[0].t)
-		return events_older(vb, sel, nsel);
+		return events_older(vb, sel, nsel, buf);
 	if ((rc = load_all(vb)) != 0)
 		return rc;
 	for (uint32_t k = 0; k < nsel && rc == 0; k++) {
@@ -1545,16 +2003,23 @@ int ex_scan_block(exec *x, xrow *rw, const vg_seg *s, uint32_t b)
 	rw->full = &full;
 	rw->full_ready = 0;
 	x->serial++;
-	uint32_t *sel = buf_get(v), nsel = 0;
+	/* The selection is v->all (every row, read only) until a step
+	 * narrows it into buf. */
+	uint32_t *buf = buf_get(v), nsel = 0;
+	const uint32_t *sel = v->all;
 	if (rc == 0)
-		rc = sel_time_range(&vb, sel, &nsel);
+		rc = sel_time_range(&vb, buf, &sel, &nsel);
 	x->res->stats.events_scanned += nsel;
-	if (rc == 0 && x->cw && nsel)
-		rc = sel_cw(&vb, sel, &nsel);
-	if (rc == 0 && x->root && nsel)
-		rc = sel_node(&vb, x->root, sel, nsel, sel, &nsel);
+	if (rc == 0 && x->cw && nsel) {
+		rc = sel_cw(&vb, sel, buf, &nsel);
+		sel = buf;
+	}
+	if (rc == 0 && x->root && nsel && !group_holds(&vb, x->root, &nsel)) {
+		rc = sel_node(&vb, x->root, sel, nsel, buf, &nsel);
+		sel = buf;
+	}
 	if (rc == 0 && nsel)
-		rc = sink(&vb, sel, nsel);
+		rc = sink(&vb, sel, nsel, buf);
 	buf_put(v);
 	vg_blk_keep(&bk, &v->blkmem);
 	if (rw->full_ready)
@@ -1579,6 +2044,9 @@ void ex_vec_prepare(exec *x)
 	x->vs = v;
 	vg_arena_alloc(&v->blkmem, BLOCK_ARENA);
 	vg_arena_reset(&v->blkmem);
+	v->all = vg_xmalloc(VG_BLOCK_ROWS * sizeof *v->all);
+	for (uint32_t r = 0; r < VG_BLOCK_ROWS; r++)
+		v->all[r] = r;
 	if (x->root)
 		classify(x->root);
 	int search_only = 1;
@@ -1598,13 +2066,18 @@ void ex_vec_prepare(exec *x)
 		v->tcb = vg_xmalloc(VG_BLOCK_ROWS);
 	v->aggs = vg_xcalloc(g->naggs ? g->naggs : 1, sizeof *v->aggs);
 	v->fst = vg_xcalloc(g->naggs ? g->naggs : 1, sizeof *v->fst);
+	v->direct = g->nby == 1 && !g->timechart && g->byslot[0] >= 0 && g->naggs <= 8;
 	for (uint32_t a = 0; a < g->naggs; a++) {
 		const vg_qagg *ag = &g->aggs[a];
 		if (!ag->has_field || (g->aggslot[a] >= 0 && (ag->fn == VG_AGG_COUNT ||
 							    ag->fn == VG_AGG_SUM ||
 							    ag->fn == VG_AGG_AVG)))
 			v->fst[a] = vg_xmalloc(sizeof *v->fst[a]); /* grown by fst_reserve */
+		else
+			v->direct = 0;
 	}
+	if (v->direct)
+		v->dst = vg_xcalloc(g->naggs ? g->naggs : 1, sizeof *v->dst);
 }
 
 void ex_vec_flush(exec *x)
@@ -1613,6 +2086,21 @@ void ex_vec_flush(exec *x)
 	xagg *g = x->agg;
 	if (v == NULL || v->fst == NULL)
 		return;
+	for (uint32_t a = 0; v->dst && a < g->naggs; a++) {
+		dstate *d = v->dst[a];
+		for (uint32_t key = 0; d && key < SMALL_INTS; key++) {
+			if (d[key].n == 0)
+				continue;
+			/* As fsum_add would have left it for these integers. */
+			fstate *f = &v->fst[a][v->small[key] - 1];
+			if (f->n == 0)
+				f->allint = 1;
+			f->n += d[key].n;
+			f->isum += d[key].sum;
+			d[key].n = 0;
+			d[key].sum = 0;
+		}
+	}
 	for (uint32_t a = 0; a < g->naggs; a++) {
 		fstate *fs = v->fst[a];
 		for (uint32_t gi = 0; fs && gi < g->ngroups && gi < v->nfst; gi++) {
@@ -1640,6 +2128,7 @@ void ex_vec_free(exec *x)
 		free(v->bufs[k]);
 	free(v->bufs);
 	free(v->gi);
+	free(v->all);
 	vcache_free(&v->by);
 	if (v->aggs)
 		for (uint32_t a = 0; a < x->agg->naggs; a++)
@@ -1649,12 +2138,18 @@ void ex_vec_free(exec *x)
 		for (uint32_t a = 0; a < x->agg->naggs; a++)
 			free(v->fst[a]);
 	free(v->fst);
+	if (v->dst)
+		for (uint32_t a = 0; a < x->agg->naggs; a++)
+			free(v->dst[a]);
+	free(v->dst);
 	free(v->small);
 	free(v->tcb);
 	free(v->tcsids);
 	ex_vmap_free(&v->tcints);
 	ex_vmap_free(&v->tcips);
 	free(v->want);
+	free(v->onecols);
+	free(v->oneloaded);
 	vg_arena_free(&v->blkmem);
 	free(v);
 	x->vs = NULL;

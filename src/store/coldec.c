@@ -6,9 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_X86_SIMD 1
+#endif
 
 #include "store/colenc_int.h"
 #include "util/ip.h"
+#include "util/simd.h"
 
 static __thread ZSTD_DCtx *tl_dctx;
 
@@ -42,13 +47,31 @@ static inline int get_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *
 		*v = x;
 		return rc;
 	}
-	uint64_t r = p[0];
-	if (r < 0x80) {
+	/* Up to 8 bytes without a branch on the length (lengths mixed at
+	 * random cost a misprediction a value): its end from the first
+	 * byte without the high bit, every 7-bit group moved in place at
+	 * once, those past the end masked off. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w;
+	memcpy(&w, p, 8);
+	uint64_t stop = ~w & 0x8080808080808080ull;
+	if (stop) {
+		unsigned len = ((unsigned)__builtin_ctzll(stop) >> 3) + 1;
+		uint64_t x = (w & 0x7full) | (w >> 1 & 0x7full << 7) | (w >> 2 & 0x7full << 14) |
+			     (w >> 3 & 0x7full << 21) | (w >> 4 & 0x7full << 28) |
+			     (w >> 5 & 0x7full << 35) | (w >> 6 & 0x7full << 42) |
+			     (w >> 7 & 0x7full << 49);
+		*pp = p + len;
+		*v = x & ((1ull << (7 * len)) - 1);
+		return 0;
+	}
+#endif
+	uint64_t r = p[0] & 0x7f;
+	if (r == p[0]) {
 		*pp = p + 1;
 		*v = r;
 		return 0;
 	}
-	r &= 0x7f;
 	for (int shift = 7; shift < 64; shift += 7) {
 		uint8_t x = p[shift / 7];
 		r |= (uint64_t)(x & 0x7f) << shift;
@@ -78,22 +101,72 @@ static inline uint32_t row_of(const uint32_t *rows, uint32_t k)
 	return rows ? rows[k] : k;
 }
 
+#ifdef HAVE_X86_SIMD
+/* ids of 1 or 2 bytes (w) widened to 32 bits, 32 or 16 at a time, the
+ * largest taken on the narrow values; returns it (0 for n == 0) and the
+ * ids done in *done (the rest are left to the caller). */
+__attribute__((target("avx2"))) static uint32_t ids_avx2(const uint8_t *p, size_t n, unsigned w,
+							  uint32_t *ids, size_t *done)
+{
+	size_t k = 0;
+	if (w == 1) {
+		__m256i top = _mm256_setzero_si256();
+		for (; k + 32 <= n; k += 32) {
+			__m256i b = _mm256_loadu_si256((const __m256i *)(p + k));
+			top = _mm256_max_epu8(top, b);
+			for (unsigned j = 0; j < 4; j++)
+				_mm256_storeu_si256((__m256i *)(ids + k + 8 * j),
+						    _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+							    (const __m128i *)(p + k + 8 * j))));
+		}
+		uint8_t t[32];
+		_mm256_storeu_si256((__m256i *)t, top);
+		uint32_t m = 0;
+		for (unsigned j = 0; j < 32; j++)
+			m = t[j] > m ? t[j] : m;
+		*done = k;
+		return m;
+	}
+	__m256i top = _mm256_setzero_si256();
+	for (; k + 16 <= n; k += 16) {
+		__m256i h = _mm256_loadu_si256((const __m256i *)(p + 2 * k));
+		top = _mm256_max_epu16(top, h);
+		_mm256_storeu_si256((__m256i *)(ids + k),
+				    _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 2 * k))));
+		_mm256_storeu_si256((__m256i *)(ids + k + 8),
+				    _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 2 * k + 16))));
+	}
+	uint16_t t[16];
+	_mm256_storeu_si256((__m256i *)t, top);
+	uint32_t m = 0;
+	for (unsigned j = 0; j < 16; j++)
+		m = t[j] > m ? t[j] : m;
+	*done = k;
+	return m;
+}
+#endif
+
 static int get_ids(vg_cur *c, size_t n, uint32_t ndict, uint32_t *ids, vg_err *err)
 {
 	uint8_t w;
 	const uint8_t *p;
 	if (vg_cur_u8(c, &w) || (w != 1 && w != 2 && w != 4) || vg_cur_bytes(c, n * w, &p))
 		return BAD("bad id array");
-	/* One loop per width, so that each vectorizes; the range check is a
-	 * maximum taken on the way. */
+	/* One loop per width; the range check is a maximum taken on the
+	 * way. */
 	uint32_t top = 0;
+	size_t k0 = 0;
+#ifdef HAVE_X86_SIMD
+	if (w != 4 && vg_simd_has(VG_SIMD_AVX2))
+		top = ids_avx2(p, n, w, ids, &k0);
+#endif
 	if (w == 1) {
-		for (size_t k = 0; k < n; k++) {
+		for (size_t k = k0; k < n; k++) {
 			ids[k] = p[k];
 			top = ids[k] > top ? ids[k] : top;
 		}
 	} else if (w == 2) {
-		for (size_t k = 0; k < n; k++) {
+		for (size_t k = k0; k < n; k++) {
 			uint16_t v;
 			memcpy(&v, p + 2 * k, 2);
 			ids[k] = v;
@@ -108,6 +181,29 @@ static int get_ids(vg_cur *c, size_t n, uint32_t ndict, uint32_t *ids, vg_err *e
 		return BAD("dictionary id out of range");
 	return 0;
 }
+
+#ifdef HAVE_X86_SIMD
+/* Scheme 2 of 1 to 4 planes (width) with AVX-512, 8 values a step: the
+ * bytes of 8 values widened from each plane, shifted to their place and
+ * joined, times g plus base. Returns the values done (a multiple of 8). */
+__attribute__((target("avx512f,avx512dq"))) static size_t planes_avx512(
+	const uint8_t *p, size_t m, unsigned width, uint64_t base, uint64_t g, int64_t *v)
+{
+	const __m512i vb = _mm512_set1_epi64((long long)base), vg = _mm512_set1_epi64((long long)g);
+	size_t k = 0;
+	for (; k + 8 <= m; k += 8) {
+		__m512i x = _mm512_setzero_si512();
+		for (unsigned j = 0; j < width; j++) {
+			__m512i b = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(p + j * m + k)));
+			x = _mm512_or_si512(x, _mm512_slli_epi64(b, 8 * j));
+		}
+		if (g != 1)
+			x = _mm512_mullo_epi64(x, vg);
+		_mm512_storeu_si512(v + k, _mm512_add_epi64(x, vb));
+	}
+	return k;
+}
+#endif
 
 static int dec_ints(vg_cur *c, size_t m, int64_t *v, vg_err *err)
 {
@@ -137,15 +233,47 @@ static int dec_ints(vg_cur *c, size_t m, int64_t *v, vg_err *err)
 		if (vg_cur_u8(c, &width) || width == 0 || width > 8 ||
 		    vg_cur_bytes(c, (size_t)width * m, &p))
 			return BAD("integer planes cut short");
-		/* Plane by plane: each loop runs over contiguous bytes. */
-		uint64_t *x = (uint64_t *)v;
-		for (size_t k = 0; k < m; k++)
-			x[k] = p[k];
-		for (unsigned j = 1; j < width; j++)
+		/* The common widths read their planes side by side, a value
+		 * written once; wider ones plane by plane, each loop over
+		 * contiguous bytes. */
+		const uint8_t *p0 = p, *p1 = p + m, *p2 = p + 2 * m, *p3 = p + 3 * m;
+		uint64_t ub = (uint64_t)base;
+		size_t k0 = 0;
+#ifdef HAVE_X86_SIMD
+		if (width <= 4 && vg_simd_has(VG_SIMD_AVX512F | VG_SIMD_AVX512DQ))
+			k0 = planes_avx512(p, m, width, ub, g, v);
+#endif
+		switch (width) {
+		case 1:
+			for (size_t k = k0; k < m; k++)
+				v[k] = (int64_t)(ub + p0[k] * g);
+			break;
+		case 2:
+			for (size_t k = k0; k < m; k++)
+				v[k] = (int64_t)(ub + (p0[k] | (uint64_t)p1[k] << 8) * g);
+			break;
+		case 3:
+			for (size_t k = k0; k < m; k++)
+				v[k] = (int64_t)(ub + (p0[k] | (uint64_t)p1[k] << 8 |
+						       (uint64_t)p2[k] << 16) * g);
+			break;
+		case 4:
+			for (size_t k = k0; k < m; k++)
+				v[k] = (int64_t)(ub + (p0[k] | (uint64_t)p1[k] << 8 |
+						       (uint64_t)p2[k] << 16 | (uint64_t)p3[k] << 24) * g);
+			break;
+		default: {
+			uint64_t *x = (uint64_t *)v;
 			for (size_t k = 0; k < m; k++)
-				x[k] |= (uint64_t)p[j * m + k] << (8 * j);
-		for (size_t k = 0; k < m; k++)
-			v[k] = (int64_t)((uint64_t)base + x[k] * g);
+				x[k] = p[k];
+			for (unsigned j = 1; j < width; j++)
+				for (size_t k = 0; k < m; k++)
+					x[k] |= (uint64_t)p[j * m + k] << (8 * j);
+			for (size_t k = 0; k < m; k++)
+				v[k] = (int64_t)(ub + x[k] * g);
+			break;
+		}
+		}
 	} else if (enc == INT_DELTA) {
 		uint64_t prev = (uint64_t)base;
 		if (m)
@@ -176,8 +304,8 @@ static int dec_ints(vg_cur *c, size_t m, int64_t *v, vg_err *err)
  * rows is NULL and bm is not, to the k-th row whose bit is set in the
  * presence bitmap bm of n rows (the rows are walked in order, each taking
  * the value at the count of present rows before it: an absent row takes
- * one too, which nobody reads as its type is 0 — so value arrays walked
- * this way have one spare entry); or, with neither, to row k. */
+ * one too, or 0, which nobody reads as its type is 0 — so value arrays
+ * walked this way have one spare entry); or, with neither, to row k. */
 typedef struct place {
 	const uint32_t *rows;
 	const uint8_t *bm;
@@ -189,18 +317,41 @@ static inline uint32_t bit_of(const uint8_t *bm, uint32_t r)
 	return (bm[r >> 3] >> (r & 7)) & 1u;
 }
 
+#ifdef HAVE_X86_SIMD
+/* The bits set in the first words 64-bit words of bm, with the popcount
+ * instruction. */
+__attribute__((target("popcnt"))) static uint32_t words_popcnt(const uint8_t *bm, uint32_t words)
+{
+	uint32_t cnt = 0;
+	for (uint32_t k = 0; k < words; k++) {
+		uint64_t x;
+		memcpy(&x, bm + 8 * k, 8);
+		cnt += (uint32_t)__builtin_popcountll(x);
+	}
+	return cnt;
+}
+#endif
+
 /* The number of bits set in the first n bits of bm. */
 static uint32_t bitmap_count(const uint8_t *bm, uint32_t n)
 {
-	uint32_t cnt = 0, full = n / 8;
-	for (uint32_t k = 0; k < full; k++) {
-		/* Bits of a byte, without relying on a popcount instruction. */
-		uint32_t x = bm[k];
-		x = x - ((x >> 1) & 0x55);
-		x = (x & 0x33) + ((x >> 2) & 0x33);
-		cnt += (x + (x >> 4)) & 0x0f;
+	uint32_t cnt = 0, words = n / 64, k = 0;
+#ifdef HAVE_X86_SIMD
+	if (vg_simd_has(VG_SIMD_POPCNT)) {
+		cnt = words_popcnt(bm, words);
+		k = words;
 	}
-	for (uint32_t r = full * 8; r < n; r++)
+#endif
+	for (; k < words; k++) {
+		/* Bits of 8 bytes, without relying on a popcount instruction. */
+		uint64_t x;
+		memcpy(&x, bm + 8 * k, 8);
+		x = x - ((x >> 1) & 0x5555555555555555ull);
+		x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+		x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+		cnt += (uint32_t)((x * 0x0101010101010101ull) >> 56);
+	}
+	for (uint32_t r = words * 64; r < n; r++)
 		cnt += bit_of(bm, r);
 	return cnt;
 }
@@ -260,12 +411,73 @@ static const uint8_t bit_prefix[256][9] = {PFX64(0), PFX64(64), PFX64(128), PFX6
 		}                                                              \
 	} while (0)
 
+#ifdef HAVE_X86_SIMD
+/* The bitmap walk with AVX-512's expand: per byte of the bitmap, the next
+ * values (as many as its bits) spread to the rows of its set bits at
+ * once; an absent row gets 0. The values are loaded masked, so nothing
+ * past them is read. Returns the rows done (whole bytes), the values
+ * they took in *taken. */
+__attribute__((target("avx512f,popcnt"))) static uint32_t walk_i64_avx512(const place *pl, int64_t *out,
+								 const int64_t *v, uint32_t *taken)
+{
+	uint32_t at = 0, full = pl->n / 8;
+	for (uint32_t b = 0; b < full; b++) {
+		unsigned bits = pl->bm[b], cnt = (unsigned)__builtin_popcount(bits);
+		__m512i x = _mm512_maskz_loadu_epi64((__mmask8)((1u << cnt) - 1), v + at);
+		_mm512_storeu_si512(out + 8 * b, _mm512_maskz_expand_epi64((__mmask8)bits, x));
+		at += cnt;
+	}
+	*taken = at;
+	return full * 8;
+}
+
+/* The same for 32-bit values, 16 rows (two bytes of the bitmap) a step. */
+__attribute__((target("avx512f,popcnt"))) static uint32_t walk_u32_avx512(const place *pl, uint32_t *out,
+								 const uint32_t *v, uint32_t *taken)
+{
+	uint32_t at = 0, full = pl->n / 16;
+	for (uint32_t b = 0; b < full; b++) {
+		unsigned bits = pl->bm[2 * b] | (unsigned)pl->bm[2 * b + 1] << 8;
+		unsigned cnt = (unsigned)__builtin_popcount(bits);
+		__m512i x = _mm512_maskz_loadu_epi32((__mmask16)((1u << cnt) - 1), v + at);
+		_mm512_storeu_si512(out + 16 * b, _mm512_maskz_expand_epi32((__mmask16)bits, x));
+		at += cnt;
+	}
+	*taken = at;
+	return full * 16;
+}
+
+static int have_avx512(void)
+{
+	return vg_simd_has(VG_SIMD_AVX512F | VG_SIMD_POPCNT);
+}
+#endif
+
+/* The rows of pl's bitmap walk from row `from` on, one at a time; taken:
+ * the values the rows before took. */
+#define WALK_BITMAP_FROM(pl, from, taken, STMT)                                \
+	do {                                                                   \
+		uint32_t cnt_ = (taken), r, at;                                \
+		for (r = (from); r < (pl)->n; r++) {                           \
+			at = cnt_;                                             \
+			STMT;                                                  \
+			cnt_ += bit_of((pl)->bm, r);                           \
+		}                                                              \
+	} while (0)
+
 static void place_i64(const place *pl, int64_t *out, const int64_t *v, uint32_t m)
 {
 	if (pl->rows) {
 		for (uint32_t k = 0; k < m; k++)
 			out[pl->rows[k]] = v[k];
 	} else if (pl->bm) {
+#ifdef HAVE_X86_SIMD
+		if (have_avx512()) {
+			uint32_t taken, done = walk_i64_avx512(pl, out, v, &taken);
+			WALK_BITMAP_FROM(pl, done, taken, out[r] = v[at]);
+			return;
+		}
+#endif
 		WALK_BITMAP(pl, out[r] = v[at]);
 	} else if (out != v) {
 		memcpy(out, v, (size_t)m * sizeof *v);
@@ -278,15 +490,24 @@ static void place_u32(const place *pl, uint32_t *out, const uint32_t *v, uint32_
 		for (uint32_t k = 0; k < m; k++)
 			out[pl->rows[k]] = v[k];
 	} else if (pl->bm) {
+#ifdef HAVE_X86_SIMD
+		if (have_avx512()) {
+			uint32_t taken, done = walk_u32_avx512(pl, out, v, &taken);
+			WALK_BITMAP_FROM(pl, done, taken, out[r] = v[at]);
+			return;
+		}
+#endif
 		WALK_BITMAP(pl, out[r] = v[at]);
 	} else if (out != v) {
 		memcpy(out, v, (size_t)m * sizeof *v);
 	}
 }
 
-/* m addresses into out, placed by pl. */
-static int dec_ips(vg_cur *c, size_t m, uint8_t (*out)[16], const place *pl, vg_arena *a,
-		   vg_err *err)
+/* m addresses into out, placed by pl. With idcol (a whole column, out
+ * NULL): a dictionary's ids into idcol->ipid instead, the dictionary as
+ * idcol->ipdict; plain addresses into idcol->ip, allocated here. */
+static int dec_ips(vg_cur *c, size_t m, uint8_t (*out)[16], const place *pl, vg_col *idcol,
+		   vg_arena *a, vg_err *err)
 {
 	static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	uint8_t enc;
@@ -315,6 +536,17 @@ static int dec_ips(vg_cur *c, size_t m, uint8_t (*out)[16], const place *pl, vg_
 		memcpy(dict[k] + 16 - w, p + k * w, w);
 	}
 	memset(dict[nd], 0, 16);
+	if (idcol && enc >= IP_DICT4) {
+		/* The ids placed like values (ids[m] is 0 for the walk's absent
+		 * rows, as dict[nd] is), no address copied. */
+		idcol->ipid = vg_arena_alloc(a, (idcol->n ? idcol->n : 1) * sizeof *idcol->ipid);
+		place_u32(pl, idcol->ipid, ids, (uint32_t)m);
+		idcol->ipdict = (const uint8_t(*)[16])dict;
+		idcol->nipdict = (uint32_t)nd;
+		return 0;
+	}
+	if (idcol)
+		out = idcol->ip = vg_arena_alloc(a, (idcol->n ? idcol->n : 1) * (size_t)16);
 	if (pl && pl->rows) {
 		for (size_t k = 0; k < m; k++)
 			memcpy(out[pl->rows[k]], dict[ids[k]], 16);
@@ -463,9 +695,11 @@ static uint32_t *all_rows(uint32_t m, vg_arena *a)
 }
 
 /* The m values of type t into the column, placed by pl (a reference needs
- * a row list or every row: see dec_payload). */
+ * a row list or every row: see dec_payload); ip_ids: addresses as
+ * dictionary ids (dec_ips), col->ip not allocated yet. */
 static int dec_values(vg_cur *c, vg_col *col, uint8_t t, uint32_t m, const place *pl,
-		      uint8_t flags, const vg_col *ref, int64_t div, vg_arena *a, vg_err *err)
+		      uint8_t flags, const vg_col *ref, int64_t div, int ip_ids, vg_arena *a,
+		      vg_err *err)
 {
 	uint32_t n = col->n;
 	const uint32_t *trows = pl->rows;
@@ -492,7 +726,7 @@ static int dec_values(vg_cur *c, vg_col *col, uint8_t t, uint32_t m, const place
 		if (vg_cur_bytes(c, ((size_t)m + 7) / 8, &bm) || vg_cur_uvarint(c, &ne) || ne > m)
 			return BAD("bad address marks");
 		uint8_t(*v)[16] = vg_arena_alloc(a, (ne ? ne : 1) * 16);
-		if (ne && dec_ips(c, ne, v, NULL, a, err))
+		if (ne && dec_ips(c, ne, v, NULL, NULL, a, err))
 			return err->code;
 		uint64_t j = 0;
 		for (uint32_t k = 0; k < m; k++) {
@@ -522,7 +756,7 @@ static int dec_values(vg_cur *c, vg_col *col, uint8_t t, uint32_t m, const place
 		for (uint32_t k = 0; k < m; k++)
 			memcpy(&col->d[row_of(tr, k)], p + 8 * k, 8);
 	} else if (t == VG_T_IP) {
-		if (dec_ips(c, m, col->ip, pl, a, err))
+		if (dec_ips(c, m, col->ip, pl, ip_ids ? col : NULL, a, err))
 			return err->code;
 	} else if (m == n && in_place) {
 		/* Every row a string: ids land in place. */
@@ -538,7 +772,8 @@ static int dec_values(vg_cur *c, vg_col *col, uint8_t t, uint32_t m, const place
 	return 0;
 }
 
-static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, vg_err *err)
+static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, int ids, vg_arena *a,
+		       vg_err *err)
 {
 	uint32_t n = col->n;
 	uint8_t flags;
@@ -608,7 +843,9 @@ static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, v
 		col->i = vg_arena_alloc(a, nn * sizeof *col->i);
 	if (have & (1u << VG_T_DBL))
 		col->d = vg_arena_alloc(a, nn * sizeof *col->d);
-	if (have & (1u << VG_T_IP))
+	/* Addresses as ids only in a column of nothing else. */
+	ids = ids && (flags & F_SINGLE_TYPE) && !(flags & F_REF);
+	if ((have & (1u << VG_T_IP)) && !ids)
 		col->ip = vg_arena_alloc(a, nn * 16);
 	if (have & (1u << VG_T_STR))
 		col->sid = vg_arena_alloc(a, nn * sizeof *col->sid);
@@ -631,7 +868,7 @@ static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, v
 		uint64_t cnt;
 		if (vg_cur_uvarint(c, &cnt) || cnt != m)
 			return BAD("value count does not match types");
-		int rc = dec_values(c, col, t, m, &pl, flags, ref, div, a, err);
+		int rc = dec_values(c, col, t, m, &pl, flags, ref, div, ids, a, err);
 		if (rc)
 			return rc;
 	}
@@ -640,8 +877,8 @@ static int dec_payload(vg_cur *c, vg_col *col, const vg_col *ref, vg_arena *a, v
 	return 0;
 }
 
-int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, const vg_col *ref, vg_arena *a,
-		  vg_col *col, vg_err *err)
+static int decode(const uint8_t *p, size_t len, uint32_t nrows, const vg_col *ref, int ids,
+		  vg_arena *a, vg_col *col, vg_err *err)
 {
 	vg_cur c = {p, p + len};
 	uint8_t codec;
@@ -666,5 +903,17 @@ int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, const vg_col *re
 	col->types = vg_arena_alloc(a, n);
 	memset(col->types, 0, n);
 	vg_cur pc = {raw, raw + rawlen};
-	return dec_payload(&pc, col, ref, a, err);
+	return dec_payload(&pc, col, ref, ids, a, err);
+}
+
+int vg_col_decode(const uint8_t *p, size_t len, uint32_t nrows, const vg_col *ref, vg_arena *a,
+		  vg_col *col, vg_err *err)
+{
+	return decode(p, len, nrows, ref, 0, a, col, err);
+}
+
+int vg_col_decode_ids(const uint8_t *p, size_t len, uint32_t nrows, vg_arena *a, vg_col *col,
+		      vg_err *err)
+{
+	return decode(p, len, nrows, NULL, 1, a, col, err);
 }

@@ -95,11 +95,37 @@ static int load_ref(vg_blk *bk, uint32_t c, vg_err *err)
 	return vg_blk_load_col(bk, (uint32_t)ref, err);
 }
 
+/* The stored form of c kept with ids (vg_blk_load_col_ids) becomes
+ * cols[c] as vg_seg_read_stored would have decoded it: the addresses
+ * looked up in the dictionary, the chunk not decompressed again. Sets
+ * partial[c]; the ids form is gone. */
+static void ids_to_stored(vg_blk *bk, uint32_t c)
+{
+	vg_col col = bk->idcols[c];
+	bk->idok[c] = 0;
+	if (col.ipid) {
+		uint8_t(*ip)[16] = vg_arena_alloc(&bk->arena, (col.n ? col.n : 1) * (size_t)16);
+		for (uint32_t r = 0; r < col.n; r++)
+			if (col.types[r] == VG_T_IP)
+				memcpy(ip[r], col.ipdict[col.ipid[r]], 16);
+		col.ip = ip;
+		col.ipid = NULL;
+		col.ipdict = NULL;
+		col.nipdict = 0;
+	}
+	bk->cols[c] = col;
+	bk->partial[c] = 1;
+}
+
 /* Pair column c as stored into cols[c] (partial[c] set), unless it is. */
 static int load_stored(vg_blk *bk, uint32_t c, vg_err *err)
 {
 	if (bk->partial[c] || bk->loaded[c])
 		return 0;
+	if (bk->idok && bk->idok[c]) {
+		ids_to_stored(bk, c);
+		return 0;
+	}
 	int rc = load_ref(bk, c, err);
 	if (rc == 0)
 		rc = vg_seg_read_stored(bk->seg, bk->block, c, &bk->arena, bk->cols, bk->loaded,
@@ -115,6 +141,13 @@ int vg_blk_load_col(vg_blk *bk, uint32_t c, vg_err *err)
 	const vg_seg *s = bk->seg;
 	int rc;
 	if (!has_mirrors(bk, c)) {
+		if (bk->idok && bk->idok[c]) {
+			/* Without mirror rows the stored form is the column. */
+			ids_to_stored(bk, c);
+			bk->partial[c] = 0;
+			bk->loaded[c] = 1;
+			return 0;
+		}
 		if ((rc = load_ref(bk, c, err)) == 0)
 			rc = vg_seg_read_cached(s, bk->block, c, &bk->arena, bk->cols, bk->loaded,
 						&bk->cols[c], err);
@@ -138,31 +171,80 @@ int vg_blk_load_col(vg_blk *bk, uint32_t c, vg_err *err)
 	return rc;
 }
 
+/* Does types[r] == 0 (zero set) or != 0 (zero 0) hold for one of the
+ * rows? Asked 64 rows at a time, so that it stops soon when it does. */
+static int rows_hold(const uint8_t *types, const uint32_t *rows, uint32_t n, int zero)
+{
+	for (uint32_t k = 0; k < n;) {
+		uint32_t end = n - k > 64 ? k + 64 : n;
+		uint8_t hit = 0;
+		for (; k < end; k++)
+			hit |= (types[rows[k]] == 0) == zero;
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* Is one of rows[0..n) a mirror row (*any)? stored is a pair column as
+ * stored: a row with a value there is none, so `_mirror` is decoded only
+ * when some row has none. 0 or an error. */
+static int mirror_rows(vg_blk *bk, const vg_col *stored, const uint32_t *rows, uint32_t n,
+		       int *any, vg_err *err)
+{
+	*any = 0;
+	if (!rows_hold(stored->types, rows, n, 1))
+		return 0;
+	int rc = vg_blk_load_col(bk, (uint32_t)bk->seg->mirror_col, err);
+	if (rc == 0)
+		*any = rows_hold(bk->cols[bk->seg->mirror_col].types, rows, n, 0);
+	return rc;
+}
+
 int vg_blk_load_col_rows(vg_blk *bk, uint32_t c, const uint32_t *rows, uint32_t n, vg_err *err)
 {
 	if ((bk->loaded[c] && !bk->partial[c]) || !has_mirrors(bk, c))
 		return vg_blk_load_col(bk, c, err);
-	int rc = load_stored(bk, c, err);
-	if (rc)
-		return rc;
-	/* A mirror row stores no value in the pair's columns: when every row
-	 * asked for has one stored, none is a mirror row, and `_mirror` need
-	 * not even be decoded. */
-	const uint8_t *st = bk->cols[c].types;
-	uint8_t absent = 0;
-	for (uint32_t k = 0; k < n; k++)
-		absent |= st[rows[k]] == 0;
-	if (absent) {
-		if ((rc = vg_blk_load_col(bk, (uint32_t)bk->seg->mirror_col, err)) != 0)
-			return rc;
-		const uint8_t *mt = bk->cols[bk->seg->mirror_col].types;
-		uint8_t any = 0;
-		for (uint32_t k = 0; k < n; k++)
-			any |= mt[rows[k]];
-		if (any)
-			return vg_blk_load_col(bk, c, err);
-	}
+	int any = 0, rc = load_stored(bk, c, err);
+	if (rc == 0)
+		rc = mirror_rows(bk, &bk->cols[c], rows, n, &any, err);
+	if (rc || any)
+		return rc ? rc : vg_blk_load_col(bk, c, err);
 	bk->loaded[c] = 1;
+	return 0;
+}
+
+int vg_blk_load_col_ids(vg_blk *bk, uint32_t c, const uint32_t *rows, uint32_t n,
+			const vg_col **out, vg_err *err)
+{
+	const vg_seg *s = bk->seg;
+	const vg_chunk *ch = &s->blocks[bk->block].chunks[c];
+	*out = &bk->cols[c];
+	int ready = bk->idok && bk->idok[c];
+	if (!ready && (bk->loaded[c] || bk->partial[c] || ch->len == 0 || ch->ref >= 0 ||
+		       ch->st.types != (1u << VG_T_IP)))
+		return vg_blk_load_col_rows(bk, c, rows, n, err);
+	if (bk->idcols == NULL) {
+		bk->idcols = vg_arena_alloc(&bk->arena, s->ncols * sizeof *bk->idcols);
+		bk->idok = vg_arena_alloc(&bk->arena, s->ncols);
+		memset(bk->idok, 0, s->ncols);
+	}
+	if (!ready) {
+		int rc = vg_col_decode_ids(s->map + ch->off, ch->len, bk->n, &bk->arena,
+					   &bk->idcols[c], err);
+		if (rc)
+			return rc;
+		bk->idok[c] = 1;
+	}
+	if (bk->idcols[c].ipid == NULL) /* stored without a dictionary */
+		return vg_blk_load_col_rows(bk, c, rows, n, err);
+	int any = 0;
+	if (has_mirrors(bk, c)) {
+		int rc = mirror_rows(bk, &bk->idcols[c], rows, n, &any, err);
+		if (rc || any)
+			return rc ? rc : vg_blk_load_col(bk, c, err);
+	}
+	*out = &bk->idcols[c];
 	return 0;
 }
 

@@ -30,6 +30,10 @@ typedef struct vg_blk {
 				   * it but a restore of its partner; with
 				   * loaded[c] 1 (vg_blk_load_col_rows) it is
 				   * right at the rows that call named only */
+	vg_col *idcols;           /* per column, where idok[c]: its stored form
+				   * with addresses as dictionary ids
+				   * (vg_blk_load_col_ids); NULL until then */
+	uint8_t *idok;
 	int32_t **tmpl_cols;      /* per _tmpl dictionary entry: column per name */
 	uint32_t *tmpl_n;
 	uint32_t *by_time;        /* rows in time order (NULL until vg_blk_time_order) */
@@ -67,6 +71,16 @@ int vg_blk_load_col(vg_blk *bk, uint32_t c, vg_err *err);
  * decoding of its partner. A filter that keeps no mirror row (rejected
  * flows have no reply) then reads one address column, not two. */
 int vg_blk_load_col_rows(vg_blk *bk, uint32_t c, const uint32_t *rows, uint32_t n, vg_err *err);
+/* vg_blk_load_col_rows for a reader that only tells addresses apart
+ * (counts, groups, distinct values): *out is column c right at
+ * rows[0..n). When c is not decoded yet, stores a dictionary of addresses
+ * without a reference, and none of the rows is a mirror row, that is
+ * idcols[c], whose rows hold ids into its dictionary (ipid, ipdict) and
+ * whose ip is NULL: nothing is copied per row. Otherwise it is cols[c] as
+ * vg_blk_load_col_rows leaves it. A later vg_blk_load_col* of c turns the
+ * ids into addresses instead of decoding the chunk again. */
+int vg_blk_load_col_ids(vg_blk *bk, uint32_t c, const uint32_t *rows, uint32_t n,
+			const vg_col **out, vg_err *err);
 void vg_blk_release(vg_blk *bk);
 static inline int64_t vg_blk_time(const vg_blk *bk, uint32_t r)
 {

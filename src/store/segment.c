@@ -61,10 +61,14 @@
  * vg_hash. */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "event/value.h"
 #include "store/bloom.h"
 #include "util/ip.h"
+#include "util/simd.h"
 #include "util/strtab.h"
 
 static const char MAGIC[8] = {'V', 'G', 'S', 'E', 'G', 0, 0, 1};
@@ -2322,9 +2326,65 @@ static int read_stored(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_
 	return vg_col_decode(s->map + ch->off, ch->len, bl->nrows, ref, a, out, err);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* vg_seg_restore_mirrors in the common case, 64 rows a step: every mirror
+ * row follows a non-mirror row whose partner value is an integer, holds no
+ * value of its own, and out has its integers already (flow ports). 0 when
+ * done, -1 when some row is not so (nothing written then). */
+__attribute__((target("avx512f,avx512bw"))) static int restore_ints_avx512(const vg_col *m,
+									   const vg_col *p,
+									   vg_col *out)
+{
+	uint32_t n = out->n;
+	if (n < 2 || out->i == NULL || p->i == NULL || m->types[0] != 0)
+		return -1;
+	const uint8_t *mt = m->types, *pt = p->types;
+	uint8_t *ot = out->types;
+	const __m512i zero = _mm512_setzero_si512(), vint = _mm512_set1_epi8(VG_T_INT);
+	uint64_t bad = 0;
+	uint32_t r = 1;
+	for (; r + 64 <= n; r += 64) {
+		__mmask64 mr = _mm512_test_epi8_mask(_mm512_loadu_si512(mt + r), _mm512_loadu_si512(mt + r));
+		__m512i prev = _mm512_loadu_si512(mt + r - 1), own = _mm512_loadu_si512(ot + r);
+		__mmask64 wrong = _mm512_cmpneq_epi8_mask(prev, zero) | _mm512_cmpneq_epi8_mask(own, zero) |
+				  _mm512_cmpneq_epi8_mask(_mm512_loadu_si512(pt + r - 1), vint);
+		bad |= mr & wrong;
+	}
+	for (uint32_t k = r; k < n; k++)
+		bad |= (mt[k] != 0) & ((mt[k - 1] != 0) | (ot[k] != 0) | (pt[k - 1] != VG_T_INT));
+	if (bad)
+		return -1;
+	int64_t *oi = out->i;
+	const int64_t *pi = p->i;
+	for (r = 1; r + 64 <= n; r += 64) {
+		__m512i mv = _mm512_loadu_si512(mt + r);
+		__mmask64 mr = _mm512_test_epi8_mask(mv, mv);
+		if (mr == 0)
+			continue;
+		_mm512_storeu_si512(ot + r, _mm512_mask_blend_epi8(mr, _mm512_loadu_si512(ot + r), vint));
+		for (unsigned j = 0; j < 8; j++) {
+			__mmask8 m8 = (__mmask8)(mr >> (8 * j));
+			if (m8)
+				_mm512_mask_storeu_epi64(oi + r + 8 * j, m8,
+							 _mm512_loadu_si512(pi + r + 8 * j - 1));
+		}
+	}
+	for (; r < n; r++)
+		if (mt[r]) {
+			ot[r] = VG_T_INT;
+			oi[r] = pi[r - 1];
+		}
+	return 0;
+}
+#endif
+
 int vg_seg_restore_mirrors(const vg_seg *s, uint32_t b, const vg_col *m, const vg_col *p,
 			   vg_arena *a, vg_col *out, vg_err *err)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (vg_simd_has(VG_SIMD_AVX512F | VG_SIMD_AVX512BW) && restore_ints_avx512(m, p, out) == 0)
+		return 0;
+#endif
 	for (uint32_t r = 0; r < out->n; r++) {
 		if (m->types[r] == 0)
 			continue;

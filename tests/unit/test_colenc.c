@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include "store/colenc.h"
+#include "util/simd.h"
 
 /* Encode n INT values (all present) and decode them back; returns the
  * encoded size. The decoded values must equal the input. */
@@ -113,12 +114,35 @@ static void test_truncated_chunk_refused(void **st)
 	vg_buf_free(&out);
 }
 
+/* VIGIL_TEST_NO_SIMD (the suite's second run: Makefile NOSIMD_BINS) turns
+ * every SIMD instruction off for the dispatches; without it they follow
+ * the CPU. */
+static void test_simd_switch(void **state)
+{
+	(void)state;
+	const char *no = getenv("VIGIL_TEST_NO_SIMD");
+	unsigned f = vg_simd();
+	assert_true(f & VG_SIMD_KNOWN);
+	if (no && *no && strcmp(no, "0") != 0) {
+		assert_int_equal(f, VG_SIMD_KNOWN);
+		return;
+	}
+#if defined(__x86_64__) && defined(__GNUC__)
+	assert_int_equal(!!(f & VG_SIMD_AVX2), !!__builtin_cpu_supports("avx2"));
+	assert_int_equal(!!(f & VG_SIMD_AVX512F), !!__builtin_cpu_supports("avx512f"));
+	assert_int_equal(!!(f & VG_SIMD_POPCNT), !!__builtin_cpu_supports("popcnt"));
+	assert_int_equal(!!(f & VG_SIMD_AVX512DQ), !!__builtin_cpu_supports("avx512dq"));
+	assert_int_equal(!!(f & VG_SIMD_AVX512BW), !!__builtin_cpu_supports("avx512bw"));
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wide_random_ints),
 		cmocka_unit_test(test_ordered_and_small_ints),
 		cmocka_unit_test(test_truncated_chunk_refused),
+		cmocka_unit_test(test_simd_switch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
