@@ -67,7 +67,7 @@ log "loading vigil"
 "$VIGIL" ingest --data "$STORE" --seal "$FLOW_DIR" "$CT_SRC" >"$WORK/ingest.log"
 NFLOW=$("$VIGIL" search --data "$STORE" --output csv 'group=vpcflow | stats count' | tail -1)
 NCT=$("$VIGIL" search --data "$STORE" --output csv 'group=cloudtrail | stats count' | tail -1)
-CT_BYTES=$(find "$CT_SRC" -type f -name '*.json' -print0 | sum_sizes)
+CT_BYTES=$(find "$CT_SRC/" -type f -name '*.json' -print0 | sum_sizes)
 log "vigil holds $NFLOW flow records and $NCT CloudTrail events"
 
 log "loading ClickHouse"
