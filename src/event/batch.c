@@ -644,7 +644,8 @@ int vg_ev_begin_compact(vg_batch *b, uint32_t group, int64_t t, uint32_t tmpl, s
 /* The id in cstrs of the string value s (n bytes) of template field k of
  * table t. A field takes few values and often one of the last two (a
  * flow's direction alternates), which are compared before hashing. */
-static inline uint32_t cstr_id(vg_batch *b, vg_ctab *t, uint32_t k, const char *s, size_t n)
+static inline uint32_t cstr_id(vg_batch *b, const vg_ctab *t, uint32_t k, const char *s,
+			       size_t n)
 {
 	uint32_t *ids = t->sids[k];
 	for (int i = 0; i < 2; i++) {
@@ -669,7 +670,7 @@ static inline uint32_t cstr_id(vg_batch *b, vg_ctab *t, uint32_t k, const char *
 void vg_ev_cstr(vg_batch *b, uint32_t k, const char *s, size_t n)
 {
 	assert(b->open && b->crec && n <= VG_MAX_RAW);
-	vg_ctab *t = &b->ctabs[b->ev[b->nev].rawtmpl - 1];
+	const vg_ctab *t = b->ctab;
 	uint32_t fid = t->fids[k], id = cstr_id(b, t, k, s, n);
 	uint32_t cid = b->last_cid[fid];
 	const char *last = b->last_s[fid];

@@ -425,6 +425,47 @@ static void test_bad_int(void **st)
 	fx_free(&f);
 }
 
+/* Integers of every width, at the start of a line (where fewer than eight
+ * bytes precede a value's end) and after it, with a stray byte at each
+ * position: the parser converts the last eight digits at once. */
+static void test_int_widths(void **st)
+{
+	(void)st;
+	static const char digits[] = "1234567890987654321";
+	fx f;
+	fx_init(&f);
+	feeds(&f, "packets bytes\n");
+	size_t nev = 0;
+	for (size_t w = 1; w <= 19; w++) {
+		int64_t want = 0;
+		for (size_t i = 0; i < w; i++)
+			want = want * 10 + (digits[i] - '0');
+		char line[64];
+		snprintf(line, sizeof line, "%.*s %.*s\n", (int)w, digits, (int)w, digits);
+		feeds(&f, line);
+		assert_null(perr(&f, nev));
+		assert_int_equal(get(&f, nev, "packets")->v.i, want);
+		assert_int_equal(get(&f, nev, "bytes")->v.i, want);
+		nev++;
+		for (size_t bad = 0; bad < w; bad++) {
+			char v[20];
+			memcpy(v, digits, w);
+			v[bad] = bad % 2 ? ':' : '/';  /* just above and below the digits */
+			snprintf(line, sizeof line, "%.*s 1\n1 %.*s\n", (int)w, v, (int)w, v);
+			feeds(&f, line);
+			assert_non_null(strstr(perr(&f, nev), "packets"));
+			assert_non_null(strstr(perr(&f, nev + 1), "bytes"));
+			nev += 2;
+		}
+	}
+	feeds(&f, "1 9223372036854775807\n1 9223372036854775808\n1 00000000000000000007\n");
+	assert_int_equal(get(&f, nev, "bytes")->v.i, INT64_MAX);
+	assert_non_null(strstr(perr(&f, nev + 1), "bytes"));
+	assert_non_null(strstr(perr(&f, nev + 2), "bytes"));
+	assert_int_equal(vg_batch_count(&f.b), nev + 3);
+	fx_free(&f);
+}
+
 static void test_bad_ip_kept(void **st)
 {
 	(void)st;
@@ -675,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_batch_reuse),
 		cmocka_unit_test(test_wrong_field_count),
 		cmocka_unit_test(test_bad_int),
+		cmocka_unit_test(test_int_widths),
 		cmocka_unit_test(test_bad_ip_kept),
 		cmocka_unit_test(test_garbage_and_blank),
 		cmocka_unit_test(test_empty_input),
