@@ -112,22 +112,24 @@ unsigned vg_login_refused(vg_login_limit *L, const char *user, const char *addr,
 	return lu > la ? lu : la;
 }
 
-void vg_login_failed(vg_login_limit *L, const char *user, const char *addr, int64_t now)
+/* Apply fn to the keys of user and addr, under the lock. */
+static void both_keys(vg_login_limit *L, const char *user, const char *addr, int64_t now,
+		      void (*fn)(vg_login_limit *, const char *, int64_t))
 {
 	char ku[VG_AUTH_NAME_MAX + 8], ka[VG_AUTH_NAME_MAX + 8];
 	keys_of(user, addr, ku, ka);
 	pthread_mutex_lock(&L->mu);
-	failed(L, ku, now);
-	failed(L, ka, now);
+	fn(L, ku, now);
+	fn(L, ka, now);
 	pthread_mutex_unlock(&L->mu);
+}
+
+void vg_login_failed(vg_login_limit *L, const char *user, const char *addr, int64_t now)
+{
+	both_keys(L, user, addr, now, failed);
 }
 
 void vg_login_succeeded(vg_login_limit *L, const char *user, const char *addr, int64_t now)
 {
-	char ku[VG_AUTH_NAME_MAX + 8], ka[VG_AUTH_NAME_MAX + 8];
-	keys_of(user, addr, ku, ka);
-	pthread_mutex_lock(&L->mu);
-	forget(L, ku, now);
-	forget(L, ka, now);
-	pthread_mutex_unlock(&L->mu);
+	both_keys(L, user, addr, now, forget);
 }

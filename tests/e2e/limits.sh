@@ -80,6 +80,11 @@ got=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(big_header 50000)" \
 HEAVY='group=big msg=*took*9ms* | stats count by level'
 curl -sf -G -H "Authorization: Bearer $ANA" --data-urlencode "q=$HEAVY" "$URL/api/v1/search" \
 	>"$TMP/heavy.want" || fail "heavy search alone"
+# refused_ok HEADERS BODY TEXT: a 429 with Retry-After whose body says TEXT
+refused_ok() {
+	grep -qi '^Retry-After: ' "$1" || fail "429 without Retry-After"
+	grep -q "$3" "$2" || fail "429 body: $(cat "$2")"
+}
 same_rows() { python3 -c 'import json,sys; a,b=(json.load(open(f))["rows"] for f in sys.argv[1:]); sys.exit(a!=b)' "$1" "$2"; }
 refused=0
 for round in 1 2 3 4 5; do
@@ -95,8 +100,7 @@ for round in 1 2 3 4 5; do
 		*" 200"*) same_rows "$TMP/qb.$k" "$TMP/heavy.want" || fail "a concurrent search answered $(cat "$TMP/qb.$k")" ;;
 		*" 429"*)
 			refused=$((refused + 1))
-			grep -qi '^Retry-After: ' "$TMP/qh.$k" || fail "429 without Retry-After"
-			grep -q 'queries are running already' "$TMP/qb.$k" || fail "429 body: $(cat "$TMP/qb.$k")" ;;
+			refused_ok "$TMP/qh.$k" "$TMP/qb.$k" 'queries are running already' ;;
 		*) fail "concurrent search: $(head -1 "$TMP/qh.$k") $(cat "$TMP/qb.$k")" ;;
 		esac
 	done
@@ -135,8 +139,7 @@ for round in 1 2 3 4 5; do
 			stored=$((stored + 500)) ;;
 		*" 429"*)
 			refused=$((refused + 1))
-			grep -qi '^Retry-After: ' "$TMP/ih.$k" || fail "429 without Retry-After"
-			grep -q 'ingest queue full' "$TMP/ib.$k" || fail "429 body: $(cat "$TMP/ib.$k")" ;;
+			refused_ok "$TMP/ih.$k" "$TMP/ib.$k" 'ingest queue full' ;;
 		*) fail "concurrent ingest: $(head -1 "$TMP/ih.$k") $(cat "$TMP/ib.$k")" ;;
 		esac
 	done
