@@ -305,6 +305,7 @@ typedef struct vg_qcmd {
 			int64_t span_ns;        /* 0 = choose from the time range */
 			uint32_t bins;          /* 0 = default */
 			uint32_t limit;         /* series kept with `by`; default 10, 0 = all */
+			uint8_t bottom;         /* limit=bottomN: the lowest series are kept */
 			vg_qaggs aggs;          /* n >= 1 */
 			vg_qname by;            /* by.s == NULL: no split */
 			uint8_t useother;       /* the series past limit as one; default 1 */

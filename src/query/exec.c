@@ -1700,7 +1700,8 @@ static int group_new(exec *x, xagg *g, uint32_t gi, const char *key, uint32_t kl
 
 /* The group of by values byv[0..nby) (none of them a multivalue) at time
  * t, made when new: its key is the values' text, \x1f apart, as
- * ex_group_x makes it. UINT32_MAX leaves the row out (a null by value,
+ * ex_group_x makes it (timechart puts 'n' or 'v' before its series'
+ * value, so that a null is not the empty string). UINT32_MAX leaves the row out (a null by value,
  * except for timechart's series), or is an error (x->err set, *err_rc). */
 static uint32_t group_vals(exec *x, xagg *g, const vg_val *byv, int64_t t, int *err_rc)
 {
@@ -1711,6 +1712,8 @@ static uint32_t group_vals(exec *x, xagg *g, const vg_val *byv, int64_t t, int *
 			return UINT32_MAX; /* Splunk: events without a by field are left out */
 		if (j)
 			vg_buf_putc(keytext, 0x1f);
+		if (g->timechart)
+			vg_buf_putc(keytext, byv[j].kind == VG_V_NULL ? 'n' : 'v');
 		if (byv[j].kind == VG_V_NUM && byv[j].isint)
 			vg_put_i64(keytext, byv[j].i);
 		else
@@ -1883,6 +1886,8 @@ uint32_t ex_group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
 			return UINT32_MAX;
 		if (j)
 			vg_buf_putc(keytext, 0x1f);
+		if (g->timechart) /* as in group_vals */
+			vg_buf_putc(keytext, v.kind == VG_V_NULL ? 'n' : 'v');
 		if (v.kind == VG_V_NUM && v.isint)
 			vg_put_i64(keytext, v.i);
 		else
@@ -2556,6 +2561,15 @@ static int cmp_tcser(const void *a, const void *b)
 	return strcmp(p->name, q->name);
 }
 
+/* limit=bottomN: lowest score first, ties by name as above. */
+static int cmp_tcser_bottom(const void *a, const void *b)
+{
+	const tcser *p = a, *q = b;
+	if (p->score != q->score)
+		return p->score < q->score ? -1 : 1;
+	return strcmp(p->name, q->name);
+}
+
 /* The value of aggregation a over the groups refs[0..n): one group's own,
  * or, when several share a cell (the series folded into OTHER; a null
  * series and a value equal to nullstr), their states merged, as if all
@@ -2591,7 +2605,8 @@ static tcref *tc_refs(xagg *g, uint32_t *nref, uint32_t *nser)
 		int none = g->byvals[(size_t)gi * g->nby].kind == VG_V_NULL;
 		if (none && !cmd->timechart.usenull)
 			continue;
-		refs[n++] = (tcref){none ? cmd->timechart.nullstr : g->keys[gi], g->bucket[gi], gi, 0, 0};
+		/* A key starts with group_vals' 'n' or 'v'. */
+		refs[n++] = (tcref){none ? cmd->timechart.nullstr : g->keys[gi] + 1, g->bucket[gi], gi, 0, 0};
 	}
 	if (n > 1)
 		qsort(refs, n, sizeof *refs, cmp_tcref_series);
@@ -2606,9 +2621,10 @@ static tcref *tc_refs(xagg *g, uint32_t *nref, uint32_t *nser)
 	return refs;
 }
 
-/* The series of refs (sorted by tc_refs) ranked, best first, by the values
- * of aggregation a; sets each ref's column: its series' rank among the
- * `keep` kept, keep for OTHER, UINT32_MAX when dropped. Caller frees. */
+/* The series of refs (sorted by tc_refs) ranked, best first (lowest first
+ * under limit=bottomN), by the values of aggregation a; sets each ref's
+ * column: its series' rank among the `keep` kept, keep for OTHER,
+ * UINT32_MAX when dropped. Caller frees. */
 static tcser *tc_rank(xagg *g, tcref *refs, uint32_t nref, uint32_t nser, uint32_t keep, uint32_t a)
 {
 	tcser *ser = vg_xmalloc((nser ? nser : 1) * sizeof *ser);
@@ -2628,7 +2644,7 @@ static tcser *tc_rank(xagg *g, tcref *refs, uint32_t nref, uint32_t nser, uint32
 		k = e;
 	}
 	if (nser > 1)
-		qsort(ser, nser, sizeof *ser, cmp_tcser);
+		qsort(ser, nser, sizeof *ser, g->cmd->timechart.bottom ? cmp_tcser_bottom : cmp_tcser);
 	uint32_t *rank = vg_xmalloc((nser ? nser : 1) * sizeof *rank);
 	for (uint32_t r = 0; r < nser; r++)
 		rank[ser[r].id] = r;

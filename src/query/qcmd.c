@@ -516,6 +516,30 @@ static int span_value(qp *p, const qtok *t, int64_t *ns)
 	return 0;
 }
 
+/* timechart's limit=N, as Splunk also limit=topN and limit=bottomN (the N
+ * series with the lowest scores). */
+static int limit_value(qp *p, const qtok *t, vg_qcmd *c)
+{
+	const char *s;
+	uint32_t len, skip = 0;
+	qp_text(p, t, &s, &len);
+	if (t->kind == QT_WORD && len > 3 && strncasecmp(s, "top", 3) == 0)
+		skip = 3;
+	else if (t->kind == QT_WORD && len > 6 && strncasecmp(s, "bottom", 6) == 0)
+		skip = 6;
+	int64_t v = t->kind == QT_WORD ? qv_count(s + skip, len - skip, VG_Q_MAX_COUNT) : -1;
+	if (v >= 0) {
+		c->timechart.limit = (uint32_t)v;
+		c->timechart.bottom = skip == 6;
+		return 0;
+	}
+	char w[QL_ECHO_MAX];
+	qp_desc(p, t, w, sizeof w);
+	return qp_fail(p, VG_EINVAL, t->pos,
+		       "limit= takes a number from 0 to %u, or topN or bottomN, found %s at %u",
+		       (unsigned)VG_Q_MAX_COUNT, w, t->pos);
+}
+
 static int timechart_option(qp *p, vg_qcmd *c)
 {
 	static const char *const names[] = {"span",    "bins",    "limit",   "useother",
@@ -527,7 +551,7 @@ static int timechart_option(qp *p, vg_qcmd *c)
 	switch (which) {
 	case 0: return span_value(p, &v, &c->timechart.span_ns);
 	case 1: return count_opt(p, &v, c, "bins", 1, 10000, &c->timechart.bins);
-	case 2: return count_opt(p, &v, c, "limit", 0, VG_Q_MAX_COUNT, &c->timechart.limit);
+	case 2: return limit_value(p, &v, c);
 	case 3: return bool_value(p, &v, names[which], &c->timechart.useother);
 	case 4: return bool_value(p, &v, names[which], &c->timechart.usenull);
 	case 5: c->timechart.otherstr = string_value(p, &v); return 0;

@@ -323,9 +323,10 @@ static void cmd_body(vg_buf *b, const vg_qcmd *c, int d)
 		names(b, "by", &c->top.by, d);
 		break;
 	case VG_CMD_TIMECHART:
-		vg_buf_printf(b, " span=%llds bins=%u limit=%u useother=%d usenull=%d",
+		vg_buf_printf(b, " span=%llds bins=%u limit=%s%u useother=%d usenull=%d",
 			      (long long)(c->timechart.span_ns / VG_NS_PER_SEC), c->timechart.bins,
-			      c->timechart.limit, c->timechart.useother, c->timechart.usenull);
+			      c->timechart.bottom ? "bottom" : "", c->timechart.limit,
+			      c->timechart.useother, c->timechart.usenull);
 		vg_buf_puts(b, " otherstr=");
 		str(b, c->timechart.otherstr, strlen(c->timechart.otherstr));
 		vg_buf_puts(b, " nullstr=");
