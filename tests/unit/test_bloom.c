@@ -204,12 +204,15 @@ static void test_tokens_match_definition(void **st)
 	 * bytes, with tokens of every length around 8 and 64, at every
 	 * offset of the 64-byte blocks, and lengths around block edges. */
 	static const char alpha[] = "aZ09^\x01\x7f\x80\xff .:/-_\"{}[],\t\n=";
-	char buf[700];
+	static char buf[9000];
 	uint64_t x = 88172645463325252ull;
 	for (int round = 0; round < 3000; round++) {
 		size_t n = (size_t)(round % 300);
 		if (round % 7 == 0)
 			n = 64 * (size_t)(1 + round % 9) + (size_t)(round % 3) - 1;
+		/* Long texts: the edge buffer fills and is flushed many times. */
+		if (round % 97 == 0)
+			n = 64 * 64 * (size_t)(1 + round % 2) + (size_t)(round % 130) - 64;
 		for (size_t i = 0; i < n; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			/* runs of one class make long tokens sometimes */
