@@ -86,7 +86,7 @@ test: deps
 
 # libFuzzer builds for real fuzzing sessions: build/fuzz/fuzz_X corpus_dir
 fuzz:
-	@scripts/build-fuzzers.sh $(FUZZ_SRCS)
+	@LIBS="$(LIBS)" scripts/build-fuzzers.sh $(FUZZ_SRCS)
 
 run: deps
 	@$(MAKE) --no-print-directory $(B)/vigil

@@ -1037,7 +1037,7 @@ static void heap_offer(exec *x, vg_result_event ev)
 		return;
 	}
 	x->res->truncated = 1;
-	if (!ev_older(&x->heap[0], &ev)) {
+	if (x->nheap == 0 || !ev_older(&x->heap[0], &ev)) { /* none kept: `head 0` */
 		free((char *)ev.json);
 		free((vg_val *)ev.fields);
 		return;
@@ -1775,6 +1775,7 @@ static int agg_combos(exec *x, xagg *g, const vg_val *byv, const vg_rowget *get,
 		return vg_seterr(x->err, VG_ELIMIT, g->cmd->pos,
 				 "the multivalue by fields of the command at %u make more than %u "
 				 "groups for one event", (unsigned)g->cmd->pos, MAX_GROUPS);
+	uint64_t done = 0;
 	do {
 		for (uint32_t j = 0; j < g->nby; j++)
 			one[j] = byv[j].kind != VG_V_MV ? byv[j]
@@ -1785,6 +1786,10 @@ static int agg_combos(exec *x, xagg *g, const vg_val *byv, const vg_rowget *get,
 			return rc;
 		if (gi != UINT32_MAX)
 			agg_update_row(g, gi, get, t);
+		/* One event may make up to a million groups: seconds, so the
+		 * time limit is looked at here too. */
+		if ((++done & 4095) == 0 && (rc = ex_timed_out(x)) != 0)
+			return rc;
 	} while (next_combo(byv, idx, g->nby));
 	return 0;
 }
