@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "query/qlex.h"
 #include "util/ip.h"
 #include "util/mem.h"
 #include "util/strtab.h"
@@ -607,9 +608,11 @@ int vg_lookup_column(const vg_lookup *t, const char *name, size_t len, int64_t p
 	char at[32] = "";
 	if (pos >= 0)
 		snprintf(at, sizeof at, " at %lld", (long long)pos);
+	char shown[128]; /* the name as the query wrote it, control bytes escaped */
+	ql_echo(shown, sizeof shown, name, len);
 	return vg_seterr(err, VG_ENOTFOUND, pos < 0 ? -1 : pos,
-			 "lookup table '%s' has no column '%.*s'%s; its columns are: %s", t->name,
-			 (int)(len < 100 ? len : 100), name, at, cols);
+			 "lookup table '%s' has no column %s%s; its columns are: %s", t->name, shown,
+			 at, cols);
 }
 
 int vg_lookup_is_key(const vg_lookup *t, uint32_t col)
