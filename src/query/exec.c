@@ -3787,8 +3787,10 @@ int ex_timed_out(exec *x)
 static int scan_segment(exec *x, const vg_seg *s)
 {
 	int colof[MAX_SLOTS];
+	/* `_mirror` is the segment's own column (the mirror pairs of
+	 * segment.c), not a field: events in the memtable have none. */
 	for (uint32_t k = 0; k < x->nslots; k++)
-		colof[k] = vg_seg_col(s, x->names[k]);
+		colof[k] = strcmp(x->names[k], "_mirror") == 0 ? -1 : vg_seg_col(s, x->names[k]);
 	xrow rw = {0};
 	rw.x = x;
 	rw.colof = colof;
