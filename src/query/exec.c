@@ -801,10 +801,14 @@ static void prepare_terms(exec *x)
 			int right_open = star ? 1 : qt->open_right;
 			uint32_t before = t->n;
 			vg_tokens(s, (size_t)(pe - s), add_hash, t);
-			/* Drop the tokens touching an open end. */
-			if (t->n > before && right_open && pe > s && !vg_token_aligned(s, (size_t)(pe - s), (size_t)(pe - s) - 1, 1))
+			/* Drop the tokens touching an open end: a piece's last
+			 * (first) token does when its last (first) byte is no
+			 * breaker. (Asking whether that byte alone was token-
+			 * aligned kept a one-byte piece, so `A*` required the
+			 * token "a" in the block's filter and found nothing.) */
+			if (t->n > before && right_open && pe > s && !vg_token_breaker((unsigned char)pe[-1]))
 				t->n--;
-			if (t->n > before && left_open && !vg_token_aligned(s, (size_t)(pe - s), 0, 1)) {
+			if (t->n > before && left_open && !vg_token_breaker((unsigned char)s[0])) {
 				memmove(t->h + before, t->h + before + 1, (t->n - before - 1) * sizeof *t->h);
 				t->n--;
 			}
