@@ -2,7 +2,8 @@
  * fuzz_exec.c — libFuzzer harness for the query executor (also built as a
  * corpus replay binary with replay.c).
  *
- * The input is a query. When it parses, it runs on the golden tests' small
+ * The input is a query, or after "cw:" a CloudWatch filter pattern (run as
+ * `| stats count by _group` over what it matches). When it parses, it runs on the golden tests' small
  * data set (tests/golden/query/data: flow logs, mixed JSON and points,
  * with its lookup tables) held twice: once in the memtable, read back from the WAL,
  * and once sealed into segments, which the vectorized scans read. The
@@ -29,6 +30,7 @@
 
 #include "fuzzutil.h"
 #include "ingest/ingest.h"
+#include "query/cw.h"
 #include "query/exec.h"
 #include "query/qparse.h"
 #include "store/store.h"
@@ -102,9 +104,9 @@ static void check_result(const vg_result *r, uint32_t limit)
 }
 
 /* Run q on st: 0 and the CSV in out, or the error code. */
-static int run(vg_store *st, const vg_query *q, vg_buf *out, vg_err *e)
+static int run(vg_store *st, const vg_query *q, const vg_cw *cw, vg_buf *out, vg_err *e)
 {
-	vg_exec_opts eo = {.from = INT64_MIN, .to = INT64_MAX, .now_ns = NOW, .limit = 20,
+	vg_exec_opts eo = {.from = INT64_MIN, .to = INT64_MAX, .now_ns = NOW, .limit = 20, .cw = cw,
 			   .timeout_ns = 2 * VG_NS_PER_SEC, .lookups_dir = DATA "/lookups",
 			   .geo_error = "no GeoIP databases in this test", .max_event_rows = 2000};
 	vg_result res;
@@ -157,12 +159,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		atexit(done);
 	}
 	vg_query *q = NULL;
+	vg_cw *cw = NULL;
 	vg_err e = {0};
-	if (vg_query_parse((const char *)data, size, NOW, &q, &e) != 0)
+	const char *qs = (const char *)data;
+	size_t qn = size;
+	if (size >= 3 && memcmp(data, "cw:", 3) == 0) {
+		if (vg_cw_compile((const char *)data + 3, size - 3, &cw, &e) != 0)
+			return 0;
+		qs = "| stats count by _group";
+		qn = strlen(qs);
+	}
+	if (vg_query_parse(qs, qn, NOW, &q, &e) != 0) {
+		vg_cw_free(cw);
 		return 0;
+	}
 	vg_buf a = {0}, b = {0};
 	vg_err ea = {0}, eb = {0};
-	int ra = run(mem_st, q, &a, &ea), rb = run(seg_st, q, &b, &eb);
+	int ra = run(mem_st, q, cw, &a, &ea), rb = run(seg_st, q, cw, &b, &eb);
 	int timed_out = (ra == VG_ELIMIT && strstr(ea.msg, "time")) ||
 			(rb == VG_ELIMIT && strstr(eb.msg, "time"));
 	if (!timed_out) {
@@ -177,5 +190,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vg_buf_free(&a);
 	vg_buf_free(&b);
 	vg_query_free(q);
+	vg_cw_free(cw);
 	return 0;
 }
