@@ -355,9 +355,12 @@ static int check_name(const char *name, vg_err *err)
 	size_t n = strlen(name);
 	if (n == 0)
 		return vg_seterr(err, VG_EINVAL, -1, "a lookup table needs a name");
-	if (n > VG_LOOKUP_MAX_NAME)
-		return vg_seterr(err, VG_EINVAL, -1, "lookup table name '%.40s...' is longer "
-				 "than %u bytes", name, VG_LOOKUP_MAX_NAME);
+	if (n > VG_LOOKUP_MAX_NAME) {
+		char shown[56]; /* its start, control bytes escaped */
+		ql_echo(shown, sizeof shown, name, n);
+		return vg_seterr(err, VG_EINVAL, -1, "lookup table name %s is longer than %u bytes",
+				 shown, VG_LOOKUP_MAX_NAME);
+	}
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
 			return vg_seterr(err, VG_EINVAL, -1,
