@@ -157,8 +157,9 @@ typedef struct vg_batch {
 	vg_ctab *ctabs;      /* template id -> its records */
 	size_t capctab;
 	vg_strtab cstrs;     /* the strings of compact events */
-	uint32_t *last_cid;  /* fid -> 1 + the id in cstrs of last_s[fid],
-			      * when last_s[fid] is that entry's copy */
+	uint32_t *last_cid;  /* fid -> 1 + the id in cstrs of last_s[fid]
+			      * when last_s[fid] is that entry's copy, else
+			      * 0 (reset wherever last_s is set otherwise) */
 	uint64_t cbytes;     /* what compact events would hold as rows */
 	/* The open compact event: */
 	uint64_t *crec;      /* its record */
@@ -253,7 +254,67 @@ static inline void vg_ev_cip4(vg_batch *b, uint32_t k, const uint8_t ip[16])
 	memcpy(&v, ip + 8, 8);
 	vg_ev_cset(b, k, VG_T_IP, v);
 }
-void vg_ev_cstr(vg_batch *b, uint32_t k, const char *s, size_t n);
+/* memcmp(a, b, n) == 0 for the short strings of log fields, without a
+ * call: overlapping word loads that stay inside both strings. */
+static inline int vg_same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n > 16 && n <= 32) {
+		/* AWS resource ids (`eni-0d3cc5bf0e18f29a9`, `subnet-...`). */
+		uint64_t a0, a1, a2, a3, b0, b1, b2, b3;
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + 8, 8);
+		memcpy(&b1, b + 8, 8);
+		memcpy(&a2, a + n - 16, 8);
+		memcpy(&b2, b + n - 16, 8);
+		memcpy(&a3, a + n - 8, 8);
+		memcpy(&b3, b + n - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2) | (a3 ^ b3)) == 0;
+	}
+	if (n >= 8 && n <= 16) {
+		uint64_t a0, a1, b0, b1;
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + n - 8, 8);
+		memcpy(&b1, b + n - 8, 8);
+		return a0 == b0 && a1 == b1;
+	}
+	if (n >= 4 && n < 8) {
+		uint32_t a0, a1, b0, b1;
+		memcpy(&a0, a, 4);
+		memcpy(&b0, b, 4);
+		memcpy(&a1, a + n - 4, 4);
+		memcpy(&b1, b + n - 4, 4);
+		return a0 == b0 && a1 == b1;
+	}
+	if (n < 4) {
+		for (size_t k = 0; k < n; k++)
+			if (a[k] != b[k])
+				return 0;
+		return 1;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
+void vg_ev_cstr_slow(vg_batch *b, uint32_t k, const char *s, size_t n);
+/* A string value. Inline for its common case, ten times per flow record:
+ * the value is the one the field last held (its id in cstrs first in
+ * sids[k]), and the field's last value is a string of cstrs (last_cid),
+ * so whether it differs from that is a comparison of ids. */
+static inline __attribute__((always_inline)) void vg_ev_cstr(vg_batch *b, uint32_t k,
+							 const char *s, size_t n)
+{
+	const vg_ctab *t = b->ctab;
+	uint32_t id1 = t->sids[k][0], fid = t->fids[k], cid = b->last_cid[fid];
+	if (id1 && cid && b->cstrs.lens[id1 - 1] == n &&
+	    vg_same_bytes(b->cstrs.str[id1 - 1], s, n)) {
+		if (cid != id1)
+			b->cnew |= (uint64_t)1 << k;
+		vg_ev_cset(b, k, VG_T_STR, id1 - 1);
+		return;
+	}
+	vg_ev_cstr_slow(b, k, s, n);
+}
 /* Any address; an IPv4-mapped one is better given to vg_ev_cip4. */
 void vg_ev_cip6(vg_batch *b, uint32_t k, const uint8_t ip[16]);
 void vg_ev_end_compact(vg_batch *b);

@@ -440,9 +440,9 @@ static void ip_range(const uint64_t *ids, size_t m, const uint8_t (*ips)[16], vg
 		if (ids[k] == ids[k - 1])
 			continue;
 		const uint8_t *ip = ips[ids[k]];
-		if (memcmp(ip, lo, 16) < 0)
+		if (vg_ip_cmp(ip, lo) < 0)
 			lo = ip;
-		else if (memcmp(ip, hi, 16) > 0)
+		else if (vg_ip_cmp(ip, hi) > 0)
 			hi = ip;
 	}
 	memcpy(st->ipmin, lo, 16);
@@ -459,16 +459,11 @@ static inline uint32_t row_at(const vg_colvals *in, size_t k)
 	return in->rows ? in->rows[k] : (uint32_t)k;
 }
 
-/* INT values v[0..m) (rows[k] their rows), relative to the reference when
- * there is one. */
+/* INT values v[0..m) (rows[k] their rows) relative to the reference. */
 static void enc_int_vals(const vg_colvals *in, int64_t *v, const uint32_t *rows, size_t m,
 			 vg_buf *b, vg_colstat *st)
 {
 	const vg_colref *ref = in->ref;
-	if (!ref) {
-		enc_ints(v, m, b, st, in->int_hint);
-		return;
-	}
 	/* Stored as the difference from the reference. The statistics stay
 	 * those of the real values. */
 	int64_t mn = v[0], mx = v[0];
@@ -502,6 +497,25 @@ static void enc_ips_in_ref(const vg_colvals *in, uint64_t *ids, const uint32_t *
 	vg_buf_uvarint(b, ne);
 	if (ne)
 		enc_ips(ids, ne, in->ips, in->nips, b, st, toks);
+}
+
+/* The m values v of type t (ro: their raw_off, or NULL), without a
+ * reference: their count, then their encoding. */
+static void enc_plain(const vg_colvals *in, uint8_t t, const uint64_t *v, const uint32_t *ro,
+		      size_t m, vg_buf *b, vg_colstat *st, vg_tokset *toks)
+{
+	if (t == VG_T_IP)
+		ip_range(v, m, in->ips, st);
+	vg_buf_uvarint(b, m);
+	if (t == VG_T_INT)
+		enc_ints((const int64_t *)v, m, b, st, in->int_hint);
+	else if (t == VG_T_DBL)
+		for (size_t k = 0; k < m; k++)
+			vg_buf_put(b, &v[k], 8);
+	else if (t == VG_T_IP)
+		enc_ips(v, m, in->ips, in->nips, b, st, toks);
+	else
+		enc_strs(v, ro, m, in->strs, in->slens, in->nstrs, b, st, toks);
 }
 
 static void enc_payload(const vg_colvals *in, vg_buf *b, vg_colstat *st, vg_tokset *toks)
@@ -542,6 +556,11 @@ static void enc_payload(const vg_colvals *in, vg_buf *b, vg_colstat *st, vg_toks
 		for (uint32_t k = 0; k < in->n; k++)
 			vg_buf_putc(b, type_of(in, k));
 	}
+	if (single && !ref) {
+		/* The usual column: its values as they are, no copy. */
+		enc_plain(in, (uint8_t)__builtin_ctz(types), in->v, in->raw_off, in->n, b, st, toks);
+		return;
+	}
 	vg_colvals one = *in;
 	one.ref = ref;
 	size_t cap = in->n ? in->n : 1;
@@ -562,22 +581,19 @@ static void enc_payload(const vg_colvals *in, vg_buf *b, vg_colstat *st, vg_toks
 				tro[m] = in->raw_off[k];
 			m++;
 		}
+		if (!ref || t == VG_T_DBL) {
+			enc_plain(in, t, tv, tro, m, b, st, toks);
+			continue;
+		}
 		if (t == VG_T_IP)
 			ip_range(tv, m, in->ips, st);
 		vg_buf_uvarint(b, m);
 		if (t == VG_T_INT)
 			enc_int_vals(&one, (int64_t *)tv, trow, m, b, st);
-		else if (t == VG_T_DBL)
-			for (size_t k = 0; k < m; k++)
-				vg_buf_put(b, &tv[k], 8);
-		else if (t == VG_T_IP && ref)
-			enc_ips_in_ref(&one, tv, trow, m, b, st, toks);
 		else if (t == VG_T_IP)
-			enc_ips(tv, m, in->ips, in->nips, b, st, toks);
-		else if (ref)
-			enc_strs_in_raw(&one, tv, trow, tro, m, b, st, toks);
+			enc_ips_in_ref(&one, tv, trow, m, b, st, toks);
 		else
-			enc_strs(tv, tro, m, in->strs, in->slens, in->nstrs, b, st, toks);
+			enc_strs_in_raw(&one, tv, trow, tro, m, b, st, toks);
 	}
 	free(tv);
 	free(trow);

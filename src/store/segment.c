@@ -116,8 +116,10 @@ static inline void prefetch_event(const vg_batch *b, uint32_t i)
 	const char *f = (const char *)(b->f + e->first);
 	for (uint32_t k = 0; k < e->nfields * sizeof(vg_field); k += 64)
 		__builtin_prefetch(f + k);
-	__builtin_prefetch(e->raw);
-	__builtin_prefetch(e->raw + 64);
+	if (e->raw) { /* (an event rendered from a template has none) */
+		__builtin_prefetch(e->raw);
+		__builtin_prefetch(e->raw + 64);
+	}
 }
 
 /* Start loading what an event's address fields point at; its fields
@@ -204,13 +206,23 @@ typedef struct segw {
 	const vg_ctab *direct;      /* every row of the segment is a compact
 				     * event of this table: its columns that
 				     * play no role in the order are gathered
-				     * from the records (gather_direct) */
+				     * from copies of the records
+				     * (gather_narrow) or the records */
 	const uint64_t **recj;      /* per staging position: its record */
+	/* The direct table's columns gather_direct takes, copied narrow
+	 * (stage_narrow): */
+	uint32_t nnar;              /* how many */
+	uint8_t narcol[VG_CTAB_MAXCOL]; /* their template field indices */
+	uint32_t nstride;           /* 32-bit words per row: values, types */
+	uint32_t *nar;              /* per staging position, 64-byte aligned */
+	void *nar_mem;              /* nar's allocation */
+	int nar_wide;               /* a value of the block is wider */
 	uint8_t *role;              /* per fid: 0, sort key k + 1, or
 				     * ROLE_PAIR + pair slot (2 k + side) */
 	/* Per-row scratch of a block, cap entries each: */
 	struct sortrow *srows;      /* in time order */
 	struct rkey *rk, *rktmp;    /* radix sort scratch (order_block) */
+	uint32_t *rcnt;             /* its counts, RADIX_PASSES * RADIX_N */
 	struct tiekey *ties;        /* 2 cap: runs of equal key and time */
 	uint64_t *mkeys, *mtmp;     /* batch row << 32 | time position */
 	uint32_t *order;            /* sort position -> staging position */
@@ -220,7 +232,9 @@ typedef struct segw {
 	uint32_t *tmplj;            /* template id + 1 */
 	uint32_t *idx;              /* staging position -> value index + 1; 0
 				     * between uses */
-	uint32_t *pidx[2 * VG_MAX_PAIRS]; /* the same for each pair column */
+	struct pairrec *prec;       /* per staging position: its pair values */
+	void *prec_mem;             /* prec's allocation */
+	uint32_t (*pro)[2 * VG_MAX_PAIRS]; /* their raw_off, where pairrec.ro */
 	uint8_t *mirror;            /* per sort position: a mirror row */
 	const char **rawp;          /* per sort position: stored raw text, or NULL */
 	uint32_t *rawl;
@@ -562,6 +576,17 @@ typedef struct sortacc {
 	uint8_t pt[2 * VG_MAX_PAIRS];    /* pair values' types, 0 absent */
 } sortacc;
 
+/* A row's values of the pair columns, as stage_value meets them and
+ * find_mirrors reads them back in sort order: one cache line per row,
+ * where a column each would scatter those reads over six arrays. Slot k
+ * is pair k / 2, side k % 2. */
+typedef struct pairrec {
+	uint64_t v[2 * VG_MAX_PAIRS];       /* staged words */
+	uint8_t type[2 * VG_MAX_PAIRS];     /* 0 absent */
+	uint8_t ro;                         /* bit k: a raw_off in segw.pro */
+	uint8_t pad[64 - 8 * (2 * VG_MAX_PAIRS) - 2 * VG_MAX_PAIRS - 1];
+} pairrec;
+
 /* The key hash of a value of column c (type, staged word v): strings and
  * addresses by their bytes, integers as themselves, doubles 0. */
 static inline uint64_t value_key(segw *w, uint32_t c, uint8_t type, uint64_t v)
@@ -602,27 +627,42 @@ typedef struct rkey {
 	uint32_t i;
 } rkey;
 
-/* Stable LSD radix sort of a[0..n) by key, a byte per pass; a pass whose
- * byte is the same in every key is skipped. tmp is scratch for n. */
-static void radix_rkeys(rkey *a, rkey *tmp, uint32_t n)
+#define RADIX_BITS 11                       /* per pass */
+#define RADIX_PASSES 6                      /* 66 bits: a 64-bit key */
+#define RADIX_N (1u << RADIX_BITS)
+
+/* Stable LSD radix sort of a[0..n) by key, RADIX_BITS per pass; a pass
+ * whose digit is the same in every key is skipped. tmp is scratch for n,
+ * cnt for RADIX_PASSES * RADIX_N counts. Sort keys are hashes, with no
+ * byte alike: six passes of 11 bits, all counted in one read, rather than
+ * eight of a byte each counted in a read of its own. */
+static void radix_rkeys(rkey *a, rkey *tmp, uint32_t *cnt, uint32_t n)
 {
-	for (unsigned shift = 0; shift < 64; shift += 8) {
-		uint32_t cnt[256];
-		memset(cnt, 0, sizeof cnt);
-		for (uint32_t i = 0; i < n; i++)
-			cnt[(a[i].key >> shift) & 255]++;
-		if (cnt[(a[0].key >> shift) & 255] == n)
+	const uint64_t mask = RADIX_N - 1;
+	memset(cnt, 0, RADIX_PASSES * RADIX_N * sizeof *cnt);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t key = a[i].key;
+		for (unsigned d = 0; d < RADIX_PASSES; d++)
+			cnt[d * RADIX_N + ((key >> (RADIX_BITS * d)) & mask)]++;
+	}
+	rkey *src = a, *dst = tmp, *swap;
+	for (unsigned d = 0; d < RADIX_PASSES; d++) {
+		uint32_t *c = cnt + d * RADIX_N;
+		unsigned shift = RADIX_BITS * d;
+		if (n == 0 || c[(src[0].key >> shift) & mask] == n)
 			continue;
 		uint32_t sum = 0;
-		for (unsigned d = 0; d < 256; d++) {
-			uint32_t c = cnt[d];
-			cnt[d] = sum;
-			sum += c;
+		for (unsigned v = 0; v < RADIX_N; v++) {
+			uint32_t k = c[v];
+			c[v] = sum;
+			sum += k;
 		}
 		for (uint32_t i = 0; i < n; i++)
-			tmp[cnt[(a[i].key >> shift) & 255]++] = a[i];
-		memcpy(a, tmp, (size_t)n * sizeof *a);
+			dst[c[(src[i].key >> shift) & mask]++] = src[i];
+		swap = src, src = dst, dst = swap;
 	}
+	if (src != a)
+		memcpy(a, src, (size_t)n * sizeof *a);
 }
 
 static int same_key_time(const sortrow *x, const sortrow *y)
@@ -685,7 +725,7 @@ static void order_block(segw *w, uint32_t nb)
 	for (uint32_t k = w->nkeys; k-- > 0;) {
 		for (uint32_t r = 0; r < nb; r++)
 			a[r].key = s[a[r].i].k[k];
-		radix_rkeys(a, w->rktmp, nb);
+		radix_rkeys(a, w->rktmp, w->rcnt, nb);
 	}
 	for (uint32_t lo = 0; lo < nb;) {
 		uint32_t hi = lo + 1;
@@ -1048,9 +1088,9 @@ static void stat_add(vg_colstat *st, const pairval *x)
 		if (!(st->types & bit) || i > st->imax)
 			st->imax = i;
 	} else if (x->type == VG_T_IP) {
-		if (!(st->types & bit) || memcmp(x->ip, st->ipmin, 16) < 0)
+		if (!(st->types & bit) || vg_ip_cmp(x->ip, st->ipmin) < 0)
 			memcpy(st->ipmin, x->ip, 16);
-		if (!(st->types & bit) || memcmp(x->ip, st->ipmax, 16) > 0)
+		if (!(st->types & bit) || vg_ip_cmp(x->ip, st->ipmax) > 0)
 			memcpy(st->ipmax, x->ip, 16);
 	}
 	st->types |= bit;
@@ -1077,55 +1117,41 @@ static void stat_merge(vg_colstat *st, const vg_colstat *x)
 	st->npresent += x->npresent;
 }
 
-/* Mark the staging positions of column c's staged values in map
- * (position -> value index + 1). */
-static void map_stage(const colvec *s, uint32_t *map)
-{
-	for (uint32_t k = 0; k < s->n; k++)
-		map[colvec_pos(s, k)] = k + 1;
-}
-
-static void unmap_stage(const colvec *s, uint32_t *map)
-{
-	for (uint32_t k = 0; k < s->n; k++)
-		map[colvec_pos(s, k)] = 0;
-}
-
 /* Decide the mirror rows of the block (w->mirror, per sort position; the
- * row before a mirror row is never one), push `_mirror` and widen extra
- * by the values they restore. */
+ * row before a mirror row is never one), push `_mirror`, widen extra by
+ * the values they restore, and gather the pair columns into w->gat in
+ * sort order, leaving out the mirror rows: the pair values are read here
+ * anyway, a row's all in one line (pairrec). */
 static void find_mirrors(segw *w, uint32_t nb, vg_colstat *extra)
 {
 	uint32_t np = 2 * w->npairs;
-	const colvec *ps[2 * VG_MAX_PAIRS];
 	const ipdict *pd[2 * VG_MAX_PAIRS];
-	int mapped[2 * VG_MAX_PAIRS];
+	colvec *g[2 * VG_MAX_PAIRS];
+	uint32_t src[2 * VG_MAX_PAIRS];
+	int own[2 * VG_MAX_PAIRS];
 	for (uint32_t k = 0; k < np; k++) {
 		uint32_t c = w->paircol[k / 2][k % 2];
-		ps[k] = &w->stg[c];
 		pd[k] = &w->dict[c].ip;
-		/* Unless every position has a value, positions are looked up. */
-		mapped[k] = ps[k]->sparse || ps[k]->n != nb;
-		if (mapped[k])
-			map_stage(ps[k], w->pidx[k]);
+		g[k] = &w->gat[c];
+		/* The slot the field's values were staged in (stage_value):
+		 * this one, unless the field is named by a later pair too,
+		 * whose slot then holds them; its column is gathered once. */
+		src[k] = w->role[w->pairfid[k / 2][k % 2]] - ROLE_PAIR;
+		own[k] = src[k] == k;
 	}
 	colvec *mc = &w->gat[w->col_mirror];
 	pairval prev[2 * VG_MAX_PAIRS], cur[2 * VG_MAX_PAIRS];
 	int prev_mirror = 0;
 	for (uint32_t r = 0; r < nb; r++) {
 		uint32_t j = w->order[r];
-		if (r + GATHER_AHEAD < nb) {
-			uint32_t ja = w->order[r + GATHER_AHEAD];
-			for (uint32_t k = 0; k < np; k++)
-				__builtin_prefetch(mapped[k] ? (const void *)&w->pidx[k][ja]
-							     : (const void *)&ps[k]->v[ja]);
-		}
+		if (r + GATHER_AHEAD < nb)
+			__builtin_prefetch(&w->prec[w->order[r + GATHER_AHEAD]]);
+		const pairrec *p = &w->prec[j];
 		for (uint32_t k = 0; k < np; k++) {
-			const colvec *s = ps[k];
-			uint32_t i = mapped[k] ? w->pidx[k][j] : j + 1;
-			cur[k].type = i ? colvec_type(s, i - 1) : 0;
-			cur[k].v = i ? s->v[i - 1] : 0;
-			cur[k].ip = cur[k].type == VG_T_IP ? pd[k]->ip[cur[k].v] : NULL;
+			uint8_t t = p->type[src[k]];
+			cur[k].type = t;
+			cur[k].v = t ? p->v[src[k]] : 0;
+			cur[k].ip = t == VG_T_IP ? pd[k]->ip[cur[k].v] : NULL;
 		}
 		int m = r > 0 && !prev_mirror && is_mirror(w, cur, prev);
 		if (m) {
@@ -1133,14 +1159,16 @@ static void find_mirrors(segw *w, uint32_t nb, vg_colstat *extra)
 			for (uint32_t k = 0; k < np; k++)
 				if (prev[k ^ 1].type)
 					stat_add(&extra[k], &prev[k ^ 1]);
+		} else {
+			for (uint32_t k = 0; k < np; k++)
+				if (own[k] && cur[k].type)
+					colvec_add(g[k], w->cap, r, cur[k].type, cur[k].v,
+						   p->ro >> k & 1 ? w->pro[j][k] : 0);
 		}
 		w->mirror[r] = (uint8_t)m;
 		prev_mirror = m;
 		memcpy(prev, cur, np * sizeof *cur);
 	}
-	for (uint32_t k = 0; k < np; k++)
-		if (mapped[k])
-			unmap_stage(ps[k], w->pidx[k]);
 }
 
 /* ---- the block ---- */
@@ -1166,6 +1194,8 @@ static void block_scratch(segw *w, uint32_t nb)
 	w->srows = vg_xrealloc(w->srows, n * sizeof *w->srows);
 	w->rk = vg_xrealloc(w->rk, n * sizeof *w->rk);
 	w->rktmp = vg_xrealloc(w->rktmp, n * sizeof *w->rktmp);
+	if (w->rcnt == NULL)
+		w->rcnt = vg_xmalloc(RADIX_PASSES * RADIX_N * sizeof *w->rcnt);
 	w->ties = vg_xrealloc(w->ties, 2 * n * sizeof *w->ties);
 	w->mkeys = vg_xrealloc(w->mkeys, n * sizeof *w->mkeys);
 	w->mtmp = vg_xrealloc(w->mtmp, n * sizeof *w->mtmp);
@@ -1178,12 +1208,20 @@ static void block_scratch(segw *w, uint32_t nb)
 	w->rawp = vg_xrealloc(w->rawp, n * sizeof *w->rawp);
 	w->rawl = vg_xrealloc(w->rawl, n * sizeof *w->rawl);
 	w->recj = vg_xrealloc(w->recj, n * sizeof *w->recj);
-	/* The position maps must be all 0 between uses. */
+	/* The position map must be all 0 between uses. */
 	free(w->idx);
 	w->idx = vg_xcalloc(n, sizeof *w->idx);
-	for (uint32_t k = 0; k < 2 * VG_MAX_PAIRS; k++) {
-		free(w->pidx[k]);
-		w->pidx[k] = vg_xcalloc(n, sizeof *w->pidx[k]);
+	if (w->nnar) {
+		free(w->nar_mem);
+		w->nar_mem = vg_xmalloc(n * w->nstride * sizeof *w->nar + 64);
+		w->nar = (uint32_t *)(((uintptr_t)w->nar_mem + 63) & ~(uintptr_t)63);
+	}
+	if (w->npairs) {
+		/* Pair records on cache lines of their own. */
+		free(w->prec_mem);
+		w->prec_mem = vg_xmalloc(n * sizeof *w->prec + 64);
+		w->prec = (pairrec *)(((uintptr_t)w->prec_mem + 63) & ~(uintptr_t)63);
+		w->pro = vg_xrealloc(w->pro, n * sizeof *w->pro);
 	}
 	w->cap = n;
 }
@@ -1194,8 +1232,21 @@ static void block_scratch(segw *w, uint32_t nb)
 static inline void stage_value(segw *w, uint32_t j, uint32_t fid, uint32_t c, uint8_t type,
 			       uint64_t v, uint32_t ro, sortrow *sr, sortacc *sa)
 {
-	colvec_add(&w->stg[c], w->cap, j, type, v, ro);
 	uint8_t role = w->role[fid];
+	if (role >= ROLE_PAIR) {
+		/* A pair value goes to the row's pair record, which
+		 * find_mirrors reads and gathers. */
+		pairrec *p = &w->prec[j];
+		uint32_t k = role - ROLE_PAIR;
+		p->v[k] = v;
+		p->type[k] = type;
+		if (ro) {
+			p->ro |= (uint8_t)(1u << k);
+			w->pro[j][k] = ro;
+		}
+	} else {
+		colvec_add(&w->stg[c], w->cap, j, type, v, ro);
+	}
 	if (sr && role) {
 		uint64_t key = value_key(w, c, type, v);
 		if (role >= ROLE_PAIR) {
@@ -1277,6 +1328,38 @@ typedef struct crun {
 	sortacc sa[CRUN];
 } crun;
 
+/* Copy the values of a run of compact events that gather_direct takes
+ * into w->nar, 32 bits each: the records, 272 bytes for a flow, are read
+ * here while they stream through the cache, and gather_direct, which
+ * reads in sort order, scattered, then reads two cache lines a row rather
+ * than five. An integer of more than 32 bits, or an address that is not
+ * IPv4-mapped (never in a compact word of type VG_T_IP, but checked),
+ * marks the block nar_wide: gather_direct reads the records then. */
+static void stage_narrow(segw *w, const crun *u)
+{
+	const vg_ctab *t = u->t;
+	uint32_t nn = w->nnar, ns = w->nstride;
+	uint64_t wide = 0;
+	for (uint32_t i = 0; i < u->n; i++) {
+		const uint64_t *rec = u->rec[i];
+		const uint8_t *ty = vg_ctab_types(t, rec);
+		uint32_t *o = w->nar + (size_t)(u->j0 + i) * ns;
+		uint8_t *ot = (uint8_t *)(o + nn);
+		for (uint32_t q = 0; q < nn; q++) {
+			uint32_t k = w->narcol[q];
+			uint64_t v = rec[1 + k];
+			uint8_t type = ty[k];
+			/* An IPv4 word is the address over 0xffff0000. */
+			uint64_t x = type == VG_T_IP ? v >> 32 : v;
+			uint64_t ipbad = type == VG_T_IP && (uint32_t)v != 0xffff0000u;
+			wide |= type ? (x >> 32) | ipbad : 0;
+			o[q] = (uint32_t)x;
+			ot[q] = type;
+		}
+	}
+	w->nar_wide |= wide != 0;
+}
+
 /* Stage the fields of a run of compact events (batch.h), as compact_word
  * makes them; their raw texts are not stored, so no string stands in
  * one. Column by column: staging row by row would store into every
@@ -1291,7 +1374,7 @@ static void stage_crun(segw *w, crun *u)
 		if (c == UINT32_MAX)
 			continue; /* absent from every row of the segment */
 		if (w->direct && !w->role[fid])
-			continue; /* gather_direct's */
+			continue; /* gather_direct's (stage_narrow) */
 		coldict *d = &w->dict[c];
 		for (uint32_t i = 0; i < u->n; i++) {
 			const uint64_t *rec = u->rec[i];
@@ -1302,6 +1385,8 @@ static void stage_crun(segw *w, crun *u)
 			stage_value(w, u->j0 + i, fid, c, type, v, 0, u->sr[i], &u->sa[i]);
 		}
 	}
+	if (w->nnar)
+		stage_narrow(w, u);
 	for (uint32_t i = 0; i < u->n; i++)
 		if (u->sr[i])
 			sortrow_finish(w, u->sr[i], &u->sa[i]);
@@ -1325,6 +1410,7 @@ static void stage_block(segw *w, const uint32_t *all, uint32_t nb, int sorting)
 		w->crun = vg_xmalloc(sizeof *w->crun);
 	crun *u = w->crun;
 	u->n = 0;
+	w->nar_wide = 0;
 	for (uint32_t c = 0; c < w->ncols; c++) {
 		colvec_reset(&w->stg[c]);
 		colvec_reset(&w->gat[c]);
@@ -1349,6 +1435,10 @@ static void stage_block(segw *w, const uint32_t *all, uint32_t nb, int sorting)
 			vg_tokset_add_text(&w->toks, raw, rawlen);
 		/* Ties of sort key and time keep the staging order, which is
 		 * the batch's, as the time order does. */
+		if (w->npairs) {
+			memset(w->prec[j].type, 0, sizeof w->prec[j].type);
+			w->prec[j].ro = 0;
+		}
 		sortrow *sr = sorting ? &w->srows[tpos] : NULL;
 		if (sr) {
 			memset(sr, 0, sizeof *sr);
@@ -1390,11 +1480,25 @@ static inline void gather_one(colvec *g, const colvec *s, size_t cap, uint32_t r
 	colvec_add(g, cap, r, colvec_type(s, k), s->v[k], s->has_roff ? s->roff[k] : 0);
 }
 
+/* Mark the staging positions of column c's staged values in map
+ * (position -> value index + 1). */
+static void map_stage(const colvec *s, uint32_t *map)
+{
+	for (uint32_t k = 0; k < s->n; k++)
+		map[colvec_pos(s, k)] = k + 1;
+}
+
+static void unmap_stage(const colvec *s, uint32_t *map)
+{
+	for (uint32_t k = 0; k < s->n; k++)
+		map[colvec_pos(s, k)] = 0;
+}
+
 /* Second pass, one column at a time: its staged values in sort order into
- * w->gat[c], leaving out mirror rows when skip. The staged words of one
+ * w->gat[c] (pair columns are find_mirrors'). The staged words of one
  * column are a few hundred KiB, so these reads, though scattered, hit the
  * cache. */
-static void gather_col(segw *w, uint32_t c, uint32_t nb, int skip)
+static void gather_col(segw *w, uint32_t c, uint32_t nb)
 {
 	const colvec *s = &w->stg[c];
 	colvec *g = &w->gat[c];
@@ -1402,7 +1506,7 @@ static void gather_col(segw *w, uint32_t c, uint32_t nb, int skip)
 	if (s->n == 0)
 		return;
 	int full = !s->sparse && s->n == nb;
-	if (full && !s->mixed && !s->has_roff && !skip) {
+	if (full && !s->mixed && !s->has_roff) {
 		/* Every row has a value of one type: a plain permutation. */
 		if (g->v == NULL)
 			g->v = vg_xmalloc(w->cap * sizeof *g->v);
@@ -1416,32 +1520,11 @@ static void gather_col(segw *w, uint32_t c, uint32_t nb, int skip)
 		g->types = s->types;
 		return;
 	}
-	if (full && !s->mixed && !s->has_roff) {
-		/* The same, leaving out mirror rows: a pair column. */
-		if (g->v == NULL)
-			g->v = vg_xmalloc(w->cap * sizeof *g->v);
-		if (g->pos == NULL)
-			g->pos = vg_xmalloc(w->cap * sizeof *g->pos);
-		uint32_t m = 0;
-		for (uint32_t r = 0; r < nb; r++) {
-			if (r + GATHER_AHEAD < nb)
-				__builtin_prefetch(&s->v[order[r + GATHER_AHEAD]]);
-			g->pos[m] = r;
-			g->v[m] = s->v[order[r]];
-			m += !w->mirror[r];
-		}
-		g->n = m;
-		g->sparse = m != nb;
-		g->type1 = s->type1;
-		g->types = m ? s->types : 0;
-		return;
-	}
 	if (full) {
 		for (uint32_t r = 0; r < nb; r++) {
 			if (r + GATHER_AHEAD < nb)
 				__builtin_prefetch(&s->v[order[r + GATHER_AHEAD]]);
-			if (!(skip && w->mirror[r]))
-				gather_one(g, s, w->cap, r, order[r]);
+			gather_one(g, s, w->cap, r, order[r]);
 		}
 		return;
 	}
@@ -1455,7 +1538,7 @@ static void gather_col(segw *w, uint32_t c, uint32_t nb, int skip)
 				__builtin_prefetch(&s->v[ia - 1]);
 		}
 		uint32_t i = w->idx[order[r]];
-		if (i && !(skip && w->mirror[r]))
+		if (i)
 			gather_one(g, s, w->cap, r, i - 1);
 	}
 	unmap_stage(s, w->idx);
@@ -1529,7 +1612,9 @@ static int is_pair_col(const segw *w, uint32_t c)
  * into w->gat straight from the records, instead of staging each and
  * gathering it. The records are read in sort order, scattered, but a run
  * of CRUN rows at a time, column by column, and prefetched a run ahead;
- * the stores go to one column at a time. */
+ * the stores go to one column at a time. gather_narrow does the same from
+ * the narrow copies (stage_narrow); this is for a block whose values do
+ * not all fit them. */
 static void gather_direct(segw *w, uint32_t nb)
 {
 	const vg_ctab *t = w->direct;
@@ -1561,6 +1646,41 @@ static void gather_direct(segw *w, uint32_t nb)
 	}
 }
 
+/* gather_direct from the narrow copies (stage_narrow), prefetched a run
+ * ahead. */
+static void gather_narrow(segw *w, uint32_t nb)
+{
+	const vg_ctab *t = w->direct;
+	uint32_t nn = w->nnar, ns = w->nstride;
+	const uint32_t *row[CRUN];
+	for (uint32_t r0 = 0; r0 < nb; r0 += CRUN) {
+		uint32_t n = nb - r0 < CRUN ? nb - r0 : CRUN;
+		for (uint32_t i = 0; i < n; i++) {
+			row[i] = w->nar + (size_t)w->order[r0 + i] * ns;
+			if (r0 + CRUN + i < nb) {
+				const char *a = (const char *)(w->nar +
+							       (size_t)w->order[r0 + CRUN + i] * ns);
+				for (uint32_t o = 0; o < ns * sizeof *w->nar; o += 64)
+					__builtin_prefetch(a + o);
+			}
+		}
+		for (uint32_t q = 0; q < nn; q++) {
+			uint32_t c = w->col_of_fid[t->fids[w->narcol[q]]];
+			colvec *g = &w->gat[c];
+			coldict *d = &w->dict[c];
+			for (uint32_t i = 0; i < n; i++) {
+				uint8_t type = ((const uint8_t *)(row[i] + nn))[q];
+				if (type == 0)
+					continue;
+				uint64_t x = row[i][q];
+				x = type == VG_T_IP ? x << 32 | 0xffff0000u : x;
+				uint64_t v = compact_word(w, d, &type, x);
+				colvec_add(g, w->cap, r0 + i, type, v, 0);
+			}
+		}
+	}
+}
+
 /* Encode one block of rows [lo, hi) of the sorted row list into out. */
 static int write_block(segw *w, const uint32_t *all, blockrec *out)
 {
@@ -1579,10 +1699,12 @@ static int write_block(segw *w, const uint32_t *all, blockrec *out)
 	if (w->npairs)
 		find_mirrors(w, nb, extra);
 	for (uint32_t c = COL_TMPL + 1; c < w->ncols; c++)
-		if (c != w->col_mirror)
-			gather_col(w, c, nb, w->npairs && is_pair_col(w, c));
-	if (w->direct)
+		if (c != w->col_mirror && !is_pair_col(w, c))
+			gather_col(w, c, nb);
+	if (w->direct && w->nar_wide)
 		gather_direct(w, nb);
+	else if (w->direct)
+		gather_narrow(w, nb);
 	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
 	for (uint32_t j = 0; j < nb; j++) {
 		tmin = w->tj[j] < tmin ? w->tj[j] : tmin;
@@ -1699,6 +1821,9 @@ static void worker_init(segw *w, const segw *proto)
 	w->col_mirror = proto->col_mirror;
 	w->role = proto->role;
 	w->direct = proto->direct;
+	w->nnar = proto->nnar;
+	memcpy(w->narcol, proto->narcol, sizeof w->narcol);
+	w->nstride = proto->nstride;
 	w->worker = 1;
 }
 
@@ -1831,6 +1956,7 @@ static void segw_free(segw *w)
 	free(w->srows);
 	free(w->rk);
 	free(w->rktmp);
+	free(w->rcnt);
 	free(w->ties);
 	free(w->mkeys);
 	free(w->mtmp);
@@ -1840,8 +1966,9 @@ static void segw_free(segw *w)
 	free(w->rawlj);
 	free(w->tmplj);
 	free(w->idx);
-	for (uint32_t k = 0; k < 2 * VG_MAX_PAIRS; k++)
-		free(w->pidx[k]);
+	free(w->prec_mem);
+	free(w->pro);
+	free(w->nar_mem);
 	free(w->mirror);
 	free(w->rawp);
 	free(w->rawl);
@@ -1910,6 +2037,13 @@ static void find_columns(segw *w, const uint32_t *rows, size_t nrows, int64_t *t
 	const vg_ctab *one = NULL;  /* the table of every row, if one */
 	int all = 1;
 	for (uint32_t i = lo; i <= hi; i++) {
+		/* A compact event's mask is a word of each record: the
+		 * records stream, but are read too sparsely for the hardware
+		 * to fetch them ahead. */
+		if (i + PREFETCH <= hi && b->ev[i + PREFETCH].crow) {
+			const vg_ctab *ta;
+			__builtin_prefetch(vg_event_compact(b, &b->ev[i + PREFETCH], &ta));
+		}
 		uint32_t p = pos[i - lo];
 		if (p == 0)
 			continue;
@@ -2002,6 +2136,21 @@ static void resolve_pairs(segw *w)
 			w->role[w->pairfid[k][side]] = (uint8_t)(ROLE_PAIR + 2 * k + side);
 }
 
+/* The columns of the direct table that gather_direct takes (present in
+ * the segment, no role in the order), for stage_narrow. */
+static void narrow_setup(segw *w)
+{
+	const vg_ctab *t = w->direct;
+	w->nnar = 0;
+	for (uint32_t k = 0; t && k < t->nc; k++) {
+		uint32_t fid = t->fids[k];
+		if (w->col_of_fid[fid] != UINT32_MAX && !w->role[fid])
+			w->narcol[w->nnar++] = (uint8_t)k;
+	}
+	/* Values, then type bytes, rounded up to whole cache lines. */
+	w->nstride = (w->nnar + (w->nnar + 3) / 4 + 15) & ~15u;
+}
+
 int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size_t nrows,
 		 uint64_t seq, const char *group, int64_t day, const uint8_t prev_chain[VG_HASH_LEN],
 		 const char *sortkey, int zlevel, vg_seginfo *info, vg_err *err)
@@ -2021,14 +2170,19 @@ int vg_seg_write(const char *path, const vg_batch *b, const uint32_t *rows, size
 	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
 	find_columns(&w, rows, nrows, &tmin, &tmax);
 	resolve_pairs(&w);
+	narrow_setup(&w);
 	vg_buf_put(&w.file, MAGIC, 8);
 	/* Blocks end at VG_BLOCK_ROWS rows or VG_BLOCK_BYTES of raw text. */
 	blockrec *blocks = NULL;
 	size_t nblocks = 0, capblocks = 0;
 	for (size_t lo = 0; lo < nrows;) {
 		size_t hi = lo, bytes = 0;
-		while (hi < nrows && hi - lo < VG_BLOCK_ROWS && bytes < VG_BLOCK_BYTES)
+		while (hi < nrows && hi - lo < VG_BLOCK_ROWS && bytes < VG_BLOCK_BYTES) {
+			/* Rows in time order are scattered over the memtable. */
+			if (hi + GATHER_AHEAD < nrows)
+				__builtin_prefetch(&b->ev[rows[hi + GATHER_AHEAD]]);
 			bytes += b->ev[rows[hi++]].rawlen + 64;
+		}
 		vg_grow(&blocks, &capblocks, nblocks + 1, sizeof *blocks);
 		memset(&blocks[nblocks], 0, sizeof *blocks);
 		blocks[nblocks].lo = lo;

@@ -33,6 +33,24 @@ static inline int vg_ip_eq(const uint8_t *a, const uint8_t *b)
 	return a0 == b0 && a1 == b1;
 }
 
+/* memcmp(a, b, 16) as -1, 0 or 1, in two word comparisons: the seal
+ * keeps every address column's range, a comparison or two per value. */
+static inline int vg_ip_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+	__builtin_memcpy(&a0, a, 8);
+	__builtin_memcpy(&a1, a + 8, 8);
+	__builtin_memcpy(&b0, b, 8);
+	__builtin_memcpy(&b1, b + 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	a0 = __builtin_bswap64(a0), a1 = __builtin_bswap64(a1);
+	b0 = __builtin_bswap64(b0), b1 = __builtin_bswap64(b1);
+#endif
+	if (a0 != b0)
+		return a0 < b0 ? -1 : 1;
+	return (a1 > b1) - (a1 < b1);
+}
+
 /* 1 if the 16-byte address is IPv4-mapped. */
 int vg_ip_is4(const uint8_t ip[16]);
 

@@ -705,8 +705,9 @@ static void test_seal_random_roundtrip(void **state)
 /* A VPC flow log of n records over two days: canonical lines, each second
  * flow answered by its reply (mirror rows), optional fields absent now and
  * then, an IPv6 flow now and then; with `odd`, also lines that cannot be
- * compact (a leading zero, two spaces, a bad integer, `-` everywhere). */
-static char *flow_text(int n, int odd, size_t *len)
+ * compact (a leading zero, two spaces, a bad integer, `-` everywhere);
+ * with `wide`, byte counts over 32 bits now and then on the first day. */
+static char *flow_text(int n, int odd, int wide, size_t *len)
 {
 	vg_buf t = {0};
 	vg_buf_puts(&t, "version srcaddr dstaddr srcport dstport protocol start end type packets "
@@ -728,12 +729,15 @@ static char *flow_text(int n, int odd, size_t *len)
 			snprintf(a, sizeof a, "2001:db8::%x", (unsigned)(r % 300) + 1);
 			snprintf(b, sizeof b, "2600:1f18:cf0a:f300::%x", (unsigned)((r >> 9) % 50) + 1);
 		}
+		long long bytes = (long long)(r % 9000) + 40;
+		if (wide && i % 500 == 11 && st < INT64_C(1700006400))
+			bytes += INT64_C(5000000000);
 		for (int k = 0; k <= (int)((r >> 50) % 2); k++) {
 			int m = snprintf(line, sizeof line,
-					 "5 %s %s %d %d 6 %lld %lld IPv4 %d %d 123456789012 %s %s %d %s %s %s "
-					 "%s OK\n",
+					 "5 %s %s %d %d 6 %lld %lld IPv4 %d %lld 123456789012 %s %s %d %s %s "
+					 "%s %s OK\n",
 					 k ? b : a, k ? a : b, k ? dp : sp, k ? sp : dp, st, st + 60,
-					 (int)(r % 20) + 1, (int)(r % 9000) + 40, eni,
+					 (int)(r % 20) + 1, bytes, eni,
 					 (r >> 14) % 9 ? "ACCEPT" : "REJECT", (int)((r >> 15) % 32),
 					 k ? b : a, k ? a : b, tp, k ? "egress" : "ingress");
 			vg_buf_put(&t, line, (size_t)m);
@@ -795,10 +799,10 @@ static char *file_bytes(const char *path, size_t *len)
  * segment bytes as the row events the same input gives otherwise, is
  * counted at the same size (so it seals at the same events), and logs the
  * same WAL record; in dir/sub. */
-static void compare_forms(const char *sub, int odd)
+static void compare_forms(const char *sub, int odd, int wide)
 {
 	size_t len;
-	char *text = flow_text(40000, odd, &len);
+	char *text = flow_text(40000, odd, wide, &len);
 	char drow[300], dcompact[300], p1[400], p2[400];
 	snprintf(drow, sizeof drow, "%s/%s.row", dir, sub);
 	snprintf(dcompact, sizeof dcompact, "%s/%s.compact", dir, sub);
@@ -868,12 +872,15 @@ static void compare_forms(const char *sub, int odd)
 }
 
 /* Mixed segments (row and compact events) and segments of compact events
- * only, which the writer gathers straight from their records. */
+ * only, which the writer gathers from narrow copies of their records, or
+ * straight from the records when a value is too wide for a copy (the
+ * first day's segment of "wide"). */
 static void test_compact_memtable(void **state)
 {
 	(void)state;
-	compare_forms("mixed", 1);
-	compare_forms("compact", 0);
+	compare_forms("mixed", 1, 0);
+	compare_forms("compact", 0, 0);
+	compare_forms("wide", 0, 1);
 }
 
 int main(void)

@@ -2,6 +2,10 @@
  * chunking, malformed input, detection. */
 #include "parsefix.h"
 
+#include <arpa/inet.h>
+
+#include "util/ip.h"
+
 #define NOW (INT64_C(1700000000) * VG_NS_PER_SEC)
 #define SEC(s) (INT64_C(s) * VG_NS_PER_SEC)
 
@@ -704,6 +708,106 @@ static void test_compact_lines(void **st)
 	fx_free(&f);
 }
 
+/* A compact record's address that repeats one of the line's two before
+ * it (pkt-srcaddr, pkt-dstaddr) is taken from it without parsing again:
+ * the same, the swapped, other and absent addresses all print back. */
+static void test_compact_repeated_addresses(void **st)
+{
+	(void)st;
+	static const char *const lines[] = {
+		"5 10.0.0.1 192.0.2.77 10.0.0.1 192.0.2.77 ACCEPT",
+		"5 10.0.0.1 192.0.2.77 192.0.2.77 10.0.0.1 ACCEPT",
+		"5 10.0.0.1 192.0.2.77 10.0.0.12 192.0.2.7 ACCEPT",
+		"5 10.0.0.1 - 10.0.0.1 10.0.0.1 ACCEPT",
+		"5 10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.1 ACCEPT",
+		"5 2001:db8::1 10.0.0.2 2001:db8::1 10.0.0.2 ACCEPT",
+		"5 255.090.254.5 10.0.0.2 255.090.254.5 10.0.0.2 ACCEPT",
+	};
+	size_t n = sizeof lines / sizeof *lines;
+	fx f;
+	fx_init(&f);
+	vg_batch_compact(&f.b, 1);
+	feeds(&f, "version srcaddr dstaddr pkt-srcaddr pkt-dstaddr action\n");
+	for (size_t k = 0; k < n; k++) {
+		feeds(&f, lines[k]);
+		feeds(&f, "\n");
+	}
+	assert_int_equal(f.b.nev, n);
+	for (size_t k = 0; k < n; k++) {
+		assert_int_not_equal(f.b.ev[k].crow, 0);
+		raw_is(&f.b, &f.b.ev[k], lines[k], strlen(lines[k]));
+	}
+	fx_free(&f);
+}
+
+/* vg_ip_format prints IPv6 addresses itself (the parser compares every
+ * address with its text): it must print what inet_ntop prints. Random
+ * addresses whose groups are often zero (runs of every length and place,
+ * ties between runs), sometimes short, and the forms with a dotted quad. */
+static void test_ip6_format(void **st)
+{
+	(void)st;
+	uint64_t x = 88172645463325252u;
+	for (int it = 0; it < 200000; it++) {
+		uint8_t ip[16];
+		for (int g = 0; g < 8; g++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			unsigned v = (unsigned)(x >> 16) & 0xffff;
+			switch (x % 5) {
+			case 0: case 1: v = 0; break;
+			case 2: v &= 0xff >> (x >> 40) % 8; break;
+			default: break;
+			}
+			ip[2 * g] = (uint8_t)(v >> 8);
+			ip[2 * g + 1] = (uint8_t)v;
+		}
+		if (it % 7 == 0)  /* ::a.b.c.d and ::ffff:0:a.b.c.d neighbours */
+			memset(ip, 0, 10 + (it % 2) * 2);
+		char want[64], got[64];
+		assert_non_null(inet_ntop(AF_INET6, ip, want, sizeof want));
+		if (vg_ip_is4(ip))
+			continue;  /* printed as a plain dotted quad, on purpose */
+		size_t n = vg_ip_format(ip, got);
+		assert_int_equal(n, strlen(got));
+		assert_string_equal(got, want);
+	}
+}
+
+/* vg_ip_parse4 takes exactly the texts inet_pton takes for IPv4 (digits
+ * and dots, four octets, no leading zero) with the same bytes: random
+ * texts from digits and dots, and addresses with a byte changed. */
+static void test_ip4_parse(void **st)
+{
+	(void)st;
+	static const char alpha[] = "0123456789..09/:a ";
+	uint64_t x = 2463534242u;
+	int valid = 0;
+	for (int it = 0; it < 400000; it++) {
+		char s[24];
+		size_t n;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (it % 2) {
+			n = (size_t)(x % 17);
+			for (size_t k = 0; k < n; k++)
+				s[k] = alpha[(x >> (4 + 3 * k)) % (sizeof alpha - 1)];
+		} else {
+			n = (size_t)snprintf(s, sizeof s, "%u.%u.%u.%u", (unsigned)(x >> 8) % 256,
+					     (unsigned)(x >> 16) % (x % 3 ? 256 : 10),
+					     (unsigned)(x >> 24) % 256, (unsigned)(x >> 32) % 300);
+			if (it % 4 == 0)
+				s[(x >> 40) % n] = alpha[(x >> 48) % (sizeof alpha - 1)];
+		}
+		s[n] = 0;
+		uint8_t got[16], want[4];
+		int ok = inet_pton(AF_INET, s, want) == 1;
+		valid += ok;
+		assert_int_equal(vg_ip_parse4(s, n, got) == 0, ok);
+		if (ok)
+			assert_memory_equal(got + 12, want, 4);
+	}
+	assert_true(valid > 100000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -725,6 +829,9 @@ int main(void)
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_rendering_claims),
 		cmocka_unit_test(test_compact_lines),
+		cmocka_unit_test(test_compact_repeated_addresses),
+		cmocka_unit_test(test_ip6_format),
+		cmocka_unit_test(test_ip4_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
