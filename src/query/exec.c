@@ -4438,9 +4438,19 @@ static int finish(exec *x, vg_store *st)
 		} else {
 			t = *x->rows;
 			memset(x->rows, 0, sizeof *x->rows);
-			uint32_t keys[2] = {0, 1};
-			uint8_t desc[2] = {1, 0};
-			table_sort(&t, keys, desc, x->rows_event ? 2 : 1, 0);
+			/* Ties of _time by every other column (the event's JSON
+			 * when it is one): the order must not be the one the
+			 * scan met the events in, which differs between the
+			 * memtable and segments and between runs on two
+			 * threads. Rows equal in every column are alike. */
+			uint32_t *keys = vg_xmalloc(t.ncols * sizeof *keys);
+			uint8_t *desc = vg_xcalloc(t.ncols, 1);
+			for (uint32_t c = 0; c < t.ncols; c++)
+				keys[c] = c;
+			desc[0] = 1;
+			table_sort(&t, keys, desc, t.ncols, 0);
+			free(keys);
+			free(desc);
 		}
 		for (uint32_t k = x->first_cmd; k < x->q->ncmds && rc == 0; k++)
 			rc = after_cmd(x, &t, &x->q->cmds[k], k + 1 < x->q->ncmds ? &x->q->cmds[k + 1] : NULL);
