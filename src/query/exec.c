@@ -107,6 +107,14 @@ static xnode *compile(exec *x, const vg_snode *sn)
 		}
 		x->need_raw = 1;
 		n->tip4 = term_ip4(n->pat, n->patlen);
+		/* Field by field needs no space and no `*`, and an ordinary
+		 * byte: a term of breakers alone ("-") can stand for an absent
+		 * field, which the template renders as "-" but no column
+		 * holds (found by fuzz_exec: memtable and segments differed). */
+		n->simple = 0;
+		if (!n->wild && memchr(n->pat, ' ', n->patlen) == NULL)
+			for (uint32_t k = 0; k < n->patlen && !n->simple; k++)
+				n->simple = !vg_token_breaker((unsigned char)n->pat[k]);
 		break;
 	default:
 		n->val = &sn->cmp.val;
@@ -617,7 +625,7 @@ static int term_in_text(exec *x, const xnode *n, const char *s, size_t len)
  * printing and lowercasing the whole line. */
 int ex_term_simple(const xnode *n)
 {
-	return !n->wild && n->patlen > 0 && memchr(n->pat, ' ', n->patlen) == NULL;
+	return n->simple;
 }
 
 unsigned ex_term_types(const xnode *n)

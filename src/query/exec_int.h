@@ -103,6 +103,9 @@ struct xnode {
 	uint64_t tserial;
 	uint8_t **tcache;
 	uint32_t ntcache;
+	uint8_t simple;             /* TERM: may be matched field by field on a
+				     * row rendered from a template (see
+				     * ex_term_simple) */
 	uint8_t can_int, can_ip;    /* the term could stand in a number's or an
 				     * address's text (only such bytes in it) */
 	/* Block-at-a-time evaluation (exec_vec.c). vec: the node's verdict
