@@ -1710,10 +1710,24 @@ static int group_new(exec *x, xagg *g, uint32_t gi, const char *key, uint32_t kl
 	return 0;
 }
 
+/* Append by value j (v) to a group key: the values' text, \x1f apart;
+ * timechart puts 'n' or 'v' before its series' value, so that a null is
+ * not the empty string. */
+static void key_put(const xagg *g, vg_buf *key, uint32_t j, const vg_val *v)
+{
+	if (j)
+		vg_buf_putc(key, 0x1f);
+	if (g->timechart)
+		vg_buf_putc(key, v->kind == VG_V_NULL ? 'n' : 'v');
+	if (v->kind == VG_V_NUM && v->isint)
+		vg_put_i64(key, v->i);
+	else
+		vg_val_text(v, key);
+}
+
 /* The group of by values byv[0..nby) (none of them a multivalue) at time
- * t, made when new: its key is the values' text, \x1f apart, as
- * ex_group_x makes it (timechart puts 'n' or 'v' before its series'
- * value, so that a null is not the empty string). UINT32_MAX leaves the row out (a null by value,
+ * t, made when new: its key is key_put's, as ex_group_x makes it.
+ * UINT32_MAX leaves the row out (a null by value,
  * except for timechart's series), or is an error (x->err set, *err_rc). */
 static uint32_t group_vals(exec *x, xagg *g, const vg_val *byv, int64_t t, int *err_rc)
 {
@@ -1722,14 +1736,7 @@ static uint32_t group_vals(exec *x, xagg *g, const vg_val *byv, int64_t t, int *
 	for (uint32_t j = 0; j < g->nby; j++) {
 		if (byv[j].kind == VG_V_NULL && !g->timechart)
 			return UINT32_MAX; /* Splunk: events without a by field are left out */
-		if (j)
-			vg_buf_putc(keytext, 0x1f);
-		if (g->timechart)
-			vg_buf_putc(keytext, byv[j].kind == VG_V_NULL ? 'n' : 'v');
-		if (byv[j].kind == VG_V_NUM && byv[j].isint)
-			vg_put_i64(keytext, byv[j].i);
-		else
-			vg_val_text(&byv[j], keytext);
+		key_put(g, keytext, j, &byv[j]);
 	}
 	int64_t bucket = g->timechart ? t - ((t % g->span) + g->span) % g->span : 0;
 	int isnew;
@@ -1901,14 +1908,7 @@ uint32_t ex_group_x(exec *x, xagg *g, xrow *rw, int64_t t, int *err_rc)
 			ex_agg_get(rw, &g->by[j], g->byslot[j], &v, &x->scratch);
 		if (v.kind == VG_V_NULL && !g->timechart)
 			return UINT32_MAX;
-		if (j)
-			vg_buf_putc(keytext, 0x1f);
-		if (g->timechart) /* as in group_vals */
-			vg_buf_putc(keytext, v.kind == VG_V_NULL ? 'n' : 'v');
-		if (v.kind == VG_V_NUM && v.isint)
-			vg_put_i64(keytext, v.i);
-		else
-			vg_val_text(&v, keytext);
+		key_put(g, keytext, j, &v);
 	}
 	int64_t bucket = g->timechart ? t - ((t % g->span) + g->span) % g->span : 0;
 	int isnew;
@@ -2622,7 +2622,7 @@ static tcref *tc_refs(xagg *g, uint32_t *nref, uint32_t *nser)
 		int none = g->byvals[(size_t)gi * g->nby].kind == VG_V_NULL;
 		if (none && !cmd->timechart.usenull)
 			continue;
-		/* A key starts with group_vals' 'n' or 'v'. */
+		/* A key starts with key_put's 'n' or 'v'. */
 		refs[n++] = (tcref){none ? cmd->timechart.nullstr : g->keys[gi] + 1, g->bucket[gi], gi, 0, 0};
 	}
 	if (n > 1)
@@ -3799,10 +3799,8 @@ int ex_timed_out(exec *x)
 static int scan_segment(exec *x, const vg_seg *s)
 {
 	int colof[MAX_SLOTS];
-	/* `_mirror` is the segment's own column (the mirror pairs of
-	 * segment.c), not a field: events in the memtable have none. */
 	for (uint32_t k = 0; k < x->nslots; k++)
-		colof[k] = strcmp(x->names[k], "_mirror") == 0 ? -1 : vg_seg_col(s, x->names[k]);
+		colof[k] = vg_seg_field(s, x->names[k]);
 	xrow rw = {0};
 	rw.x = x;
 	rw.colof = colof;

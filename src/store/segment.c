@@ -2451,6 +2451,12 @@ int vg_seg_col(const vg_seg *s, const char *name)
 	return -1;
 }
 
+int vg_seg_field(const vg_seg *s, const char *name)
+{
+	int c = vg_seg_col(s, name);
+	return c == s->mirror_col ? -1 : c;
+}
+
 /* Decode column c of block b as stored: mirror rows still empty. A
  * reference column already decoded in done[] (done_ok[ref] set) is used as
  * it is instead of being decoded again. */

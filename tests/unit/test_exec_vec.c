@@ -147,6 +147,14 @@ static char *run(const char *dir, const char *text)
 	return (char *)out.p;
 }
 
+/* Remove the test's directory. */
+static void rm_tmp(const char *tmp)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_split_stores_agree(void **state)
 {
 	(void)state;
@@ -187,9 +195,47 @@ static void test_split_stores_agree(void **state)
 	}
 	free(flows);
 	free(mixed);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-	assert_int_equal(system(cmd), 0);
+	rm_tmp(tmp);
+}
+
+/* A store of FLOWS, sealed, in a new directory from template tmp; its
+ * segment, open. */
+static vg_seg *flows_segment(char *tmp)
+{
+	assert_non_null(mkdtemp(tmp));
+	char dir[64], path[96];
+	snprintf(dir, sizeof dir, "%s/st", tmp);
+	char *files[] = {(char *)FLOWS};
+	make_store(dir, files, 1, files, 0, 1, 0);
+	snprintf(path, sizeof path, "%s/seg/00000001.vseg", dir);
+	vg_seg *s;
+	vg_err e = {0};
+	assert_int_equal(vg_seg_open(path, &s, &e), 0);
+	return s;
+}
+
+/* The rows (at most 64) of the block whose column ca is "REJECT". */
+static uint32_t reject_rows(vg_blk *bk, uint32_t ca, uint32_t rows[64])
+{
+	vg_err e = {0};
+	assert_int_equal(vg_blk_load_col(bk, ca, &e), 0);
+	const vg_col *act = &bk->cols[ca];
+	uint32_t n = 0;
+	for (uint32_t r = 0; r < bk->n && n < 64; r++)
+		if (act->types[r] == VG_T_STR && act->slens[act->sid[r]] == 6 &&
+		    memcmp(act->strs[act->sid[r]], "REJECT", 6) == 0)
+			rows[n++] = r;
+	return n;
+}
+
+/* 0 .. n-1; caller frees. */
+static uint32_t *every_row(uint32_t n)
+{
+	uint32_t *all = malloc(n * sizeof *all);
+	assert_non_null(all);
+	for (uint32_t r = 0; r < n; r++)
+		all[r] = r;
+	return all;
 }
 
 /* Column c of block b of s as a whole-block read restores it. */
@@ -227,15 +273,8 @@ static void test_mirror_rows_lazy(void **state)
 {
 	(void)state;
 	char tmp[] = "/tmp/vigil-vec.XXXXXX";
-	assert_non_null(mkdtemp(tmp));
-	char dir[64], path[96];
-	snprintf(dir, sizeof dir, "%s/st", tmp);
-	char *files[] = {(char *)FLOWS};
-	make_store(dir, files, 1, files, 0, 1, 0);
-	snprintf(path, sizeof path, "%s/seg/00000001.vseg", dir);
-	vg_seg *s;
+	vg_seg *s = flows_segment(tmp);
 	vg_err e = {0};
-	assert_int_equal(vg_seg_open(path, &s, &e), 0);
 	int ca = vg_seg_col(s, "action"), cs = vg_seg_col(s, "srcaddr"), cd = vg_seg_col(s, "dstaddr");
 	int cm = s->mirror_col;
 	assert_true(ca >= 0 && cs >= 0 && cd >= 0 && cm >= 0);
@@ -245,23 +284,14 @@ static void test_mirror_rows_lazy(void **state)
 	vg_col ref_s = full_col(s, (uint32_t)cs, &a), ref_d = full_col(s, (uint32_t)cd, &a);
 	vg_blk bk;
 	vg_blk_open(&bk, s, 0, NULL);
-	assert_int_equal(vg_blk_load_col(&bk, (uint32_t)ca, &e), 0);
-	const vg_col *act = &bk.cols[ca];
-	uint32_t rows[64], n = 0;
-	for (uint32_t r = 0; r < bk.n && n < 64; r++)
-		if (act->types[r] == VG_T_STR && act->slens[act->sid[r]] == 6 &&
-		    memcmp(act->strs[act->sid[r]], "REJECT", 6) == 0)
-			rows[n++] = r;
+	uint32_t rows[64], n = reject_rows(&bk, (uint32_t)ca, rows);
 	assert_int_equal(n, 14);
 	assert_int_equal(vg_blk_load_col_rows(&bk, (uint32_t)cs, rows, n, &e), 0);
 	assert_true(bk.loaded[cs] && bk.partial[cs]);
 	assert_false(bk.loaded[cd] || bk.partial[cd] || bk.loaded[cm]);
 	assert_same_rows(&bk.cols[cs], &ref_s, rows, n);
 	/* Every row: restored, from dstaddr as stored, kept for its turn. */
-	uint32_t *all = malloc(bk.n * sizeof *all);
-	assert_non_null(all);
-	for (uint32_t r = 0; r < bk.n; r++)
-		all[r] = r;
+	uint32_t *all = every_row(bk.n);
 	assert_int_equal(vg_blk_load_col_rows(&bk, (uint32_t)cs, all, bk.n, &e), 0);
 	assert_true(bk.loaded[cs] && !bk.partial[cs] && bk.loaded[cm]);
 	assert_true(bk.partial[cd] && !bk.loaded[cd]);
@@ -273,9 +303,7 @@ static void test_mirror_rows_lazy(void **state)
 	vg_blk_release(&bk);
 	vg_arena_free(&a);
 	vg_seg_close(s);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-	assert_int_equal(system(cmd), 0);
+	rm_tmp(tmp);
 }
 
 /* An address column read for counting comes as dictionary ids when no
@@ -285,28 +313,15 @@ static void test_address_ids(void **state)
 {
 	(void)state;
 	char tmp[] = "/tmp/vigil-vec.XXXXXX";
-	assert_non_null(mkdtemp(tmp));
-	char dir[64], path[96];
-	snprintf(dir, sizeof dir, "%s/st", tmp);
-	char *files[] = {(char *)FLOWS};
-	make_store(dir, files, 1, files, 0, 1, 0);
-	snprintf(path, sizeof path, "%s/seg/00000001.vseg", dir);
-	vg_seg *s;
+	vg_seg *s = flows_segment(tmp);
 	vg_err e = {0};
-	assert_int_equal(vg_seg_open(path, &s, &e), 0);
 	int ca = vg_seg_col(s, "action"), cs = vg_seg_col(s, "srcaddr"), cd = vg_seg_col(s, "dstaddr");
 	assert_true(ca >= 0 && cs >= 0 && cd >= 0);
 	vg_arena a = {0};
 	vg_col ref_s = full_col(s, (uint32_t)cs, &a), ref_d = full_col(s, (uint32_t)cd, &a);
 	vg_blk bk;
 	vg_blk_open(&bk, s, 0, NULL);
-	assert_int_equal(vg_blk_load_col(&bk, (uint32_t)ca, &e), 0);
-	const vg_col *act = &bk.cols[ca];
-	uint32_t rows[64], n = 0;
-	for (uint32_t r = 0; r < bk.n && n < 64; r++)
-		if (act->types[r] == VG_T_STR && act->slens[act->sid[r]] == 6 &&
-		    memcmp(act->strs[act->sid[r]], "REJECT", 6) == 0)
-			rows[n++] = r;
+	uint32_t rows[64], n = reject_rows(&bk, (uint32_t)ca, rows);
 	assert_int_equal(n, 14);
 	const vg_col *ids = NULL;
 	assert_int_equal(vg_blk_load_col_ids(&bk, (uint32_t)cs, rows, n, &ids, &e), 0);
@@ -322,10 +337,7 @@ static void test_address_ids(void **state)
 	/* Every row holds mirror rows: srcaddr restored as
 	 * vg_blk_load_col_rows does, from the stored ids of both columns
 	 * turned into addresses, neither decoded again. */
-	uint32_t *all = malloc(bk.n * sizeof *all);
-	assert_non_null(all);
-	for (uint32_t r = 0; r < bk.n; r++)
-		all[r] = r;
+	uint32_t *all = every_row(bk.n);
 	assert_int_equal(vg_blk_load_col_ids(&bk, (uint32_t)cs, all, bk.n, &ids, &e), 0);
 	assert_ptr_equal(ids, &bk.cols[cs]);
 	assert_true(bk.loaded[cs] && !bk.partial[cs] && !bk.idok[cs]);
@@ -338,9 +350,7 @@ static void test_address_ids(void **state)
 	vg_blk_release(&bk);
 	vg_arena_free(&a);
 	vg_seg_close(s);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-	assert_int_equal(system(cmd), 0);
+	rm_tmp(tmp);
 }
 
 /* Many flows of few values, in a block long enough for the block path's
@@ -416,9 +426,7 @@ static void test_wide_values(void **state)
 	char *sums = run(seg, "dstport=80 | stats sum(bytes)");
 	assert_string_equal(sums, "sum(bytes)\n4e+20\n");
 	free(sums);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-	assert_int_equal(system(cmd), 0);
+	rm_tmp(tmp);
 }
 
 int main(void)

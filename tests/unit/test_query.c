@@ -11,6 +11,7 @@
  *   now: ISO-8601         "now" for relative times (default 2026-11-27T00:00:00Z)
  *   limit: N              events returned (default 100)
  *   max-event-rows: N     vg_exec_opts.max_event_rows (default 1,000,000)
+ *   timeout-ms: N         vg_exec_opts.timeout_ns (default none)
  *   cw: PATTERN           a CloudWatch filter pattern for the search part
  *   geoip: test | PATH    iplocation's database: `test`, the small one this
  *                         file writes (test_geo_db), `corrupt`, the same with
@@ -55,7 +56,7 @@ typedef struct golden {
 	int ndata;
 	char *query, *cw, *error, *expect, *geoip, *lookups;
 	int64_t now;
-	uint32_t limit, max_event_rows;
+	uint32_t limit, max_event_rows, timeout_ms;
 	int json;                  /* output: json */
 	size_t expect_off;         /* where the expected part starts in the file */
 } golden;
@@ -90,6 +91,8 @@ static void parse_golden(const char *text, size_t len, golden *g)
 			g->limit = (uint32_t)atoi(line + 7);
 		} else if (n >= 16 && memcmp(line, "max-event-rows: ", 16) == 0) {
 			g->max_event_rows = (uint32_t)atoi(line + 16);
+		} else if (n >= 12 && memcmp(line, "timeout-ms: ", 12) == 0) {
+			g->timeout_ms = (uint32_t)atoi(line + 12);
 		} else if (n >= 7 && memcmp(line, "geoip: ", 7) == 0) {
 			g->geoip = dup_line(line + 7, n - 7);
 		} else if (n >= 9 && memcmp(line, "lookups: ", 9) == 0) {
@@ -240,7 +243,8 @@ static int run_query(const char *dir, const golden *g, vg_buf *out)
 		assert_int_equal(vg_store_open(dir, &so, &st, &e), 0);
 		vg_exec_opts eo = {.from = INT64_MIN, .to = INT64_MAX, .now_ns = g->now,
 				   .limit = g->limit, .cw = cw, .lookups_dir = g->lookups,
-				   .max_event_rows = g->max_event_rows};
+				   .max_event_rows = g->max_event_rows,
+				   .timeout_ns = (int64_t)g->timeout_ms * 1000000};
 		vg_geo *geo;
 		vg_err why = {0};
 		golden_geo(g, &geo, &why, &eo);

@@ -788,11 +788,17 @@ static vg_store *parsed_store(const char *d, uint64_t wal_max_rows, const char *
 	return st;
 }
 
-static char *file_bytes(const char *path, size_t *len)
+/* The files at a and b hold the same bytes. */
+static void assert_same_file(const char *a, const char *b)
 {
-	char *p = slurp(path, len);
-	assert_non_null(p);
-	return p;
+	size_t la, lb;
+	char *fa = slurp(a, &la), *fb = slurp(b, &lb);
+	assert_non_null(fa);
+	assert_non_null(fb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(fa, fb, la);
+	free(fa);
+	free(fb);
 }
 
 /* A bulk load's memtable (compact events, batch.h) is written to the same
@@ -844,12 +850,7 @@ static void compare_forms(const char *sub, int odd, int wide)
 	assert_int_equal(vg_wal_append(&w2, bc, 0, bc->nev, &e), 0);
 	vg_wal_close(&w1);
 	vg_wal_close(&w2);
-	size_t l1, l2;
-	char *f1 = file_bytes(p1, &l1), *f2 = file_bytes(p2, &l2);
-	assert_int_equal(l1, l2);
-	assert_memory_equal(f1, f2, l1);
-	free(f1);
-	free(f2);
+	assert_same_file(p1, p2);
 	/* Sealed: the same segments, byte for byte. */
 	assert_int_equal(vg_store_seal(sr, &e), 0);
 	assert_int_equal(vg_store_seal(sc, &e), 0);
@@ -858,12 +859,7 @@ static void compare_forms(const char *sub, int odd, int wide)
 	for (uint64_t seq = 1; seq <= 2; seq++) {
 		snprintf(p1, sizeof p1, "%s/seg/%08llu.vseg", drow, (unsigned long long)seq);
 		snprintf(p2, sizeof p2, "%s/seg/%08llu.vseg", dcompact, (unsigned long long)seq);
-		f1 = file_bytes(p1, &l1);
-		f2 = file_bytes(p2, &l2);
-		assert_int_equal(l1, l2);
-		assert_memory_equal(f1, f2, l1);
-		free(f1);
-		free(f2);
+		assert_same_file(p1, p2);
 	}
 	assert_int_equal(vg_store_close(sr, &e), 0);
 	assert_int_equal(vg_store_close(sc, &e), 0);
