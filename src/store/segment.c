@@ -2454,7 +2454,7 @@ int vg_seg_col(const vg_seg *s, const char *name)
 int vg_seg_field(const vg_seg *s, const char *name)
 {
 	int c = vg_seg_col(s, name);
-	return c == s->mirror_col ? -1 : c;
+	return c == 2 || c == s->mirror_col ? -1 : c;
 }
 
 /* Decode column c of block b as stored: mirror rows still empty. A

@@ -113,8 +113,9 @@ int vg_seg_verify(const vg_seg *s, vg_err *err);
 /* Index of column name, or -1. */
 int vg_seg_col(const vg_seg *s, const char *name);
 /* Index of the column holding the events' field name, or -1: the
- * segment's own columns (`_mirror`) hold no field, as the memtable has
- * none of that name. The executor reads fields through this. */
+ * segment's own columns (`_tmpl`, column 2, and `_mirror`) hold no field,
+ * as the memtable has none of those names. The executor reads fields
+ * through this. */
 int vg_seg_field(const vg_seg *s, const char *name);
 /* Decode column c of block b (an absent chunk decodes as all-absent). */
 int vg_seg_read(const vg_seg *s, uint32_t b, uint32_t c, vg_arena *a, vg_col *out, vg_err *err);
